@@ -1,0 +1,179 @@
+//! `/api/v1/auth/keys`: role Admin; Admin and Owner keys are made by Owners only.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::{delete_one, list_response, resource};
+use crate::auth::Auth;
+use crate::domain::clock;
+use crate::domain::role::Role;
+use crate::domain::text::Name;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::ops::{self, api_keys::ApiKeyInput};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(resource("/{id}/rotate").route(web::post().to(rotate)))
+    .service(
+        resource("/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyBody {
+    name: String,
+    #[serde(default)]
+    permissions: Option<String>,
+    #[serde(default)]
+    network_ids: Option<Vec<String>>,
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    is_enabled: Option<bool>,
+    #[serde(default, rename = "id")]
+    _id: IgnoredAny,
+    #[serde(default, rename = "key")]
+    _key: IgnoredAny,
+    #[serde(default, rename = "last_used")]
+    _last_used: IgnoredAny,
+    #[serde(default, rename = "created_at")]
+    _created_at: IgnoredAny,
+    #[serde(default, rename = "updated_at")]
+    _updated_at: IgnoredAny,
+}
+
+impl ApiKeyBody {
+    fn into_input(self) -> ApiResult<ApiKeyInput> {
+        let mut network_ids = Vec::new();
+        for (i, n) in self.network_ids.unwrap_or_default().iter().enumerate() {
+            let id = parse_uuid(n, &format!("network_ids[{i}]"))?;
+            if !network_ids.contains(&id) {
+                network_ids.push(id);
+            }
+        }
+        let expires_at = match self.expires_at {
+            None => None,
+            Some(t) => Some(clock::format(clock::parse_rfc3339(&t).ok_or_else(
+                || ApiError::validation("expires_at", format!("\"{t}\" is not an RFC 3339 time")),
+            )?)),
+        };
+        Ok(ApiKeyInput {
+            name: Name::parse(&self.name, 100).map_err(|e| e.at("name"))?,
+            permissions: match self.permissions {
+                Some(p) => Role::parse(&p).map_err(|e| e.at("permissions"))?,
+                None => Role::Viewer,
+            },
+            network_ids,
+            expires_at,
+            is_enabled: self.is_enabled.unwrap_or(true),
+        })
+    }
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let page = QueryParams::from_request(&req)?.page()?;
+    let keys = state.db.read(crate::db::api_keys::list_all).await?;
+    let visible: Vec<_> = keys
+        .into_iter()
+        .filter(|k| ops::api_keys::visible(&auth, k))
+        .collect();
+    let total = visible.len() as u64;
+    let items: Vec<_> = visible
+        .into_iter()
+        .skip(page.offset as usize)
+        .take(page.limit.map(|l| l as usize).unwrap_or(usize::MAX))
+        .collect();
+    Ok(list_response(&items, page, total))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let id = path_id(&path)?;
+    let key = state
+        .db
+        .read(move |c| crate::db::api_keys::get(c, &id))
+        .await?;
+    if !ops::api_keys::visible(&auth, &key) {
+        return Err(ApiError::forbidden_scope(
+            "This key is outside the caller's reach",
+        ));
+    }
+    Ok(envelope::ok(&key))
+}
+
+async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let input = body.parse::<ApiKeyBody>()?.into_input()?;
+    let who = auth.0;
+    let created = state
+        .db
+        .write(move |tx| ops::api_keys::create(tx, &who, input))
+        .await?;
+    Ok(envelope::created(
+        format!("/api/v1/auth/keys/{}", created.api_key.id),
+        &created,
+    ))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let id = path_id(&path)?;
+    let input = body.parse::<ApiKeyBody>()?.into_input()?;
+    let who = auth.0;
+    let key = state
+        .db
+        .write(move |tx| ops::api_keys::update(tx, &who, &id, input))
+        .await?;
+    Ok(envelope::ok(&key))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let who = auth.0;
+    delete_one(&state, &path, &req, move |tx, id, _| {
+        ops::api_keys::delete(tx, &who, id)
+    })
+    .await
+}
+
+async fn rotate(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let id = path_id(&path)?;
+    let who = auth.0;
+    let plaintext = state
+        .db
+        .write(move |tx| ops::api_keys::rotate(tx, &who, &id))
+        .await?;
+    Ok(envelope::ok(&plaintext))
+}

@@ -1,0 +1,327 @@
+//! Reading requests: path ids, JSON bodies and query strings, each failure a precise 400.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::db::query::PageRequest;
+use crate::error::{ApiError, ApiResult};
+
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+pub const MAX_PAGE_SIZE: u64 = 1000;
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+
+/// Parses a UUID from a path segment or body value into its canonical lower-case form.
+pub fn parse_uuid(s: &str, field: &str) -> ApiResult<String> {
+    Uuid::parse_str(s)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::validation(field, format!("\"{s}\" is not a valid UUID")))
+}
+
+/// The `{id}` of a path like `/api/v1/hosts/{id}`.
+pub fn path_id(path: &web::Path<String>) -> ApiResult<String> {
+    parse_uuid(path.as_str(), "id")
+}
+
+/// A request body that claims to be JSON and fits in 1 MiB; parsed into a DTO on demand.
+pub struct JsonBody(pub web::Bytes);
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_string());
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::validation("body", "The request body is larger than 1 MiB")
+                        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+                } else {
+                    ApiError::validation("body", format!("Could not read the request body: {e}"))
+                }
+            })?;
+            match content_type.as_deref() {
+                Some(ct) if is_json(ct) => Ok(JsonBody(bytes)),
+                Some(ct) => Err(ApiError::validation(
+                    "body",
+                    format!("Content-Type must be application/json, not \"{ct}\""),
+                )),
+                None => Err(ApiError::validation(
+                    "body",
+                    "Content-Type must be application/json",
+                )),
+            }
+        })
+    }
+}
+
+impl JsonBody {
+    /// Deserializes into `T`, naming the offending input path (`bindings[1].port_id`) on failure.
+    pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        parse_json(&self.0)
+    }
+
+    pub fn value(&self) -> ApiResult<serde_json::Value> {
+        parse_json(&self.0)
+    }
+}
+
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn join_path(base: &str, name: &str) -> String {
+    if base.is_empty() || base == "." {
+        name.to_string()
+    } else {
+        format!("{base}.{name}")
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match result {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let message = strip_position(&inner.to_string()).to_string();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::validation(
+                    "body",
+                    format!("Malformed JSON: {message}"),
+                ));
+            }
+            let at_root = path.is_empty() || path == ".";
+            let field = if message.starts_with("missing field")
+                || (message.starts_with("unknown field") && at_root)
+            {
+                join_path(&path, backticked(&message).unwrap_or(""))
+            } else if at_root {
+                "body".to_string()
+            } else {
+                path
+            };
+            let message = if message.starts_with("unknown field") {
+                format!("Unknown field \"{field}\"")
+            } else if message.starts_with("missing field") {
+                format!("Field \"{field}\" is required")
+            } else {
+                format!("Invalid value for \"{field}\": {message}")
+            };
+            return Err(ApiError::validation(field, message));
+        }
+    };
+    de.end().map_err(|e| {
+        ApiError::validation(
+            "body",
+            format!("Malformed JSON: {}", strip_position(&e.to_string())),
+        )
+    })?;
+    Ok(value)
+}
+
+/// The query string as decoded pairs; repeated keys (`ids=a&ids=b`) keep every value.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn from_request(req: &HttpRequest) -> ApiResult<QueryParams> {
+        serde_urlencoded::from_str(req.query_string())
+            .map(QueryParams)
+            .map_err(|e| ApiError::validation("query", format!("Malformed query string: {e}")))
+    }
+
+    pub fn one(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.one(key).map(str::to_string)
+    }
+
+    pub fn uuid(&self, key: &str) -> ApiResult<Option<String>> {
+        self.one(key).map(|v| parse_uuid(v, key)).transpose()
+    }
+
+    /// Every value of a repeated key; comma-separated values are accepted too.
+    pub fn uuids(&self, key: &str) -> ApiResult<Vec<String>> {
+        self.all(key)
+            .flat_map(|v| v.split(','))
+            .filter(|v| !v.is_empty())
+            .map(|v| parse_uuid(v, key))
+            .collect()
+    }
+
+    pub fn flag(&self, key: &str) -> ApiResult<bool> {
+        match self.one(key) {
+            None => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some("false") | Some("0") => Ok(false),
+            Some(other) => Err(ApiError::validation(
+                key,
+                format!("\"{other}\" is not a boolean (true or false)"),
+            )),
+        }
+    }
+
+    fn count(&self, key: &str) -> ApiResult<Option<u64>> {
+        self.one(key)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::validation(key, format!("\"{v}\" is not a non-negative whole number"))
+                })
+            })
+            .transpose()
+    }
+
+    /// `limit` (default 50, clamped to 1000, 0 = all) and `offset` (default 0).
+    pub fn page(&self) -> ApiResult<PageRequest> {
+        let limit = match self.count("limit")? {
+            None => Some(DEFAULT_PAGE_SIZE),
+            Some(0) => None,
+            Some(n) => Some(n.min(MAX_PAGE_SIZE)),
+        };
+        Ok(PageRequest {
+            limit,
+            offset: self.count("offset")?.unwrap_or(0),
+        })
+    }
+
+    /// `order_by` from `allowed` (default `created_at`) and `order_direction` (`asc|desc`).
+    pub fn order(&self, alias: &str, allowed: &[&str]) -> ApiResult<String> {
+        let column = match self.one("order_by") {
+            None => "created_at",
+            Some(c) => allowed.iter().copied().find(|a| *a == c).ok_or_else(|| {
+                ApiError::validation(
+                    "order_by",
+                    format!("\"{c}\" is not one of {}", allowed.join(", ")),
+                )
+            })?,
+        };
+        let descending = match self.one("order_direction") {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(ApiError::validation(
+                    "order_direction",
+                    format!("\"{other}\" is not one of asc, desc"),
+                ))
+            }
+        };
+        Ok(crate::db::query::order_sql(alias, column, descending))
+    }
+
+    /// A closed-set filter value, checked with the domain parser.
+    pub fn parsed<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> crate::domain::Parsed<T>,
+    ) -> ApiResult<Option<T>> {
+        self.one(key)
+            .map(|v| parse(v).map_err(|e| e.at(key)))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        port_id: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        #[serde(default)]
+        bindings: Vec<Inner>,
+    }
+
+    fn field_of(json: &str) -> String {
+        parse_json::<Outer>(json.as_bytes())
+            .unwrap_err()
+            .field
+            .clone()
+            .unwrap()
+    }
+
+    #[test]
+    fn errors_name_the_input_path() {
+        assert_eq!(field_of("{"), "body");
+        assert_eq!(field_of("[]"), "body");
+        assert_eq!(field_of("{}"), "name");
+        assert_eq!(field_of(r#"{"name": 5}"#), "name");
+        assert_eq!(field_of(r#"{"name": null}"#), "name");
+        assert_eq!(field_of(r#"{"name": "a", "nope": 1}"#), "nope");
+        assert_eq!(
+            field_of(r#"{"name": "a", "bindings": [{"port_id": "x"}, {"port_id": 3}]}"#),
+            "bindings[1].port_id"
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "bindings": [{"port_id": "x", "extra": 1}]}"#),
+            "bindings[0].extra"
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "bindings": [{}]}"#),
+            "bindings[0].port_id"
+        );
+        assert_eq!(field_of(r#"{"name": "a"} trailing"#), "body");
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+}

@@ -1,0 +1,140 @@
+//! `/api/v1/tags`
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::input::{path_id, JsonBody, QueryParams};
+use super::{delete_many, delete_one, list_response};
+use crate::auth::Auth;
+use crate::db::tags::TagFilter;
+use crate::domain::enums::Color;
+use crate::domain::role::Role;
+use crate::domain::text::{optional_text, Name};
+use crate::envelope;
+use crate::error::ApiResult;
+use crate::ops::{self, tags::TagInput};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagBody {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    color: Option<String>,
+    #[serde(default, rename = "id")]
+    _id: IgnoredAny,
+    #[serde(default, rename = "created_at")]
+    _created_at: IgnoredAny,
+    #[serde(default, rename = "updated_at")]
+    _updated_at: IgnoredAny,
+}
+
+impl TagBody {
+    fn into_input(self) -> ApiResult<TagInput> {
+        Ok(TagInput {
+            name: Name::parse(&self.name, 100).map_err(|e| e.at("name"))?,
+            description: optional_text(self.description.as_deref(), 500)
+                .map_err(|e| e.at("description"))?,
+            color: match self.color {
+                Some(c) => Color::parse(&c).map_err(|e| e.at("color"))?,
+                None => Color::Gray,
+            },
+        })
+    }
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let q = QueryParams::from_request(&req)?;
+    let page = q.page()?;
+    let order = q.order("t", &["created_at", "name", "updated_at"])?;
+    let filter = TagFilter {
+        q: q.text("q"),
+        color: q
+            .parsed("color", Color::parse)?
+            .map(|c| c.as_str().to_string()),
+    };
+    let (items, total) = state
+        .db
+        .read(move |c| crate::db::tags::list(c, &filter, &order, page))
+        .await?;
+    Ok(list_response(&items, page, total))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let id = path_id(&path)?;
+    let tag = state.db.read(move |c| crate::db::tags::get(c, &id)).await?;
+    Ok(envelope::ok(&tag))
+}
+
+async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let input = body.parse::<TagBody>()?.into_input()?;
+    let who = auth.0;
+    let tag = state
+        .db
+        .write(move |tx| ops::tags::create(tx, &who, input))
+        .await?;
+    Ok(envelope::created(format!("/api/v1/tags/{}", tag.id), &tag))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let id = path_id(&path)?;
+    let input = body.parse::<TagBody>()?.into_input()?;
+    let who = auth.0;
+    let tag = state
+        .db
+        .write(move |tx| ops::tags::update(tx, &who, &id, input))
+        .await?;
+    Ok(envelope::ok(&tag))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let who = auth.0;
+    delete_one(&state, &path, &req, move |tx, id, cascade| {
+        ops::tags::delete(tx, &who, id, cascade)
+    })
+    .await
+}
+
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let who = auth.0;
+    delete_many(&state, &req, &body, move |tx, id, cascade| {
+        ops::tags::delete(tx, &who, id, cascade)
+    })
+    .await
+}

@@ -1,0 +1,72 @@
+//! The web UI, compiled into the binary, and the JSON 404 for unknown API paths.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        path: "/index.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_str!("../../static/index.html"),
+    },
+    Asset {
+        path: "/app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/app.js"),
+    },
+    Asset {
+        path: "/style.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../../static/style.css"),
+    },
+];
+
+fn serve(asset: &Asset) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, asset.content_type))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .body(asset.body)
+}
+
+/// Unknown `/api` paths get the JSON 404; everything else is the UI (index for unknown pages).
+pub async fn fallback(req: HttpRequest) -> ApiResult<HttpResponse> {
+    let path = req.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("No route for {} {path}", req.method()),
+        ));
+    }
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("No route for {} {path}", req.method()),
+        ));
+    }
+    let wanted = if path == "/" { "/index.html" } else { path };
+    if let Some(asset) = ASSETS.iter().find(|a| a.path == wanted) {
+        return Ok(serve(asset));
+    }
+    if !wanted.rsplit('/').next().unwrap_or("").contains('.') {
+        return Ok(serve(&ASSETS[0]));
+    }
+    Err(ApiError::new(
+        ErrorCode::NotFound,
+        format!("No file {path}"),
+    ))
+}

@@ -1,0 +1,95 @@
+//! Subcommands other than `serve`: they work on the database directly, also while the server runs.
+
+use crate::config::{Config, KeysCommand};
+use crate::db::{self, Db};
+use crate::domain::clock;
+use crate::domain::principal::Principal;
+use crate::domain::role::Role;
+use crate::domain::text::Name;
+use crate::ops::api_keys::{self, ApiKeyInput};
+
+/// The command line acts with the authority of the machine's operator: an unscoped Owner.
+fn operator() -> Principal {
+    Principal {
+        key_id: String::new(),
+        role: Role::Owner,
+        network_ids: Vec::new(),
+    }
+}
+
+pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
+    let db = Db::open(config)?;
+    match command {
+        KeysCommand::Create {
+            name,
+            permissions,
+            networks,
+            expires_at,
+        } => {
+            let expires_at = match expires_at {
+                Some(t) => Some(clock::format(clock::parse_rfc3339(&t).ok_or_else(
+                    || format!("--expires-at: \"{t}\" is not an RFC 3339 time"),
+                )?)),
+                None => None,
+            };
+            let input = ApiKeyInput {
+                name: Name::parse(&name, 100).map_err(|e| format!("--name: {}", e.0))?,
+                permissions: Role::parse(&permissions)
+                    .map_err(|e| format!("--permissions: {}", e.0))?,
+                network_ids: networks,
+                expires_at,
+                is_enabled: true,
+            };
+            let who = operator();
+            let created = db
+                .write_blocking(|tx| api_keys::create(tx, &who, input))
+                .map_err(|e| e.message.clone())?;
+            println!("{}", created.key);
+            eprintln!(
+                "created key {} ({}, {}); the plaintext above is shown only once",
+                created.api_key.id, created.api_key.name, created.api_key.permissions
+            );
+        }
+        KeysCommand::List => {
+            let keys = db
+                .read_blocking(db::api_keys::list_all)
+                .map_err(|e| e.message.clone())?;
+            println!(
+                "{:<36}  {:<8}  {:<7}  {:<27}  NAME",
+                "ID", "ROLE", "ENABLED", "EXPIRES"
+            );
+            for k in keys {
+                println!(
+                    "{:<36}  {:<8}  {:<7}  {:<27}  {}",
+                    k.id,
+                    k.permissions,
+                    k.is_enabled,
+                    k.expires_at.as_deref().unwrap_or("-"),
+                    k.name
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let now = clock::now();
+            db.write_blocking(|tx| {
+                let mut key = db::api_keys::get(tx, &id)?;
+                key.is_enabled = false;
+                key.updated_at = now;
+                db::api_keys::update(tx, &key)
+            })
+            .map_err(|e| e.message.clone())?;
+            eprintln!("key {id} disabled");
+        }
+    }
+    Ok(())
+}
+
+pub fn migrate(config: &Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    let applied = db::migrate(&config.db_path())?;
+    eprintln!(
+        "applied {applied} migration(s) to {}",
+        config.db_path().display()
+    );
+    Ok(())
+}

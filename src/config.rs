@@ -1,0 +1,176 @@
+//! Command line and configuration: every setting has a flag and an environment variable; the flag wins.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const ENV_LISTEN: &str = "PORTOLAN_LISTEN";
+pub const ENV_DATA_DIR: &str = "PORTOLAN_DATA_DIR";
+pub const ENV_ADMIN_API_KEY: &str = "PORTOLAN_ADMIN_API_KEY";
+pub const ENV_RATE_LIMIT: &str = "PORTOLAN_RATE_LIMIT";
+pub const ENV_BUSY_TIMEOUT_MS: &str = "PORTOLAN_BUSY_TIMEOUT_MS";
+pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portolan",
+    version,
+    about = "Portolan: a self-hosted service inventory server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Raw settings as given; `Config::from_settings` checks them and names the culprit on error.
+#[derive(Debug, Args, Clone)]
+pub struct Settings {
+    /// Address to listen on (use 0.0.0.0:7272 to serve the LAN).
+    #[arg(long, env = ENV_LISTEN, default_value = "127.0.0.1:7272", global = true)]
+    pub listen: String,
+    /// Directory for portolan.db, backups and initial-admin-key (created if missing).
+    #[arg(long, env = ENV_DATA_DIR, default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Requests per minute per API key; 0 disables rate limiting.
+    #[arg(long, env = ENV_RATE_LIMIT, default_value = "600", global = true)]
+    pub rate_limit: String,
+    /// How long a write waits for the database lock before answering 503.
+    #[arg(long, env = ENV_BUSY_TIMEOUT_MS, default_value = "5000", global = true)]
+    pub busy_timeout_ms: String,
+    /// Connections in the read pool (default: number of CPUs, at least 2).
+    #[arg(long, env = ENV_READ_POOL_SIZE, global = true)]
+    pub read_pool_size: Option<String>,
+    /// synchronous=FULL instead of NORMAL: survives power loss, not only process crashes.
+    #[arg(long, global = true)]
+    pub durable: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage API keys directly in the database (works while the server runs).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Apply pending migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its plaintext once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "Viewer")]
+        permissions: String,
+        /// Limit the key to these networks (repeat for several).
+        #[arg(long = "network")]
+        networks: Vec<String>,
+        /// RFC 3339 expiry time.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List keys (never their plaintext).
+    List,
+    /// Disable a key at once.
+    Revoke { id: String },
+}
+
+/// Checked configuration, passed down from `main`; tests build it directly.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub admin_api_key: Option<String>,
+    pub rate_limit_per_minute: u32,
+    pub busy_timeout_ms: u32,
+    pub read_pool_size: u32,
+    pub durable: bool,
+}
+
+/// A setting that cannot be used; `main` prints it and exits with code 2.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+fn bad(var: &str, flag: &str, value: &str, why: &str) -> ConfigError {
+    ConfigError(format!(
+        "invalid value \"{value}\" for {var} (--{flag}): {why}"
+    ))
+}
+
+fn parse_u32(var: &str, flag: &str, value: &str, min: u32) -> Result<u32, ConfigError> {
+    let n: u32 = value
+        .trim()
+        .parse()
+        .map_err(|_| bad(var, flag, value, "expected a whole number"))?;
+    if n < min {
+        return Err(bad(var, flag, value, &format!("must be at least {min}")));
+    }
+    Ok(n)
+}
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
+        let listen = s.listen.trim().parse().map_err(|_| {
+            bad(
+                ENV_LISTEN,
+                "listen",
+                &s.listen,
+                "expected IP:PORT, e.g. 127.0.0.1:7272",
+            )
+        })?;
+        let default_pool = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2)
+            .max(2);
+        let read_pool_size = match &s.read_pool_size {
+            Some(v) => parse_u32(ENV_READ_POOL_SIZE, "read-pool-size", v, 1)?,
+            None => default_pool,
+        };
+        let admin_api_key = std::env::var(ENV_ADMIN_API_KEY)
+            .ok()
+            .filter(|k| !k.is_empty());
+        if let Some(key) = &admin_api_key {
+            if !crate::auth::token::is_well_formed(key) {
+                return Err(ConfigError(format!(
+                    "invalid value for {ENV_ADMIN_API_KEY}: expected scp_u_ followed by 32 letters or digits (value not shown)"
+                )));
+            }
+        }
+        Ok(Config {
+            listen,
+            data_dir: s.data_dir.clone(),
+            admin_api_key,
+            rate_limit_per_minute: parse_u32(ENV_RATE_LIMIT, "rate-limit", &s.rate_limit, 0)?,
+            busy_timeout_ms: parse_u32(
+                ENV_BUSY_TIMEOUT_MS,
+                "busy-timeout-ms",
+                &s.busy_timeout_ms,
+                1,
+            )?,
+            read_pool_size,
+            durable: s.durable,
+        })
+    }
+
+    /// A configuration for tests and tools: ephemeral port, given data directory, defaults otherwise.
+    pub fn for_data_dir(data_dir: PathBuf) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir,
+            admin_api_key: None,
+            rate_limit_per_minute: 600,
+            busy_timeout_ms: 5000,
+            read_pool_size: 2,
+            durable: false,
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("portolan.db")
+    }
+}

@@ -1,0 +1,194 @@
+//! Hosts, and the children a GET of one host (or `?include=children`) embeds.
+
+use std::collections::HashMap;
+
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::ip_addresses::{self, IpAddress};
+use super::or_not_found;
+use super::ports::{self, Port};
+use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::tags::{any_tag_clause, tags_of, Tagged};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub id: String,
+    pub network_id: String,
+    pub name: String,
+    pub hostname: Option<String>,
+    pub description: Option<String>,
+    pub hidden: bool,
+    pub virtualization: Option<Json>,
+    pub source: Json,
+    pub tags: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_addresses: Option<Vec<IpAddress>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<Port>>,
+}
+
+const COLUMNS: &str = "h.id, h.network_id, h.name, h.hostname, h.description, h.hidden, \
+                       h.virtualization, h.source, h.created_at, h.updated_at";
+
+fn json_column(r: &Row, i: usize) -> rusqlite::Result<Option<Json>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
+}
+
+fn from_row(r: &Row) -> rusqlite::Result<Host> {
+    Ok(Host {
+        id: r.get(0)?,
+        network_id: r.get(1)?,
+        name: r.get(2)?,
+        hostname: r.get(3)?,
+        description: r.get(4)?,
+        hidden: r.get(5)?,
+        virtualization: json_column(r, 6)?,
+        source: json_column(r, 7)?.unwrap_or(Json::Null),
+        tags: Vec::new(),
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        ip_addresses: None,
+        ports: None,
+    })
+}
+
+/// Fills tags (always) and children (when asked) with one query per kind, whatever the page size.
+fn complete(conn: &Connection, mut rows: Vec<Host>, children: bool) -> ApiResult<Vec<Host>> {
+    let ids: Vec<String> = rows.iter().map(|h| h.id.clone()).collect();
+    let mut tags = tags_of(conn, Tagged::Host, &ids)?;
+    let (mut ips, mut ports) = if children {
+        (
+            group(ip_addresses::of_hosts(conn, &ids)?, |i| i.host_id.clone()),
+            group(ports::of_hosts(conn, &ids)?, |p| p.host_id.clone()),
+        )
+    } else {
+        (HashMap::new(), HashMap::new())
+    };
+    for h in &mut rows {
+        h.tags = tags.remove(&h.id).unwrap_or_default();
+        if children {
+            h.ip_addresses = Some(ips.remove(&h.id).unwrap_or_default());
+            h.ports = Some(ports.remove(&h.id).unwrap_or_default());
+        }
+    }
+    Ok(rows)
+}
+
+fn group<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        out.entry(key(&item)).or_default().push(item);
+    }
+    out
+}
+
+pub fn get(conn: &Connection, id: &str, children: bool) -> ApiResult<Host> {
+    let sql = format!("SELECT {COLUMNS} FROM hosts h WHERE h.id = ?");
+    let row = or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Host")?;
+    Ok(complete(conn, vec![row], children)?.remove(0))
+}
+
+/// The network of a host, for scope and same-network checks; `None` if there is no such host.
+pub fn network_of(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    super::optional(
+        conn.prepare_cached("SELECT network_id FROM hosts WHERE id = ?")?
+            .query_row([id], |r| r.get(0)),
+    )
+}
+
+#[derive(Debug, Default)]
+pub struct HostFilter {
+    pub network_id: Option<String>,
+    pub ids: Vec<String>,
+    pub tag_ids: Vec<String>,
+    pub q: Option<String>,
+}
+
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    f: &HostFilter,
+    order_by: &str,
+    page: PageRequest,
+    children: bool,
+) -> ApiResult<(Vec<Host>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .scope("h.network_id", scope)
+        .eq_opt("h.network_id", f.network_id.clone())
+        .search(&["h.name", "h.hostname"], f.q.as_deref());
+    if !f.ids.is_empty() {
+        filter.in_ids("h.id", &f.ids);
+    }
+    if !f.tag_ids.is_empty() {
+        filter.clause(
+            &any_tag_clause(Tagged::Host, "h"),
+            vec![Value::Text(json_ids(&f.tag_ids))],
+        );
+    }
+    let (rows, total) = paged(conn, COLUMNS, "hosts h", &filter, order_by, page, from_row)?;
+    Ok((complete(conn, rows, children)?, total))
+}
+
+fn json_text(v: &Option<Json>) -> Option<String> {
+    v.as_ref().map(|v| v.to_string())
+}
+
+pub fn insert(conn: &Connection, h: &Host) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO hosts (id, network_id, name, hostname, description, hidden, virtualization, source, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        h.id, h.network_id, h.name, h.hostname, h.description, h.hidden,
+        json_text(&h.virtualization), h.source.to_string(), h.created_at, h.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, h: &Host) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE hosts SET network_id = ?, name = ?, hostname = ?, description = ?, hidden = ?,
+         virtualization = ?, updated_at = ? WHERE id = ?",
+    )?
+    .execute(params![
+        h.network_id,
+        h.name,
+        h.hostname,
+        h.description,
+        h.hidden,
+        json_text(&h.virtualization),
+        h.updated_at,
+        h.id
+    ])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM hosts WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// How many children the host has (IP addresses, ports, services), for the move-network rule.
+pub fn child_count(conn: &Connection, id: &str) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM ip_addresses WHERE host_id = ?1)
+                  + (SELECT count(*) FROM ports WHERE host_id = ?1)
+                  + (SELECT count(*) FROM services WHERE host_id = ?1)",
+        )?
+        .query_row([id], |r| r.get(0))?)
+}

@@ -1,0 +1,162 @@
+//! IP addresses (the 0.13 API called them interfaces).
+
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::{optional, or_not_found};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IpAddress {
+    pub id: String,
+    pub host_id: String,
+    pub network_id: String,
+    pub subnet_id: Option<String>,
+    pub ip_address: String,
+    pub mac_address: Option<String>,
+    pub name: Option<String>,
+    pub position: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "i.id, i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, \
+                       i.name, i.position, i.created_at, i.updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<IpAddress> {
+    Ok(IpAddress {
+        id: r.get(0)?,
+        host_id: r.get(1)?,
+        network_id: r.get(2)?,
+        subnet_id: r.get(3)?,
+        ip_address: r.get(4)?,
+        mac_address: r.get(5)?,
+        name: r.get(6)?,
+        position: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: &str) -> ApiResult<IpAddress> {
+    let sql = format!("SELECT {COLUMNS} FROM ip_addresses i WHERE i.id = ?");
+    or_not_found(
+        conn.prepare_cached(&sql)?.query_row([id], from_row),
+        "IP address",
+    )
+}
+
+pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<IpAddress>> {
+    let sql = format!("SELECT {COLUMNS} FROM ip_addresses i WHERE i.id = ?");
+    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+}
+
+/// The IP addresses of several hosts in one query, ordered for embedding.
+pub fn of_hosts(conn: &Connection, host_ids: &[String]) -> ApiResult<Vec<IpAddress>> {
+    if host_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ip_addresses i WHERE i.host_id IN (SELECT value FROM json_each(?))
+         ORDER BY i.position, i.created_at, i.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([json_ids(host_ids)], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn address_taken(
+    conn: &Connection,
+    host_id: &str,
+    ip: &str,
+    except: Option<&str>,
+) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM ip_addresses WHERE host_id = ? AND ip_address = ? AND id IS NOT ?",
+        )?
+        .exists(params![host_id, ip, except])?)
+}
+
+pub fn next_position(conn: &Connection, host_id: &str) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(max(position) + 1, 0) FROM ip_addresses WHERE host_id = ?",
+        )?
+        .query_row([host_id], |r| r.get(0))?)
+}
+
+#[derive(Debug, Default)]
+pub struct IpAddressFilter {
+    pub host_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub network_id: Option<String>,
+}
+
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    f: &IpAddressFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<IpAddress>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .scope("i.network_id", scope)
+        .eq_opt("i.host_id", f.host_id.clone())
+        .eq_opt("i.subnet_id", f.subnet_id.clone())
+        .eq_opt("i.network_id", f.network_id.clone());
+    paged(
+        conn,
+        COLUMNS,
+        "ip_addresses i",
+        &filter,
+        order_by,
+        page,
+        from_row,
+    )
+}
+
+pub fn insert(conn: &Connection, i: &IpAddress) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO ip_addresses (id, host_id, network_id, subnet_id, ip_address, mac_address, name, position, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        i.id, i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, i.name,
+        i.position, i.created_at, i.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, i: &IpAddress) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE ip_addresses SET host_id = ?, network_id = ?, subnet_id = ?, ip_address = ?, mac_address = ?,
+         name = ?, position = ?, updated_at = ? WHERE id = ?",
+    )?
+    .execute(params![
+        i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, i.name, i.position,
+        i.updated_at, i.id
+    ])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM ip_addresses WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Ids of the live bindings that name this IP address.
+pub fn binding_ids(conn: &Connection, id: &str) -> ApiResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM bindings WHERE ip_address_id = ? ORDER BY created_at, id",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,200 @@
+//! Storage: pools, pragmas, migrations, and the SQL of each entity (one module per entity).
+//!
+//! Writes go through a pool of exactly one connection, each in a `BEGIN IMMEDIATE` transaction,
+//! so the rules checked inside a write see the state they commit against. Reads use a separate
+//! pool of read-only connections (WAL lets them run beside the writer).
+
+pub mod api_keys;
+pub mod hosts;
+pub mod ip_addresses;
+pub mod networks;
+pub mod ports;
+pub mod query;
+pub mod subnets;
+pub mod tags;
+
+use std::path::Path;
+use std::time::Duration;
+
+use actix_web::web;
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+type SqlitePool = Pool<SqliteConnectionManager>;
+
+/// Both pools. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+fn pragmas(busy_timeout_ms: u32, durable: bool) -> String {
+    format!(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = {busy_timeout_ms};
+         PRAGMA synchronous = {};
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
+        if durable { "FULL" } else { "NORMAL" }
+    )
+}
+
+impl Db {
+    /// Creates the data directory, migrates the database, and opens both pools.
+    pub fn open(config: &Config) -> Result<Db, String> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot create data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+        let path = config.db_path();
+        migrate(&path)?;
+
+        let init = pragmas(config.busy_timeout_ms, config.durable);
+        let write_init = init.clone();
+        let write_manager =
+            SqliteConnectionManager::file(&path).with_init(move |c| c.execute_batch(&write_init));
+        let timeout = Duration::from_millis(config.busy_timeout_ms as u64);
+        let write = Pool::builder()
+            .max_size(1)
+            .connection_timeout(timeout)
+            .build(write_manager)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+
+        let read_manager = SqliteConnectionManager::file(&path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(move |c| c.execute_batch(&init));
+        let read = Pool::builder()
+            .max_size(config.read_pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(read_manager)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(Db { read, write })
+    }
+
+    /// Runs `f` on a read connection, off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        web::block(move || {
+            let conn = pool.get().map_err(pool_error)?;
+            f(&conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        web::block(move || db.write_blocking(f)).await?
+    }
+
+    /// The blocking form of `write`, for the command line.
+    pub fn write_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T>,
+    {
+        let mut conn = self.write.get().map_err(pool_error)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The blocking form of `read`, for the command line and readiness checks.
+    pub fn read_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T>,
+    {
+        let conn = self.read.get().map_err(pool_error)?;
+        f(&conn)
+    }
+
+    /// Folds the WAL back into the database file; used at shutdown.
+    pub fn checkpoint(&self) -> ApiResult<()> {
+        let conn = self.write.get().map_err(pool_error)?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}
+
+/// Applies pending migrations on a connection of its own, before any pool exists.
+pub fn migrate(path: &Path) -> Result<usize, String> {
+    let mut conn =
+        Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+        .map_err(|e| format!("cannot configure {}: {e}", path.display()))?;
+    let report = embedded::migrations::runner()
+        .run(&mut conn)
+        .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(report.applied_migrations().len())
+}
+
+fn pool_error(e: r2d2::Error) -> ApiError {
+    let mut err = ApiError::unavailable("The database is busy; retry shortly");
+    err.cause = Some(e.to_string());
+    err
+}
+
+/// Driver errors become API errors here, once. Rules check uniqueness and references before
+/// writing, so a constraint failure reaching this point is reported without a field.
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                SqliteCode::DatabaseBusy | SqliteCode::DatabaseLocked => {
+                    let mut err = ApiError::unavailable("The database is busy; retry shortly");
+                    err.cause = Some(e.to_string());
+                    err
+                }
+                SqliteCode::ConstraintViolation => {
+                    let mut err = ApiError::conflict("The change conflicts with stored data");
+                    err.cause = Some(e.to_string());
+                    err
+                }
+                _ => ApiError::internal(e),
+            },
+            _ => ApiError::internal(e),
+        }
+    }
+}
+
+/// Maps "no row" to a 404 for `what`, leaving other errors to the general translation.
+pub fn or_not_found<T>(r: rusqlite::Result<T>, what: &str) -> ApiResult<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Err(ApiError::not_found(what)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `Some(row)` or `None` for a query expected to return at most one row.
+pub fn optional<T>(r: rusqlite::Result<T>) -> ApiResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

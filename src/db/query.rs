@@ -1,0 +1,146 @@
+//! Building blocks for list queries: filters, ordering and pagination, with a constant number of
+//! statements per page. Id lists are passed as one JSON array parameter (`json_each`), so the SQL
+//! text stays the same whatever their length and the statement cache keeps working.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, Row};
+
+use crate::error::ApiResult;
+
+/// Which page of a list the client asked for. `limit == None` means all rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            limit: Some(50),
+            offset: 0,
+        }
+    }
+}
+
+pub use crate::domain::principal::Scope;
+
+/// WHERE clauses with their parameters, in order.
+#[derive(Debug, Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    params: Vec<Value>,
+}
+
+pub fn json_ids(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("a list of strings serialises")
+}
+
+impl Filter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn eq(&mut self, column: &str, value: impl Into<Value>) -> &mut Self {
+        self.clauses.push(format!("{column} = ?"));
+        self.params.push(value.into());
+        self
+    }
+
+    pub fn eq_opt(&mut self, column: &str, value: Option<impl Into<Value>>) -> &mut Self {
+        if let Some(v) = value {
+            self.eq(column, v);
+        }
+        self
+    }
+
+    pub fn in_ids(&mut self, column: &str, ids: &[String]) -> &mut Self {
+        self.clauses
+            .push(format!("{column} IN (SELECT value FROM json_each(?))"));
+        self.params.push(Value::Text(json_ids(ids)));
+        self
+    }
+
+    /// Restricts to the key's networks.
+    pub fn scope(&mut self, column: &str, scope: &Scope) -> &mut Self {
+        if let Some(networks) = scope {
+            self.in_ids(column, networks);
+        }
+        self
+    }
+
+    /// A clause with its own placeholders, e.g. an EXISTS over a join table.
+    pub fn clause(&mut self, sql: &str, params: Vec<Value>) -> &mut Self {
+        self.clauses.push(sql.to_string());
+        self.params.extend(params);
+        self
+    }
+
+    /// Case-insensitive substring match on any of `columns`.
+    pub fn search(&mut self, columns: &[&str], q: Option<&str>) -> &mut Self {
+        if let Some(q) = q.filter(|q| !q.is_empty()) {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{}%", escaped.to_lowercase());
+            let ors: Vec<String> = columns
+                .iter()
+                .map(|c| format!("lower(coalesce({c}, '')) LIKE ? ESCAPE '\\'"))
+                .collect();
+            self.clauses.push(format!("({})", ors.join(" OR ")));
+            for _ in columns {
+                self.params.push(Value::Text(pattern.clone()));
+            }
+        }
+        self
+    }
+
+    fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// Runs the count and the page query for `SELECT {columns} FROM {from}` and maps each row.
+pub fn paged<T>(
+    conn: &Connection,
+    columns: &str,
+    from: &str,
+    filter: &Filter,
+    order_by: &str,
+    page: PageRequest,
+    map: impl Fn(&Row) -> rusqlite::Result<T>,
+) -> ApiResult<(Vec<T>, u64)> {
+    let where_sql = filter.where_sql();
+    let count_sql = format!("SELECT count(*) FROM {from}{where_sql}");
+    let total: i64 = conn
+        .prepare_cached(&count_sql)?
+        .query_row(params_from_iter(filter.params.iter()), |r| r.get(0))?;
+
+    let limit = page.limit.map(|l| l as i64).unwrap_or(-1);
+    let sql = format!(
+        "SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT {limit} OFFSET {}",
+        page.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(filter.params.iter()), map)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok((rows, total as u64))
+}
+
+/// `ORDER BY` text for a whitelisted column and direction, with the id as tie-breaker.
+pub fn order_sql(table_alias: &str, column: &str, descending: bool) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    if column == "created_at" {
+        format!("{table_alias}.created_at {dir}, {table_alias}.id {dir}")
+    } else {
+        format!(
+            "{table_alias}.{column} {dir}, {table_alias}.created_at {dir}, {table_alias}.id {dir}"
+        )
+    }
+}

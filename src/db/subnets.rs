@@ -1,0 +1,126 @@
+//! Subnets.
+
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+use super::or_not_found;
+use super::query::{paged, Filter, PageRequest, Scope};
+use super::tags::{tags_of, Tagged};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subnet {
+    pub id: String,
+    pub network_id: String,
+    pub cidr: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub subnet_type: String,
+    pub tags: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "s.id, s.network_id, s.cidr, s.name, s.description, s.subnet_type, s.created_at, s.updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Subnet> {
+    Ok(Subnet {
+        id: r.get(0)?,
+        network_id: r.get(1)?,
+        cidr: r.get(2)?,
+        name: r.get(3)?,
+        description: r.get(4)?,
+        subnet_type: r.get(5)?,
+        tags: Vec::new(),
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+fn with_tags(conn: &Connection, mut rows: Vec<Subnet>) -> ApiResult<Vec<Subnet>> {
+    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
+    let mut tags = tags_of(conn, Tagged::Subnet, &ids)?;
+    for s in &mut rows {
+        s.tags = tags.remove(&s.id).unwrap_or_default();
+    }
+    Ok(rows)
+}
+
+pub fn get(conn: &Connection, id: &str) -> ApiResult<Subnet> {
+    let sql = format!("SELECT {COLUMNS} FROM subnets s WHERE s.id = ?");
+    let row = or_not_found(
+        conn.prepare_cached(&sql)?.query_row([id], from_row),
+        "Subnet",
+    )?;
+    Ok(with_tags(conn, vec![row])?.remove(0))
+}
+
+pub fn cidr_taken(
+    conn: &Connection,
+    network_id: &str,
+    cidr: &str,
+    except: Option<&str>,
+) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM subnets WHERE network_id = ? AND cidr = ? AND id IS NOT ?")?
+        .exists(params![network_id, cidr, except])?)
+}
+
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    network_id: Option<String>,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<Subnet>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .scope("s.network_id", scope)
+        .eq_opt("s.network_id", network_id);
+    let (rows, total) = paged(
+        conn,
+        COLUMNS,
+        "subnets s",
+        &filter,
+        order_by,
+        page,
+        from_row,
+    )?;
+    Ok((with_tags(conn, rows)?, total))
+}
+
+pub fn insert(conn: &Connection, s: &Subnet) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO subnets (id, network_id, cidr, name, description, subnet_type, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![s.id, s.network_id, s.cidr, s.name, s.description, s.subnet_type, s.created_at, s.updated_at])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, s: &Subnet) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE subnets SET network_id = ?, cidr = ?, name = ?, description = ?, subnet_type = ?, updated_at = ?
+         WHERE id = ?",
+    )?
+    .execute(params![s.network_id, s.cidr, s.name, s.description, s.subnet_type, s.updated_at, s.id])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM subnets WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// The IP addresses placed on the subnet: `(id, ip_address)`.
+pub fn addresses(conn: &Connection, id: &str) -> ApiResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, ip_address FROM ip_addresses WHERE subnet_id = ? ORDER BY created_at, id",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,206 @@
+//! Tags and their attachment to networks, subnets, hosts and services.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+use super::query::{json_ids, paged, Filter, PageRequest};
+use super::{optional, or_not_found};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, name, description, color, created_at, updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Tag> {
+    Ok(Tag {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        color: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: &str) -> ApiResult<Tag> {
+    let sql = format!("SELECT {COLUMNS} FROM tags WHERE id = ?");
+    or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Tag")
+}
+
+pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Tag>> {
+    let sql = format!("SELECT {COLUMNS} FROM tags WHERE id = ?");
+    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+}
+
+pub fn id_by_name(conn: &Connection, name: &str) -> ApiResult<Option<String>> {
+    optional(
+        conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?
+            .query_row([name], |r| r.get(0)),
+    )
+}
+
+pub struct TagFilter {
+    pub q: Option<String>,
+    pub color: Option<String>,
+}
+
+pub fn list(
+    conn: &Connection,
+    f: &TagFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<Tag>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .search(&["t.name", "t.description"], f.q.as_deref())
+        .eq_opt("t.color", f.color.clone());
+    paged(conn, COLUMNS, "tags t", &filter, order_by, page, from_row)
+}
+
+pub fn insert(conn: &Connection, t: &Tag) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO tags (id, name, description, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![t.id, t.name, t.description, t.color, t.created_at, t.updated_at])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, t: &Tag) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE tags SET name = ?, description = ?, color = ?, updated_at = ? WHERE id = ?",
+    )?
+    .execute(params![t.name, t.description, t.color, t.updated_at, t.id])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM tags WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// The kinds of object that carry tags, each with its own join table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged {
+    Network,
+    Subnet,
+    Host,
+    Service,
+}
+
+impl Tagged {
+    pub const ALL: [Tagged; 4] = [
+        Tagged::Network,
+        Tagged::Subnet,
+        Tagged::Host,
+        Tagged::Service,
+    ];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Tagged::Network => "network_tags",
+            Tagged::Subnet => "subnet_tags",
+            Tagged::Host => "host_tags",
+            Tagged::Service => "service_tags",
+        }
+    }
+
+    fn plural(self) -> &'static str {
+        match self {
+            Tagged::Network => "networks",
+            Tagged::Subnet => "subnets",
+            Tagged::Host => "hosts",
+            Tagged::Service => "services",
+        }
+    }
+}
+
+/// The tag ids of each of `entity_ids`, in attachment order, in one query.
+pub fn tags_of(
+    conn: &Connection,
+    kind: Tagged,
+    entity_ids: &[String],
+) -> ApiResult<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if entity_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT entity_id, tag_id FROM {} WHERE entity_id IN (SELECT value FROM json_each(?)) ORDER BY entity_id, ord",
+        kind.table()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([json_ids(entity_ids)], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (entity, tag) = row?;
+        out.entry(entity).or_default().push(tag);
+    }
+    Ok(out)
+}
+
+/// Replaces the tags of one object. The ids were checked to exist by the caller.
+pub fn set_tags(
+    conn: &Connection,
+    kind: Tagged,
+    entity_id: &str,
+    tag_ids: &[String],
+) -> ApiResult<()> {
+    conn.prepare_cached(&format!("DELETE FROM {} WHERE entity_id = ?", kind.table()))?
+        .execute([entity_id])?;
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO {} (entity_id, tag_id, ord) VALUES (?, ?, ?)",
+        kind.table()
+    ))?;
+    for (i, tag) in tag_ids.iter().enumerate() {
+        insert.execute(params![entity_id, tag, i as i64])?;
+    }
+    Ok(())
+}
+
+/// The first of `tag_ids` that names no tag, as its index.
+pub fn first_missing(conn: &Connection, tag_ids: &[String]) -> ApiResult<Option<usize>> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM tags WHERE id = ?")?;
+    for (i, id) in tag_ids.iter().enumerate() {
+        if !stmt.exists([id])? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// How many objects of each kind carry the tag, for the 409 on delete. Empty when unused.
+pub fn usage(conn: &Connection, tag_id: &str) -> ApiResult<Vec<(&'static str, i64)>> {
+    let mut used = Vec::new();
+    for kind in Tagged::ALL {
+        let n: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {} WHERE tag_id = ?",
+                kind.table()
+            ))?
+            .query_row([tag_id], |r| r.get(0))?;
+        if n > 0 {
+            used.push((kind.plural(), n));
+        }
+    }
+    Ok(used)
+}
+
+/// `EXISTS` clause for a `tag_ids` (any) filter on `alias.id`.
+pub fn any_tag_clause(kind: Tagged, alias: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM {} x WHERE x.entity_id = {alias}.id AND x.tag_id IN (SELECT value FROM json_each(?)))",
+        kind.table()
+    )
+}

@@ -1,0 +1,66 @@
+//! Who is calling: the API key's role and the networks it may reach.
+
+use super::role::Role;
+use crate::error::{ApiError, ApiResult};
+
+/// The networks a key may see: `None` for every network.
+pub type Scope = Option<Vec<String>>;
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key_id: String,
+    pub role: Role,
+    /// Empty means every network.
+    pub network_ids: Vec<String>,
+}
+
+impl Principal {
+    /// Role is checked before scope, so the error names what actually blocks the caller.
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden_role(role.as_str()))
+        }
+    }
+
+    pub fn is_scoped(&self) -> bool {
+        !self.network_ids.is_empty()
+    }
+
+    pub fn can_reach(&self, network_id: &str) -> bool {
+        !self.is_scoped() || self.network_ids.iter().any(|n| n == network_id)
+    }
+
+    /// The object lives in `network_id`; the key must reach that network.
+    pub fn check_network(&self, network_id: &str) -> ApiResult<()> {
+        if self.can_reach(network_id) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden_scope(
+                "This API key does not have access to the object's network",
+            )
+            .with_param("network_id", network_id))
+        }
+    }
+
+    /// Networks, tags, service types and templates belong to no network: only unscoped keys write them.
+    pub fn check_global_write(&self) -> ApiResult<()> {
+        if self.is_scoped() {
+            Err(ApiError::forbidden_scope(
+                "This API key is limited to some networks and cannot change global resources",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The list filter for this key: `None` sees every network.
+    pub fn scope(&self) -> Scope {
+        if self.is_scoped() {
+            Some(self.network_ids.clone())
+        } else {
+            None
+        }
+    }
+}

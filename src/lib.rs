@@ -1,0 +1,11 @@
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod envelope;
+pub mod error;
+pub mod ops;
+pub mod request_log;
+pub mod startup;

@@ -1,0 +1,36 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use portolan::config::{Cli, Command, Config};
+use portolan::startup::Application;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let config = match Config::from_settings(&cli.settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("portolan: {}", e.0);
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Keys(cmd) => portolan::cli::keys(&config, cmd),
+        Command::Migrate => portolan::cli::migrate(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portolan: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config)?;
+        app.run().await.map_err(|e| e.to_string())
+    })
+}

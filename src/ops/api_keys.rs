@@ -1,0 +1,187 @@
+//! API-key use cases: create, update, delete, rotate; the first-start bootstrap.
+
+use rusqlite::{Connection, Transaction};
+use serde::Serialize;
+
+use super::{missing_reference, new_id};
+use crate::auth::token;
+use crate::db::{self, api_keys::ApiKey};
+use crate::domain::clock;
+use crate::domain::principal::Principal;
+use crate::domain::role::Role;
+use crate::domain::text::Name;
+use crate::error::{ApiError, ApiResult};
+
+pub struct ApiKeyInput {
+    pub name: Name,
+    pub permissions: Role,
+    pub network_ids: Vec<String>,
+    pub expires_at: Option<String>,
+    pub is_enabled: bool,
+}
+
+/// A created key and its plaintext, shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedKey {
+    pub api_key: ApiKey,
+    pub key: String,
+}
+
+fn role_of(key: &ApiKey) -> ApiResult<Role> {
+    Role::parse(&key.permissions).map_err(|_| ApiError::internal("stored key has an unknown role"))
+}
+
+/// Admin and Owner keys are made (or made so) only by Owners; a key never reaches past its caller.
+fn check_grant(conn: &Connection, who: &Principal, input: &ApiKeyInput) -> ApiResult<()> {
+    if input.permissions >= Role::Admin {
+        who.require(Role::Owner)?;
+    }
+    for (i, network) in input.network_ids.iter().enumerate() {
+        if !db::networks::exists(conn, network)? {
+            return Err(missing_reference(
+                &format!("network_ids[{i}]"),
+                "Network",
+                network,
+            ));
+        }
+    }
+    if who.is_scoped() {
+        let wider =
+            input.network_ids.is_empty() || input.network_ids.iter().any(|n| !who.can_reach(n));
+        if wider {
+            return Err(ApiError::forbidden_scope(
+                "A key limited to some networks cannot create or widen a key beyond them",
+            )
+            .with_field("network_ids"));
+        }
+    }
+    Ok(())
+}
+
+/// The caller may manage `target`: its role is not above the caller's, and it lies within the caller's networks.
+fn check_reach(who: &Principal, target: &ApiKey) -> ApiResult<()> {
+    let role = role_of(target)?;
+    if role > who.role {
+        who.require(role)?;
+    }
+    if who.is_scoped()
+        && (target.network_ids.is_empty() || target.network_ids.iter().any(|n| !who.can_reach(n)))
+    {
+        return Err(ApiError::forbidden_scope(
+            "This key reaches networks outside the caller's",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the caller can see `target` in lists.
+pub fn visible(who: &Principal, target: &ApiKey) -> bool {
+    check_reach(who, target).is_ok()
+}
+
+fn last_owner_conflict(action: &str) -> ApiError {
+    ApiError::conflict(format!("Cannot {action} the last enabled Owner key"))
+        .with_hint("Create another Owner key first")
+}
+
+fn is_enabled_owner(key: &ApiKey) -> bool {
+    key.is_enabled && key.permissions == Role::Owner.as_str()
+}
+
+pub fn create(tx: &Transaction, who: &Principal, input: ApiKeyInput) -> ApiResult<CreatedKey> {
+    check_grant(tx, who, &input)?;
+    let plaintext = token::generate();
+    let key = insert(tx, input, &plaintext)?;
+    Ok(CreatedKey {
+        api_key: key,
+        key: plaintext,
+    })
+}
+
+/// Stores a key with the given plaintext; shared by the API, the CLI and the bootstrap.
+pub fn insert(tx: &Connection, input: ApiKeyInput, plaintext: &str) -> ApiResult<ApiKey> {
+    let now = clock::now();
+    let key = ApiKey {
+        id: new_id(),
+        name: input.name.into_inner(),
+        permissions: input.permissions.as_str().to_string(),
+        network_ids: input.network_ids,
+        expires_at: input.expires_at,
+        is_enabled: input.is_enabled,
+        last_used: None,
+        key: db::api_keys::MASK,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    db::api_keys::insert(tx, &key, &token::hash(plaintext))?;
+    Ok(key)
+}
+
+pub fn update(
+    tx: &Transaction,
+    who: &Principal,
+    id: &str,
+    input: ApiKeyInput,
+) -> ApiResult<ApiKey> {
+    let mut key = db::api_keys::get(tx, id)?;
+    check_reach(who, &key)?;
+    check_grant(tx, who, &input)?;
+    let stays_owner =
+        input.is_enabled && input.permissions == Role::Owner && input.expires_at.is_none();
+    if is_enabled_owner(&key) && !stays_owner && db::api_keys::other_enabled_owners(tx, id)? == 0 {
+        return Err(last_owner_conflict("disable, demote or expire"));
+    }
+    key.name = input.name.into_inner();
+    key.permissions = input.permissions.as_str().to_string();
+    key.network_ids = input.network_ids;
+    key.expires_at = input.expires_at;
+    key.is_enabled = input.is_enabled;
+    key.updated_at = clock::now();
+    db::api_keys::update(tx, &key)?;
+    Ok(key)
+}
+
+pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+    let key = db::api_keys::get(tx, id)?;
+    check_reach(who, &key)?;
+    if is_enabled_owner(&key) && db::api_keys::other_enabled_owners(tx, id)? == 0 {
+        return Err(last_owner_conflict("delete"));
+    }
+    db::api_keys::delete(tx, id)
+}
+
+/// Replaces the key's secret; the old plaintext stops working when this commits.
+pub fn rotate(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<String> {
+    let key = db::api_keys::get(tx, id)?;
+    check_reach(who, &key)?;
+    if key.id == who.key_id
+        && is_enabled_owner(&key)
+        && db::api_keys::other_enabled_owners(tx, id)? == 0
+    {
+        return Err(
+            ApiError::conflict("The last enabled Owner key cannot rotate itself")
+                .with_hint("Create another Owner key first, or rotate this one from it"),
+        );
+    }
+    let plaintext = token::generate();
+    db::api_keys::set_hash(tx, id, &token::hash(&plaintext), &clock::now())?;
+    Ok(plaintext)
+}
+
+/// First start: with no key at all, creates the Owner key (from `preset` if given).
+/// Returns the plaintext when it created one.
+pub fn bootstrap(tx: &Transaction, preset: Option<&str>) -> ApiResult<Option<String>> {
+    if db::api_keys::count(tx)? > 0 {
+        return Ok(None);
+    }
+    let plaintext = preset.map(str::to_string).unwrap_or_else(token::generate);
+    let input = ApiKeyInput {
+        name: Name::parse("initial-admin", 100).map_err(|e| ApiError::internal(e.0))?,
+        permissions: Role::Owner,
+        network_ids: Vec::new(),
+        expires_at: None,
+        is_enabled: true,
+    };
+    insert(tx, input, &plaintext)?;
+    Ok(Some(plaintext))
+}

@@ -1,0 +1,86 @@
+//! Host use cases. A host's IP addresses, ports and services are its own parts and go with it.
+
+use rusqlite::Transaction;
+use serde_json::{json, Value};
+
+use super::{check_tags, missing_reference, new_id};
+use crate::db::{self, hosts::Host, tags::Tagged};
+use crate::domain::clock;
+use crate::domain::principal::Principal;
+use crate::domain::text::{Hostname, Name};
+use crate::error::{ApiError, ApiResult};
+
+pub struct HostInput {
+    pub network_id: String,
+    pub name: Name,
+    pub hostname: Option<Hostname>,
+    pub description: Option<String>,
+    pub hidden: bool,
+    pub virtualization: Option<Value>,
+    pub tags: Vec<String>,
+}
+
+fn check_network(tx: &Transaction, who: &Principal, network_id: &str) -> ApiResult<()> {
+    if !db::networks::exists(tx, network_id)? {
+        return Err(missing_reference("network_id", "Network", network_id));
+    }
+    who.check_network(network_id)
+}
+
+pub fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<Host> {
+    check_network(tx, who, &input.network_id)?;
+    check_tags(tx, &input.tags)?;
+    let now = clock::now();
+    let host = Host {
+        id: new_id(),
+        network_id: input.network_id,
+        name: input.name.into_inner(),
+        hostname: input.hostname.map(Hostname::into_inner),
+        description: input.description,
+        hidden: input.hidden,
+        virtualization: input.virtualization,
+        source: json!({"type": "Manual"}),
+        tags: input.tags,
+        created_at: now.clone(),
+        updated_at: now,
+        ip_addresses: None,
+        ports: None,
+    };
+    db::hosts::insert(tx, &host)?;
+    db::tags::set_tags(tx, Tagged::Host, &host.id, &host.tags)?;
+    db::hosts::get(tx, &host.id, true)
+}
+
+pub fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> ApiResult<Host> {
+    let mut host = db::hosts::get(tx, id, false)?;
+    who.check_network(&host.network_id)?;
+    if input.network_id != host.network_id {
+        check_network(tx, who, &input.network_id)?;
+        let children = db::hosts::child_count(tx, id)?;
+        if children > 0 {
+            return Err(ApiError::validation(
+                "network_id",
+                "A host with IP addresses, ports or services cannot move to another network",
+            )
+            .with_param("children", children));
+        }
+    }
+    check_tags(tx, &input.tags)?;
+    host.network_id = input.network_id;
+    host.name = input.name.into_inner();
+    host.hostname = input.hostname.map(Hostname::into_inner);
+    host.description = input.description;
+    host.hidden = input.hidden;
+    host.virtualization = input.virtualization;
+    host.tags = input.tags;
+    host.updated_at = clock::now();
+    db::hosts::update(tx, &host)?;
+    db::tags::set_tags(tx, Tagged::Host, id, &host.tags)?;
+    db::hosts::get(tx, id, true)
+}
+
+pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+    let network = db::hosts::network_of(tx, id)?.ok_or_else(|| ApiError::not_found("Host"))?;
+    who.check_network(&network)?;
+    db::hosts::delete(tx, id)
+}

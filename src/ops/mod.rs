@@ -1,0 +1,70 @@
+//! One function per write use case, each over the open write transaction: rules first, then SQL.
+//! The caller (`Db::write`) commits only when the function returns `Ok`.
+
+pub mod api_keys;
+pub mod hosts;
+pub mod ip_addresses;
+pub mod networks;
+pub mod ports;
+pub mod subnets;
+pub mod tags;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+pub fn new_id() -> String {
+    Uuid::new_v4().hyphenated().to_string()
+}
+
+/// Every tag id must name a tag; the first that does not is a 400 on `tags[i]`.
+pub fn check_tags(conn: &Connection, tags: &[String]) -> ApiResult<()> {
+    match db::tags::first_missing(conn, tags)? {
+        None => Ok(()),
+        Some(i) => Err(ApiError::validation(
+            format!("tags[{i}]"),
+            format!("Tag {} does not exist", tags[i]),
+        )
+        .with_hint("List tags with GET /api/v1/tags")),
+    }
+}
+
+/// A body names an entity that does not exist: 400 on that field, not 404 (the path exists).
+pub fn missing_reference(field: &str, what: &str, id: &str) -> ApiError {
+    ApiError::validation(field, format!("{what} {id} does not exist")).with_param(field, id)
+}
+
+#[derive(Debug, Serialize)]
+pub struct BulkDeleted {
+    pub deleted_count: u64,
+    pub requested_count: u64,
+}
+
+/// Deletes each id with `delete_one`, skipping ids that do not exist. Any other refusal aborts
+/// the whole request; the transaction then rolls back, so nothing is deleted.
+pub fn bulk_delete(
+    ids: &[String],
+    mut delete_one: impl FnMut(&str) -> ApiResult<()>,
+) -> ApiResult<BulkDeleted> {
+    let mut deleted = 0;
+    for id in ids {
+        match delete_one(id) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.code == ErrorCode::NotFound => {}
+            Err(e) => return Err(e.with_param("id", id.as_str())),
+        }
+    }
+    Ok(BulkDeleted {
+        deleted_count: deleted,
+        requested_count: ids.len() as u64,
+    })
+}
+
+/// The 409 for deleting something still referenced, naming what references it.
+pub fn still_referenced(what: &str, id: &str) -> ApiError {
+    ApiError::conflict(format!("{what} {id} is still referenced"))
+        .with_hint("Remove the references first, or repeat the request with ?cascade=true")
+}

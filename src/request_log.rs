@@ -1,0 +1,93 @@
+//! Per-request bookkeeping: a `req_<ULID>` id on every response and in every error body, and one
+//! access-log line per request.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The id of the request being served, readable from request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
+
+/// Ids are monotonic within the process, so they sort in arrival order.
+pub fn next_request_id() -> String {
+    let mut guard = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+    let generator = guard.get_or_insert_with(ulid::Generator::new);
+    let id = generator.generate().unwrap_or_else(|_| ulid::Ulid::new());
+    format!("req_{id}")
+}
+
+/// Errors that do not come from our handlers (the framework's own) get the same JSON body.
+fn foreign_error(status: StatusCode, method: &str, path: &str) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(ErrorCode::NotFound, format!("No route for {method} {path}"))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::validation("body", "The request is too large").with_status(status)
+        }
+        s if s.is_client_error() => ApiError::new(ErrorCode::Validation, "Bad request"),
+        s => ApiError::internal(format!("unhandled framework error with status {s}")),
+    }
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = next_request_id();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+
+    let res = next.call(req).await?;
+    let api_error = res
+        .response()
+        .error()
+        .map(|e| match e.as_error::<ApiError>() {
+            Some(api) => api.clone(),
+            None => {
+                let mut mapped = foreign_error(e.as_response_error().status_code(), &method, &path);
+                mapped.cause.get_or_insert_with(|| e.to_string());
+                mapped
+            }
+        });
+    let mut res = match &api_error {
+        Some(err) => {
+            let (http_req, _) = res.into_parts();
+            ServiceResponse::new(http_req, err.render(Some(&id))).map_into_boxed_body()
+        }
+        None => res.map_into_boxed_body(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+
+    let elapsed = started.elapsed();
+    let final_status = res.status();
+    match &api_error {
+        Some(err) if final_status.is_server_error() => log::error!(
+            "{method} {path} {} {:.3}ms {id} error: {err}",
+            final_status.as_u16(),
+            elapsed.as_secs_f64() * 1000.0
+        ),
+        _ => log::info!(
+            "{method} {path} {} {:.3}ms {id}",
+            final_status.as_u16(),
+            elapsed.as_secs_f64() * 1000.0
+        ),
+    }
+    Ok(res)
+}

@@ -1,0 +1,120 @@
+//! Wiring: open the database, make sure a key exists, bind the listener, build the app.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::api;
+use crate::api::input::MAX_BODY_BYTES;
+use crate::config::Config;
+use crate::db::Db;
+use crate::ops;
+use crate::request_log;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+pub const INITIAL_KEY_FILE: &str = "initial-admin-key";
+
+impl Application {
+    /// Migrates, bootstraps the first key and binds; the server starts when `run` is awaited.
+    pub fn build(config: Config) -> Result<Application, String> {
+        let db = Db::open(&config)?;
+        log::info!(
+            "data directory {}, database {}",
+            config.data_dir.display(),
+            config.db_path().display()
+        );
+        bootstrap_key(&db, &config)?;
+
+        let listener = TcpListener::bind(config.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        log::info!("listening on http://{addr} (web UI at http://{addr}/)");
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            config,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(from_fn(request_log::middleware))
+                .configure(api::routes)
+        })
+        .listen(listener)
+        .map_err(|e| format!("cannot serve on {addr}: {e}"))?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Application {
+            port: addr.port(),
+            server,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then folds the WAL into the database file.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await?;
+        if let Err(e) = self.db.checkpoint() {
+            log::warn!("WAL checkpoint at shutdown failed: {e}");
+        }
+        log::info!("stopped");
+        Ok(())
+    }
+}
+
+/// First start: an Owner key from `PORTOLAN_ADMIN_API_KEY`, or a new one written to a 0600 file.
+fn bootstrap_key(db: &Db, config: &Config) -> Result<(), String> {
+    let preset = config.admin_api_key.clone();
+    let created = db
+        .write_blocking(|tx| ops::api_keys::bootstrap(tx, preset.as_deref()))
+        .map_err(|e| format!("cannot create the initial API key: {e}"))?;
+    match (created, preset.is_some()) {
+        (Some(_), true) => log::info!("created the Owner key from PORTOLAN_ADMIN_API_KEY"),
+        (Some(key), false) => {
+            let path = config.data_dir.join(INITIAL_KEY_FILE);
+            write_private(&path, &key)?;
+            log::info!(
+                "created the Owner key \"initial-admin\": {key} (also saved to {}); open http://{}/ and paste it there",
+                path.display(),
+                config.listen
+            );
+        }
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    file.write_all(format!("{contents}\n").as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
