@@ -76,12 +76,23 @@ impl FromRequest for JsonBody {
 }
 
 impl JsonBody {
-    /// Deserializes into `T`, naming the offending input path (`bindings[1].port_id`) on failure.
+    /// Deserializes a JSON object into `T`, naming the offending input path
+    /// (`bindings[1].port_id`) on failure.
     pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        let starts_as_object = self.0.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !starts_as_object {
+            // serde would read a struct from an array; the API takes objects only.
+            parse_json::<serde_json::Value>(&self.0)?;
+            return Err(ApiError::validation(
+                "body",
+                "The request body must be a JSON object",
+            ));
+        }
         parse_json(&self.0)
     }
 
-    pub fn value(&self) -> ApiResult<serde_json::Value> {
+    /// Deserializes any JSON shape (bulk deletes take an array).
+    pub fn parse_any<T: DeserializeOwned>(&self) -> ApiResult<T> {
         parse_json(&self.0)
     }
 }

@@ -100,7 +100,7 @@ pub fn tag_ids(tags: Option<Vec<String>>) -> ApiResult<Vec<String>> {
 
 /// The body of a bulk delete: a non-empty array of UUIDs.
 pub fn bulk_ids(body: &input::JsonBody) -> ApiResult<Vec<String>> {
-    let raw: Vec<String> = body.parse()?;
+    let raw: Vec<String> = body.parse_any()?;
     if raw.is_empty() {
         return Err(ApiError::validation(
             "body",

@@ -1,0 +1,282 @@
+//! `spawn_app()`: the real server on an ephemeral port over a fresh temporary database, and a
+//! small blocking HTTP client to talk to it.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+
+use portolan::config::Config;
+use portolan::startup::{Application, INITIAL_KEY_FILE};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    /// The Owner key the server created at first start.
+    pub key: String,
+    pub dir: TempDir,
+    agent: ureq::Agent,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn id(&self) -> String {
+        self.body["data"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no data.id in {}", self.body))
+            .to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_with(|_| {})
+}
+
+/// Starts a server whose configuration `adjust` may change first.
+pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    adjust(&mut config);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(config) {
+                Ok(app) => {
+                    tx.send(Ok(app.port())).unwrap();
+                    let _ = app.run().await;
+                }
+                Err(e) => tx.send(Err(e)).unwrap(),
+            }
+        })
+    });
+    let port = rx.recv().expect("server thread").expect("server starts");
+    let key = std::fs::read_to_string(dir.path().join(INITIAL_KEY_FILE))
+        .map(|k| k.trim().to_string())
+        .unwrap_or_default();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        key,
+        dir,
+        agent,
+    }
+}
+
+impl TestApp {
+    /// Any request; `key` None sends no Authorization header; `body` is sent as-is with `content_type`.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<(&str, &[u8])>,
+    ) -> Resp {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {k}"));
+        }
+        let result = match body {
+            Some((content_type, bytes)) => {
+                if !content_type.is_empty() {
+                    req = req.header("Content-Type", content_type);
+                }
+                self.agent.run(req.body(bytes).unwrap())
+            }
+            None => self.agent.run(req.body(()).unwrap()),
+        };
+        let mut res = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let text = res.body_mut().read_to_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn call(&self, method: &str, path: &str, key: &str, body: Option<&Value>) -> Resp {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
+        self.raw(
+            method,
+            path,
+            Some(key),
+            bytes.as_deref().map(|b| ("application/json", b)),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, &self.key, None)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Resp {
+        self.call("POST", path, &self.key, Some(&body))
+    }
+
+    pub fn put(&self, path: &str, body: Value) -> Resp {
+        self.call("PUT", path, &self.key, Some(&body))
+    }
+
+    pub fn delete(&self, path: &str) -> Resp {
+        self.call("DELETE", path, &self.key, None)
+    }
+
+    /// A read-only connection to the server's database, to check what was stored.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.dir.path().join("portolan.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open test database")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.db()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Every row of every table (but the bookkeeping `last_used`), to prove a refused write changed nothing.
+    pub fn snapshot(&self) -> String {
+        let db = self.db();
+        let tables: Vec<String> = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut out = String::new();
+        for table in tables {
+            let sql = if table == "api_keys" {
+                "SELECT id, name, permissions, network_ids, key_hash, expires_at, is_enabled, created_at, updated_at FROM api_keys ORDER BY id".to_string()
+            } else {
+                format!("SELECT * FROM {table} ORDER BY 1, 2")
+            };
+            let mut stmt = db.prepare(&sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    let mut cells = Vec::new();
+                    for i in 0..n {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        cells.push(format!("{v:?}"));
+                    }
+                    Ok(cells.join("|"))
+                })
+                .unwrap();
+            out.push_str(&format!("# {table}\n"));
+            for row in rows {
+                out.push_str(&row.unwrap());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    // Fixtures: each creates one object through the API and returns its id.
+
+    pub fn network(&self, name: &str) -> String {
+        let r = self.post("/api/v1/networks", json!({"name": name}));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub fn host(&self, network_id: &str, name: &str) -> String {
+        let r = self.post(
+            "/api/v1/hosts",
+            json!({"network_id": network_id, "name": name}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub fn ip(&self, host_id: &str, address: &str) -> String {
+        let r = self.post(
+            "/api/v1/ip-addresses",
+            json!({"host_id": host_id, "ip_address": address}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub fn port(&self, host_id: &str, number: u16, protocol: &str) -> String {
+        let r = self.post(
+            "/api/v1/ports",
+            json!({"host_id": host_id, "number": number, "protocol": protocol}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub fn subnet(&self, network_id: &str, cidr: &str) -> String {
+        let r = self.post(
+            "/api/v1/subnets",
+            json!({"network_id": network_id, "cidr": cidr, "name": cidr}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub fn tag(&self, name: &str) -> String {
+        let r = self.post("/api/v1/tags", json!({"name": name, "color": "Blue"}));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    /// Creates a key with the given role and networks and returns its plaintext.
+    pub fn key_with(&self, role: &str, networks: &[&str]) -> String {
+        let r = self.post(
+            "/api/v1/auth/keys",
+            json!({"name": format!("{role} key"), "permissions": role, "network_ids": networks}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.data()["key"].as_str().unwrap().to_string()
+    }
+}
+
+/// Asserts the spec's error body: status, code, field (when given), and a request id that
+/// matches the `X-Request-Id` header.
+pub fn assert_error(r: &Resp, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(r.status, status, "status of {}", r.body);
+    assert_eq!(r.body["success"], json!(false), "{}", r.body);
+    assert_eq!(r.body["code"], json!(code), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["error"], r.body["message"], "{}", r.body);
+    if let Some(field) = field {
+        assert_eq!(r.body["field"], json!(field), "{}", r.body);
+    }
+    let request_id = r.body["requestId"].as_str().expect("requestId");
+    assert!(
+        request_id.starts_with("req_") && request_id.len() == 30,
+        "{request_id}"
+    );
+    assert_eq!(r.header("x-request-id"), Some(request_id));
+    assert_eq!(r.body["meta"]["api_version"], json!(1));
+}

@@ -1,0 +1,14 @@
+//! Black-box tests: each starts the real server on port 0 with a fresh database and talks HTTP.
+
+mod helpers;
+
+mod api_keys;
+mod auth;
+mod errors;
+mod hosts;
+mod ip_addresses;
+mod networks;
+mod ports;
+mod subnets;
+mod system;
+mod tags;
