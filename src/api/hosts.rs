@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::{delete_many, delete_one, list_response, tag_ids};
+use super::{delete_many, delete_one, list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::hosts::HostFilter;
 use crate::domain::role::Role;
@@ -49,38 +49,6 @@ struct HostBody {
     _ports: IgnoredAny,
     #[serde(default, rename = "services")]
     _services: IgnoredAny,
-}
-
-/// `null`, or `{"type": "<kind>", "details": {...}}` with the kind the resource allows.
-pub fn virtualization(value: Option<Value>, kind: &str) -> ApiResult<Option<Value>> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let object = value
-        .as_object()
-        .ok_or_else(|| ApiError::validation("virtualization", "must be null or an object"))?;
-    if object.get("type").and_then(Value::as_str) != Some(kind) {
-        return Err(ApiError::validation(
-            "virtualization.type",
-            format!("virtualization.type must be \"{kind}\""),
-        ));
-    }
-    match object.get("details") {
-        None | Some(Value::Object(_)) => {}
-        Some(_) => {
-            return Err(ApiError::validation(
-                "virtualization.details",
-                "must be an object",
-            ));
-        }
-    }
-    if let Some(extra) = object.keys().find(|k| *k != "type" && *k != "details") {
-        return Err(ApiError::validation(
-            format!("virtualization.{extra}"),
-            format!("Unknown field \"virtualization.{extra}\""),
-        ));
-    }
-    Ok(Some(value))
 }
 
 impl HostBody {

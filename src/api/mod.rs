@@ -1,11 +1,14 @@
 //! Thin HTTP handlers: parse the request, call `ops` or `db`, wrap the result in the envelope.
 
 pub mod api_keys;
+pub mod bindings;
 pub mod hosts;
 pub mod input;
 pub mod ip_addresses;
 pub mod networks;
 pub mod ports;
+pub mod service_types;
+pub mod services;
 pub mod subnets;
 pub mod system;
 pub mod tags;
@@ -30,6 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/api/v1/interfaces").configure(ip_addresses::routes))
         .service(web::scope("/api/v1/ports").configure(ports::routes))
         .service(web::scope("/api/v1/tags").configure(tags::routes))
+        .service(web::scope("/api/v1/service-types").configure(service_types::routes))
+        .service(web::scope("/api/v1/services").configure(services::routes))
+        .service(web::scope("/api/v1/bindings").configure(bindings::routes))
         .service(web::scope("/api/v1/auth/keys").configure(api_keys::routes))
         .default_service(web::to(ui::fallback));
 }
@@ -146,4 +152,39 @@ where
         .write(move |tx| crate::ops::bulk_delete(&ids, |id| op(tx, id, cascade)))
         .await?;
     Ok(envelope::ok(&result))
+}
+
+/// `null`, or `{"type": "<kind>", "details": {...}}` with the kind the resource allows.
+pub fn virtualization(
+    value: Option<serde_json::Value>,
+    kind: &str,
+) -> ApiResult<Option<serde_json::Value>> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let object = value
+        .as_object()
+        .ok_or_else(|| ApiError::validation("virtualization", "must be null or an object"))?;
+    if object.get("type").and_then(serde_json::Value::as_str) != Some(kind) {
+        return Err(ApiError::validation(
+            "virtualization.type",
+            format!("virtualization.type must be \"{kind}\""),
+        ));
+    }
+    match object.get("details") {
+        None | Some(serde_json::Value::Object(_)) => {}
+        Some(_) => {
+            return Err(ApiError::validation(
+                "virtualization.details",
+                "must be an object",
+            ));
+        }
+    }
+    if let Some(extra) = object.keys().find(|k| *k != "type" && *k != "details") {
+        return Err(ApiError::validation(
+            format!("virtualization.{extra}"),
+            format!("Unknown field \"virtualization.{extra}\""),
+        ));
+    }
+    Ok(Some(value))
 }

@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::ip_addresses::{self, IpAddress};
-use super::or_not_found;
 use super::ports::{self, Port};
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::services::{self, Service};
 use super::tags::{any_tag_clause, tags_of, Tagged};
+use super::{json_column, or_not_found};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,20 +32,12 @@ pub struct Host {
     pub ip_addresses: Option<Vec<IpAddress>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<Port>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<Service>>,
 }
 
 const COLUMNS: &str = "h.id, h.network_id, h.name, h.hostname, h.description, h.hidden, \
                        h.virtualization, h.source, h.created_at, h.updated_at";
-
-fn json_column(r: &Row, i: usize) -> rusqlite::Result<Option<Json>> {
-    let text: Option<String> = r.get(i)?;
-    text.map(|t| {
-        serde_json::from_str(&t).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
-    })
-    .transpose()
-}
 
 fn from_row(r: &Row) -> rusqlite::Result<Host> {
     Ok(Host {
@@ -61,6 +54,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Host> {
         updated_at: r.get(9)?,
         ip_addresses: None,
         ports: None,
+        services: None,
     })
 }
 
@@ -68,19 +62,21 @@ fn from_row(r: &Row) -> rusqlite::Result<Host> {
 fn complete(conn: &Connection, mut rows: Vec<Host>, children: bool) -> ApiResult<Vec<Host>> {
     let ids: Vec<String> = rows.iter().map(|h| h.id.clone()).collect();
     let mut tags = tags_of(conn, Tagged::Host, &ids)?;
-    let (mut ips, mut ports) = if children {
+    let (mut ips, mut ports, mut svcs) = if children {
         (
             group(ip_addresses::of_hosts(conn, &ids)?, |i| i.host_id.clone()),
             group(ports::of_hosts(conn, &ids)?, |p| p.host_id.clone()),
+            services::of_hosts(conn, &ids)?,
         )
     } else {
-        (HashMap::new(), HashMap::new())
+        (HashMap::new(), HashMap::new(), HashMap::new())
     };
     for h in &mut rows {
         h.tags = tags.remove(&h.id).unwrap_or_default();
         if children {
             h.ip_addresses = Some(ips.remove(&h.id).unwrap_or_default());
             h.ports = Some(ports.remove(&h.id).unwrap_or_default());
+            h.services = Some(svcs.remove(&h.id).unwrap_or_default());
         }
     }
     Ok(rows)

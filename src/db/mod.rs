@@ -5,11 +5,14 @@
 //! pool of read-only connections (WAL lets them run beside the writer).
 
 pub mod api_keys;
+pub mod bindings;
 pub mod hosts;
 pub mod ip_addresses;
 pub mod networks;
 pub mod ports;
 pub mod query;
+pub mod service_types;
+pub mod services;
 pub mod subnets;
 pub mod tags;
 
@@ -84,7 +87,10 @@ impl Db {
             .connection_timeout(timeout)
             .build(read_manager)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        Ok(Db { read, write })
+        let db = Db { read, write };
+        db.write_blocking(|tx| service_types::sync_builtins(tx))
+            .map_err(|e| format!("cannot load the service-type catalogue: {e}"))?;
+        Ok(db)
     }
 
     /// Runs `f` on a read connection, off the async workers.
@@ -197,4 +203,15 @@ pub fn optional<T>(r: rusqlite::Result<T>) -> ApiResult<Option<T>> {
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A nullable TEXT column holding JSON.
+pub fn json_column(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
 }

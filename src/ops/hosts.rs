@@ -45,6 +45,7 @@ pub fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<
         updated_at: now,
         ip_addresses: None,
         ports: None,
+        services: None,
     };
     db::hosts::insert(tx, &host)?;
     db::tags::set_tags(tx, Tagged::Host, &host.id, &host.tags)?;

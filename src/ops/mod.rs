@@ -2,10 +2,13 @@
 //! The caller (`Db::write`) commits only when the function returns `Ok`.
 
 pub mod api_keys;
+pub mod bindings;
 pub mod hosts;
 pub mod ip_addresses;
 pub mod networks;
 pub mod ports;
+pub mod service_types;
+pub mod services;
 pub mod subnets;
 pub mod tags;
 

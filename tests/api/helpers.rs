@@ -280,3 +280,58 @@ pub fn assert_error(r: &Resp, status: u16, code: &str, field: Option<&str>) {
     assert_eq!(r.header("x-request-id"), Some(request_id));
     assert_eq!(r.body["meta"]["api_version"], json!(1));
 }
+
+/// A network with one host, two IP addresses, two ports and a service with no bindings.
+pub struct World {
+    pub network: String,
+    pub host: String,
+    pub ip1: String,
+    pub ip2: String,
+    pub port1: String,
+    pub port2: String,
+    pub service: String,
+}
+
+impl TestApp {
+    pub fn service(&self, host_id: &str, name: &str, bindings: Value) -> Resp {
+        self.post(
+            "/api/v1/services",
+            json!({"host_id": host_id, "name": name, "service_definition": "Nginx Proxy Manager", "bindings": bindings}),
+        )
+    }
+
+    pub fn world(&self) -> World {
+        let network = self.network("home");
+        let host = self.host(&network, "web");
+        let ip1 = self.ip(&host, "10.0.0.1");
+        let ip2 = self.ip(&host, "10.0.0.2");
+        let port1 = self.port(&host, 80, "Tcp");
+        let port2 = self.port(&host, 443, "Tcp");
+        let r = self.service(&host, "nginx", json!([]));
+        assert_eq!(r.status, 201, "{}", r.body);
+        World {
+            network,
+            host,
+            ip1,
+            ip2,
+            port1,
+            port2,
+            service: r.id(),
+        }
+    }
+
+    /// The service's live bindings as `(type, port_id, ip_address_id)`, in stored order.
+    pub fn stored_bindings(
+        &self,
+        service_id: &str,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
+        let db = self.db();
+        let mut stmt = db
+            .prepare("SELECT type, port_id, ip_address_id FROM bindings WHERE service_id = ? ORDER BY ord")
+            .unwrap();
+        stmt.query_map([service_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}

@@ -4,11 +4,15 @@ mod helpers;
 
 mod api_keys;
 mod auth;
+mod binding_rules;
+mod bindings;
 mod errors;
 mod hosts;
 mod ip_addresses;
 mod networks;
 mod ports;
+mod service_types;
+mod services;
 mod subnets;
 mod system;
 mod tags;

@@ -1,0 +1,242 @@
+//! `/api/v1/bindings`, and the binding body shared with the `bindings` array of services.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::{delete_many, delete_one, list_response};
+use crate::auth::Auth;
+use crate::db::bindings::BindingFilter;
+use crate::domain::bindings::Target;
+use crate::domain::role::Role;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::ops::{self, bindings::BindingInput};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+}
+
+/// A binding as clients send it: v0.17 names, with the 0.13 aliases `"Interface"` and
+/// `interface_id`. Server-set and temporal fields are accepted and ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingBody {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    port_id: Option<String>,
+    #[serde(default)]
+    ip_address_id: Option<String>,
+    #[serde(default)]
+    interface_id: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub service_id: Option<String>,
+    #[serde(default)]
+    pub network_id: Option<String>,
+    #[serde(default, rename = "created_at")]
+    _created_at: IgnoredAny,
+    #[serde(default, rename = "updated_at")]
+    _updated_at: IgnoredAny,
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
+}
+
+fn at(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+impl BindingBody {
+    /// The binding's target; `prefix` locates it in the request (`bindings[2]`, or empty).
+    pub fn target(&self, prefix: &str) -> ApiResult<Target> {
+        let ip = match (&self.ip_address_id, &self.interface_id) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ApiError::validation(
+                    at(prefix, "interface_id"),
+                    "interface_id and ip_address_id name different IP addresses",
+                ))
+            }
+            (Some(a), _) => Some(parse_uuid(a, &at(prefix, "ip_address_id"))?),
+            (None, Some(b)) => Some(parse_uuid(b, &at(prefix, "interface_id"))?),
+            (None, None) => None,
+        };
+        let port = self
+            .port_id
+            .as_deref()
+            .map(|p| parse_uuid(p, &at(prefix, "port_id")))
+            .transpose()?;
+        match self.kind.as_str() {
+            "IPAddress" | "Interface" => {
+                if port.is_some() {
+                    return Err(ApiError::validation(
+                        at(prefix, "port_id"),
+                        "An IPAddress binding has no port_id; use type \"Port\" to bind a port",
+                    ));
+                }
+                let ip = ip.ok_or_else(|| {
+                    ApiError::validation(
+                        at(prefix, "ip_address_id"),
+                        "An IPAddress binding needs ip_address_id",
+                    )
+                })?;
+                Ok(Target::Ip { ip })
+            }
+            "Port" => {
+                let port = port.ok_or_else(|| {
+                    ApiError::validation(at(prefix, "port_id"), "A Port binding needs port_id")
+                })?;
+                Ok(Target::Port { port, ip })
+            }
+            other => Err(ApiError::validation(
+                at(prefix, "type"),
+                format!("\"{other}\" is not one of IPAddress, Port (or the 0.13 alias Interface)"),
+            )),
+        }
+    }
+
+    fn into_input(self) -> ApiResult<BindingInput> {
+        let target = self.target("")?;
+        let service_id = self.service_id.as_deref().ok_or_else(|| {
+            ApiError::validation("service_id", "Field \"service_id\" is required")
+        })?;
+        Ok(BindingInput {
+            service_id: parse_uuid(service_id, "service_id")?,
+            network_id: self
+                .network_id
+                .as_deref()
+                .map(|n| parse_uuid(n, "network_id"))
+                .transpose()?,
+            target,
+        })
+    }
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let q = QueryParams::from_request(&req)?;
+    let page = q.page()?;
+    let order = q.order("b", &["created_at", "updated_at"])?;
+    let ip_address_id = match q.uuid("ip_address_id")? {
+        Some(id) => Some(id),
+        None => q.uuid("interface_id")?,
+    };
+    let kind = match q.one("type") {
+        None => None,
+        Some("IPAddress") | Some("Interface") => Some("IPAddress"),
+        Some("Port") => Some("Port"),
+        Some(other) => {
+            return Err(ApiError::validation(
+                "type",
+                format!("\"{other}\" is not one of IPAddress, Port"),
+            ))
+        }
+    };
+    let filter = BindingFilter {
+        service_id: q.uuid("service_id")?,
+        network_id: q.uuid("network_id")?,
+        port_id: q.uuid("port_id")?,
+        ip_address_id,
+        host_id: q.uuid("host_id")?,
+        kind,
+    };
+    let scope = auth.scope();
+    let (items, total) = state
+        .db
+        .read(move |c| crate::db::bindings::list(c, &scope, &filter, &order, page))
+        .await?;
+    Ok(list_response(&items, page, total))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let id = path_id(&path)?;
+    let binding = state
+        .db
+        .read(move |c| crate::db::bindings::get(c, &id))
+        .await?;
+    auth.check_network(&binding.network_id)?;
+    Ok(envelope::ok(&binding))
+}
+
+/// 201 with the new binding, or 200 with the live binding that already covers the request.
+async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    let input = body.parse::<BindingBody>()?.into_input()?;
+    let who = auth.0;
+    let (binding, created) = state
+        .db
+        .write(move |tx| ops::bindings::create(tx, &who, input))
+        .await?;
+    Ok(if created {
+        envelope::created(format!("/api/v1/bindings/{}", binding.id), &binding)
+    } else {
+        envelope::ok(&binding)
+    })
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    let id = path_id(&path)?;
+    let input = body.parse::<BindingBody>()?.into_input()?;
+    let who = auth.0;
+    let binding = state
+        .db
+        .write(move |tx| ops::bindings::update(tx, &who, &id, input))
+        .await?;
+    Ok(envelope::ok(&binding))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    let who = auth.0;
+    delete_one(&state, &path, &req, move |tx, id, _| {
+        ops::bindings::delete(tx, &who, id)
+    })
+    .await
+}
+
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    let who = auth.0;
+    delete_many(&state, &req, &body, move |tx, id, _| {
+        ops::bindings::delete(tx, &who, id)
+    })
+    .await
+}

@@ -1,0 +1,284 @@
+//! Bindings: which service is present at which port and/or IP address. Only live rows are stored.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::{optional, or_not_found};
+use crate::domain::bindings::{Held, Live, Target};
+use crate::error::ApiResult;
+
+/// The v0.17 wire shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct Binding {
+    pub id: String,
+    pub service_id: String,
+    pub network_id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub port_id: Option<String>,
+    pub ip_address_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub valid_from: String,
+    pub valid_to: Option<String>,
+    pub lineage_id: Option<String>,
+    pub first_discovery_id: Option<String>,
+    pub last_discovery_id: Option<String>,
+    pub last_seen_at: String,
+}
+
+impl Binding {
+    pub fn target(&self) -> Target {
+        match &self.port_id {
+            Some(port) => Target::Port {
+                port: port.clone(),
+                ip: self.ip_address_id.clone(),
+            },
+            None => Target::Ip {
+                ip: self.ip_address_id.clone().unwrap_or_default(),
+            },
+        }
+    }
+}
+
+const COLUMNS: &str = "b.id, b.service_id, b.network_id, b.type, b.port_id, b.ip_address_id, \
+                       b.created_at, b.updated_at, b.valid_from, b.last_seen_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Binding> {
+    let kind: String = r.get(3)?;
+    Ok(Binding {
+        id: r.get(0)?,
+        service_id: r.get(1)?,
+        network_id: r.get(2)?,
+        kind: if kind == "Port" { "Port" } else { "IPAddress" },
+        port_id: r.get(4)?,
+        ip_address_id: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+        valid_from: r.get(8)?,
+        valid_to: None,
+        lineage_id: None,
+        first_discovery_id: None,
+        last_discovery_id: None,
+        last_seen_at: r.get(9)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: &str) -> ApiResult<Binding> {
+    let sql = format!("SELECT {COLUMNS} FROM bindings b WHERE b.id = ?");
+    or_not_found(
+        conn.prepare_cached(&sql)?.query_row([id], from_row),
+        "Binding",
+    )
+}
+
+pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Binding>> {
+    let sql = format!("SELECT {COLUMNS} FROM bindings b WHERE b.id = ?");
+    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+}
+
+/// The bindings of several services in one query, grouped by service, in their stored order.
+pub fn of_services(
+    conn: &Connection,
+    service_ids: &[String],
+) -> ApiResult<HashMap<String, Vec<Binding>>> {
+    let mut out: HashMap<String, Vec<Binding>> = HashMap::new();
+    if service_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bindings b WHERE b.service_id IN (SELECT value FROM json_each(?))
+         ORDER BY b.service_id, b.ord, b.created_at"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    for row in stmt.query_map([json_ids(service_ids)], from_row)? {
+        let b = row?;
+        out.entry(b.service_id.clone()).or_default().push(b);
+    }
+    Ok(out)
+}
+
+/// The service's live bindings as the rules see them, with their stored order.
+pub fn live_of(conn: &Connection, service_id: &str) -> ApiResult<Vec<(Live, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, port_id, ip_address_id, ord FROM bindings WHERE service_id = ? ORDER BY ord, created_at",
+    )?;
+    let rows = stmt
+        .query_map([service_id], |r| {
+            let port: Option<String> = r.get(1)?;
+            let ip: Option<String> = r.get(2)?;
+            let target = match port {
+                Some(port) => Target::Port { port, ip },
+                None => Target::Ip {
+                    ip: ip.unwrap_or_default(),
+                },
+            };
+            Ok((
+                Live {
+                    id: r.get(0)?,
+                    target,
+                },
+                r.get(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Live port bindings of services other than `service_id` on any of `port_ids`.
+pub fn held_on(conn: &Connection, port_ids: &[String], service_id: &str) -> ApiResult<Vec<Held>> {
+    if port_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, b.service_id, s.name, b.port_id, b.ip_address_id
+         FROM bindings b JOIN services s ON s.id = b.service_id
+         WHERE b.port_id IN (SELECT value FROM json_each(?1)) AND b.service_id != ?2
+         ORDER BY b.created_at, b.id",
+    )?;
+    let rows = stmt
+        .query_map(params![json_ids(port_ids), service_id], |r| {
+            Ok(Held {
+                binding_id: r.get(0)?,
+                service_id: r.get(1)?,
+                service_name: r.get(2)?,
+                target: Target::Port {
+                    port: r.get(3)?,
+                    ip: r.get(4)?,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The host of each of `ids` that is a port or an IP address; unknown ids are absent.
+pub fn owners(conn: &Connection, ids: &[String]) -> ApiResult<HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, host_id FROM ports WHERE id IN (SELECT value FROM json_each(?1))
+         UNION ALL
+         SELECT id, host_id FROM ip_addresses WHERE id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt
+        .query_map([json_ids(ids)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<HashMap<String, String>>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, Default)]
+pub struct BindingFilter {
+    pub service_id: Option<String>,
+    pub network_id: Option<String>,
+    pub port_id: Option<String>,
+    pub ip_address_id: Option<String>,
+    pub host_id: Option<String>,
+    pub kind: Option<&'static str>,
+}
+
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    f: &BindingFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<Binding>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .scope("b.network_id", scope)
+        .eq_opt("b.service_id", f.service_id.clone())
+        .eq_opt("b.network_id", f.network_id.clone())
+        .eq_opt("b.port_id", f.port_id.clone())
+        .eq_opt("b.ip_address_id", f.ip_address_id.clone())
+        .eq_opt("b.type", f.kind.map(str::to_string));
+    if let Some(host) = &f.host_id {
+        filter.clause(
+            "b.service_id IN (SELECT id FROM services WHERE host_id = ?)",
+            vec![host.clone().into()],
+        );
+    }
+    paged(
+        conn,
+        COLUMNS,
+        "bindings b",
+        &filter,
+        order_by,
+        page,
+        from_row,
+    )
+}
+
+pub struct NewBinding<'a> {
+    pub id: &'a str,
+    pub service_id: &'a str,
+    pub network_id: &'a str,
+    pub target: &'a Target,
+    pub ord: i64,
+    pub now: &'a str,
+}
+
+pub fn insert(conn: &Connection, b: &NewBinding) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO bindings (id, service_id, network_id, type, port_id, ip_address_id, ord,
+                               created_at, updated_at, valid_from, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?8)",
+    )?
+    .execute(params![
+        b.id,
+        b.service_id,
+        b.network_id,
+        b.target.kind(),
+        b.target.port(),
+        b.target.ip(),
+        b.ord,
+        b.now
+    ])?;
+    Ok(())
+}
+
+/// A new target for a live binding: its state starts anew (`valid_from`).
+pub fn retarget(
+    conn: &Connection,
+    id: &str,
+    target: &Target,
+    ord: i64,
+    now: &str,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE bindings SET type = ?2, port_id = ?3, ip_address_id = ?4, ord = ?5,
+                updated_at = ?6, valid_from = ?6, last_seen_at = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        target.kind(),
+        target.port(),
+        target.ip(),
+        ord,
+        now
+    ])?;
+    Ok(())
+}
+
+pub fn set_ord(conn: &Connection, id: &str, ord: i64) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE bindings SET ord = ? WHERE id = ?")?
+        .execute(params![ord, id])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM bindings WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+pub fn network_of(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    optional(
+        conn.prepare_cached("SELECT network_id FROM bindings WHERE id = ?")?
+            .query_row([id], |r| r.get(0)),
+    )
+}

@@ -1,0 +1,223 @@
+//! Binding use cases, and `settle`: the one place every write path applies the binding rules,
+//! inside the caller's `BEGIN IMMEDIATE` transaction, before commit.
+
+use rusqlite::{Connection, Transaction};
+
+use super::{missing_reference, new_id};
+use crate::db::{self, bindings::Binding, bindings::NewBinding};
+use crate::domain::bindings::{plan, Change, Context, Live, Slot, Target, Wanted};
+use crate::domain::clock;
+use crate::domain::principal::Principal;
+use crate::error::{ApiError, ApiResult};
+
+/// The service whose bindings are written.
+pub struct Holder {
+    pub service_id: String,
+    pub host_id: String,
+    pub network_id: String,
+}
+
+pub struct Settled {
+    /// The service's bindings after the write, in order.
+    pub bindings: Vec<Binding>,
+    /// Ids of the bindings this write created.
+    pub created: Vec<String>,
+    /// Binding POST: the live binding that already covered the request; nothing was written.
+    pub covered_by: Option<String>,
+}
+
+fn referenced(change: &Change) -> Vec<&Target> {
+    match change {
+        Change::Replace(list) => list.iter().map(|w| &w.target).collect(),
+        Change::Add(w) | Change::Update { wanted: w, .. } => vec![&w.target],
+    }
+}
+
+/// Reads the live state, applies the rules, and writes the plan. Nothing is written on error.
+pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Settled> {
+    let live_rows = db::bindings::live_of(tx, &holder.service_id)?;
+    let live: Vec<Live> = live_rows.iter().map(|(l, _)| l.clone()).collect();
+    let targets = referenced(&change);
+    let mut ids: Vec<String> = Vec::new();
+    let mut ports: Vec<String> = Vec::new();
+    for t in targets
+        .iter()
+        .copied()
+        .chain(live.iter().map(|l| &l.target))
+    {
+        if let Some(p) = t.port() {
+            ids.push(p.to_string());
+            ports.push(p.to_string());
+        }
+        if let Some(ip) = t.ip() {
+            ids.push(ip.to_string());
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ports.sort();
+    ports.dedup();
+    let owners = db::bindings::owners(tx, &ids)?;
+    let held = db::bindings::held_on(tx, &ports, &holder.service_id)?;
+    let ctx = Context {
+        host_id: &holder.host_id,
+        owners: &owners,
+        live: &live,
+        held: &held,
+    };
+    let plan = plan(change, &ctx)?;
+    if plan.covered_by.is_some() {
+        return Ok(Settled {
+            bindings: Vec::new(),
+            created: Vec::new(),
+            covered_by: plan.covered_by,
+        });
+    }
+
+    let now = clock::now();
+    for id in &plan.removed {
+        db::bindings::delete(tx, id)?;
+    }
+    let mut created = Vec::new();
+    for (i, slot) in plan.result.iter().enumerate() {
+        let ord = i as i64;
+        match slot {
+            Slot::Keep {
+                id,
+                target,
+                changed: true,
+            } => db::bindings::retarget(tx, id, target, ord, &now)?,
+            Slot::Keep {
+                id, changed: false, ..
+            } => {
+                let stored_ord = live_rows.iter().find(|(l, _)| &l.id == id).map(|(_, o)| *o);
+                if stored_ord != Some(ord) {
+                    db::bindings::set_ord(tx, id, ord)?;
+                }
+            }
+            Slot::Create { target } => {
+                let id = new_id();
+                db::bindings::insert(
+                    tx,
+                    &NewBinding {
+                        id: &id,
+                        service_id: &holder.service_id,
+                        network_id: &holder.network_id,
+                        target,
+                        ord,
+                        now: &now,
+                    },
+                )?;
+                created.push(id);
+            }
+        }
+    }
+    let bindings = db::bindings::of_services(tx, std::slice::from_ref(&holder.service_id))?
+        .remove(&holder.service_id)
+        .unwrap_or_default();
+    Ok(Settled {
+        bindings,
+        created,
+        covered_by: None,
+    })
+}
+
+/// What a binding POST or PUT asks for, parsed.
+pub struct BindingInput {
+    pub service_id: String,
+    pub network_id: Option<String>,
+    pub target: Target,
+}
+
+fn holder_of(tx: &Connection, who: &Principal, input: &BindingInput) -> ApiResult<Holder> {
+    let (host_id, network_id) = db::services::placement(tx, &input.service_id)?
+        .ok_or_else(|| missing_reference("service_id", "Service", &input.service_id))?;
+    who.check_network(&network_id)?;
+    if let Some(claimed) = &input.network_id {
+        if claimed != &network_id {
+            return Err(ApiError::validation(
+                "network_id",
+                format!("network_id must be the service's network ({network_id})"),
+            )
+            .with_param("service_network_id", network_id.as_str()));
+        }
+    }
+    Ok(Holder {
+        service_id: input.service_id.clone(),
+        host_id,
+        network_id,
+    })
+}
+
+/// Binding POST. `Ok((binding, true))` when created; `(existing, false)` when a live binding
+/// already covered the request.
+pub fn create(
+    tx: &Transaction,
+    who: &Principal,
+    input: BindingInput,
+) -> ApiResult<(Binding, bool)> {
+    let holder = holder_of(tx, who, &input)?;
+    let wanted = Wanted {
+        field: String::new(),
+        id: None,
+        target: input.target,
+    };
+    let settled = settle(tx, &holder, Change::Add(wanted))?;
+    if let Some(existing) = settled.covered_by {
+        return Ok((db::bindings::get(tx, &existing)?, false));
+    }
+    let id = settled
+        .created
+        .first()
+        .ok_or_else(|| ApiError::internal("binding plan created nothing"))?;
+    let binding = settled
+        .bindings
+        .into_iter()
+        .find(|b| &b.id == id)
+        .ok_or_else(|| ApiError::internal("created binding not found"))?;
+    Ok((binding, true))
+}
+
+/// Binding PUT: a new target for one live binding.
+pub fn update(
+    tx: &Transaction,
+    who: &Principal,
+    id: &str,
+    input: BindingInput,
+) -> ApiResult<Binding> {
+    let current = db::bindings::get(tx, id)?;
+    who.check_network(&current.network_id)?;
+    if input.service_id != current.service_id {
+        return Err(ApiError::validation(
+            "service_id",
+            "A binding cannot move to another service; delete it and create one there",
+        )
+        .with_param("service_id", current.service_id.as_str()));
+    }
+    let holder = holder_of(tx, who, &input)?;
+    let wanted = Wanted {
+        field: String::new(),
+        id: Some(id.to_string()),
+        target: input.target,
+    };
+    let settled = settle(
+        tx,
+        &holder,
+        Change::Update {
+            id: id.to_string(),
+            wanted,
+        },
+    )?;
+    settled
+        .bindings
+        .into_iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| ApiError::internal("updated binding not found"))
+}
+
+pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+    let network =
+        db::bindings::network_of(tx, id)?.ok_or_else(|| ApiError::not_found("Binding"))?;
+    who.check_network(&network)?;
+    db::bindings::delete(tx, id)
+}
