@@ -27,8 +27,10 @@ pub fn path_id(path: &web::Path<String>) -> ApiResult<String> {
     parse_uuid(path.as_str(), "id")
 }
 
-/// A request body that claims to be JSON and fits in 1 MiB; parsed into a DTO on demand.
-pub struct JsonBody(pub web::Bytes);
+/// A request body that should be JSON and fit in 1 MiB. Reading it never fails the extraction:
+/// a problem is reported when the handler parses it, after authentication and role checks, so
+/// that the error names what blocks the caller first.
+pub struct JsonBody(Result<web::Bytes, ApiError>);
 
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
@@ -59,9 +61,9 @@ impl FromRequest for JsonBody {
                 } else {
                     ApiError::validation("body", format!("Could not read the request body: {e}"))
                 }
-            })?;
-            match content_type.as_deref() {
-                Some(ct) if is_json(ct) => Ok(JsonBody(bytes)),
+            });
+            let checked = bytes.and_then(|bytes| match content_type.as_deref() {
+                Some(ct) if is_json(ct) => Ok(bytes),
                 Some(ct) => Err(ApiError::validation(
                     "body",
                     format!("Content-Type must be application/json, not \"{ct}\""),
@@ -70,30 +72,36 @@ impl FromRequest for JsonBody {
                     "body",
                     "Content-Type must be application/json",
                 )),
-            }
+            });
+            Ok(JsonBody(checked))
         })
     }
 }
 
 impl JsonBody {
+    fn bytes(&self) -> ApiResult<&[u8]> {
+        self.0.as_ref().map(|b| b.as_ref()).map_err(Clone::clone)
+    }
+
     /// Deserializes a JSON object into `T`, naming the offending input path
     /// (`bindings[1].port_id`) on failure.
     pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<T> {
-        let starts_as_object = self.0.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let bytes = self.bytes()?;
+        let starts_as_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         if !starts_as_object {
             // serde would read a struct from an array; the API takes objects only.
-            parse_json::<serde_json::Value>(&self.0)?;
+            parse_json::<serde_json::Value>(bytes)?;
             return Err(ApiError::validation(
                 "body",
                 "The request body must be a JSON object",
             ));
         }
-        parse_json(&self.0)
+        parse_json(bytes)
     }
 
     /// Deserializes any JSON shape (bulk deletes take an array).
     pub fn parse_any<T: DeserializeOwned>(&self) -> ApiResult<T> {
-        parse_json(&self.0)
+        parse_json(self.bytes()?)
     }
 }
 

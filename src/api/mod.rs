@@ -12,6 +12,7 @@ pub mod services;
 pub mod subnets;
 pub mod system;
 pub mod tags;
+pub mod templates;
 pub mod ui;
 
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
@@ -36,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/api/v1/service-types").configure(service_types::routes))
         .service(web::scope("/api/v1/services").configure(services::routes))
         .service(web::scope("/api/v1/bindings").configure(bindings::routes))
+        .service(web::scope("/api/v1/service-templates").configure(templates::routes))
+        .service(web::scope("/api/services").configure(templates::routes))
         .service(web::scope("/api/v1/auth/keys").configure(api_keys::routes))
         .default_service(web::to(ui::fallback));
 }

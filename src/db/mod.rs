@@ -15,6 +15,7 @@ pub mod service_types;
 pub mod services;
 pub mod subnets;
 pub mod tags;
+pub mod templates;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,11 +2,13 @@
 
 pub mod bindings;
 pub mod clock;
+pub mod compose;
 pub mod enums;
 pub mod net;
 pub mod port;
 pub mod principal;
 pub mod role;
+pub mod template;
 pub mod text;
 
 use crate::error::ApiError;

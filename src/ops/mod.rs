@@ -11,6 +11,7 @@ pub mod service_types;
 pub mod services;
 pub mod subnets;
 pub mod tags;
+pub mod templates;
 
 use rusqlite::Connection;
 use serde::Serialize;

@@ -79,7 +79,8 @@ pub fn update(
     Ok(t)
 }
 
-/// A type used by services is protected; `cascade` deletes those services (and their bindings).
+/// A type used by services or templates is protected. `cascade` deletes those services (a
+/// service cannot exist without a type) and clears the templates' `serviceTypeId`.
 pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
     who.check_global_write()?;
     let t = db::service_types::get(tx, id)?;
@@ -87,13 +88,17 @@ pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> Api
         return Err(builtin_conflict(id));
     }
     let services = db::service_types::services_using(tx, id)?;
-    if !services.is_empty() {
+    let templates = db::templates::using_type(tx, id)?;
+    if !(services.is_empty() && templates.is_empty()) {
         if !cascade {
-            return Err(still_referenced("Service type", id).with_param("service_ids", services));
+            return Err(still_referenced("Service type", id)
+                .with_param("service_ids", services)
+                .with_param("template_ids", templates));
         }
         for s in &services {
             db::services::delete(tx, s)?;
         }
+        db::templates::clear_type(tx, id, &clock::now())?;
     }
     db::service_types::delete(tx, id)
 }

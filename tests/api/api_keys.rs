@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn create_shows_the_plaintext_once_and_stores_only_its_hash() {
@@ -98,7 +98,7 @@ fn admins_cannot_mint_admins_and_scoped_keys_cannot_widen() {
         );
         assert_error(&r, 403, "FORBIDDEN_SCOPE", Some("network_ids"));
     }
-    assert_eq!(app.snapshot(), after_scoped);
+    assert_same(&after_scoped, &app.snapshot());
     let ok = app.call(
         "POST",
         "/api/v1/auth/keys",
@@ -148,7 +148,7 @@ fn the_last_enabled_owner_key_is_protected() {
         "CONFLICT",
         None,
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let second = app.key_with("Owner", &[]);
     let r = app.call(

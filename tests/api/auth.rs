@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn missing_malformed_and_unknown_keys_are_401() {
@@ -29,7 +29,7 @@ fn missing_malformed_and_unknown_keys_are_401() {
         Some(("application/json", br#"{"name":"x"}"#)),
     );
     assert_error(&r, 401, "UNAUTHORIZED", None);
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn viewer_cannot_write() {
     );
     assert_error(&r, 403, "FORBIDDEN_ROLE", None);
     assert_eq!(r.body["required_role"], json!("Admin"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn network_scoped_key_sees_and_touches_only_its_networks() {
     assert_error(&r, 403, "FORBIDDEN_SCOPE", None);
     let r = app.call("POST", "/api/v1/tags", &key, Some(&json!({"name": "t"})));
     assert_error(&r, 403, "FORBIDDEN_SCOPE", None);
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let ok = app.call(
         "PUT",

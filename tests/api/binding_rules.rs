@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, Resp, TestApp, World};
+use crate::helpers::{assert_error, assert_same, spawn_app, Resp, TestApp, World};
 
 fn port_on(port: &str, ip: Option<&str>) -> Value {
     json!({"type": "Port", "port_id": port, "ip_address_id": ip})
@@ -65,7 +65,7 @@ fn rule_1_cross_host_on_every_path() {
     assert_eq!(r.body["params"]["host_id"], json!(w.host));
     let r = put_binding(&app, &existing, &w.service, port_on(&foreign, None));
     assert_error(&r, 400, "VALIDATION_ERROR", Some("port_id"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn rule_2_deduplication_on_every_path() {
     let r = put_binding(&app, &other, &w.service, ip_only(&w.ip2));
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["conflicting_binding_id"], live);
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -202,7 +202,7 @@ fn rule_4_same_service_conflicts_on_every_path() {
         json!([port_on(&w.port1, None), ip_only(&w.ip2)]),
     );
     assert_error(&r, 409, "CONFLICT", Some("bindings[1]"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let ip_binding = post_binding(&app, &w.service, ip_only(&w.ip1)).id();
     let before = app.snapshot();
@@ -220,7 +220,7 @@ fn rule_4_same_service_conflicts_on_every_path() {
     );
     let r = post_binding(&app, &w.service, port_on(&w.port2, Some(&w.ip1)));
     assert_error(&r, 409, "CONFLICT", Some("ip_address_id"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let port_binding = post_binding(&app, &w.service, port_on(&w.port2, Some(&w.ip2))).id();
     let before = app.snapshot();
@@ -235,7 +235,7 @@ fn rule_4_same_service_conflicts_on_every_path() {
         r.body["params"]["conflicting_binding_id"],
         json!(ip_binding)
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn rule_5_one_owner_per_port_on_every_path() {
         &post_binding(&app, &w.service, port_on(&w.port1, None)),
         "port_id",
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     // A different IP on the same port is free.
     let mine = post_binding(&app, &w.service, port_on(&w.port1, Some(&w.ip2)));
@@ -288,7 +288,7 @@ fn rule_5_one_owner_per_port_on_every_path() {
         ),
         "port_id",
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]

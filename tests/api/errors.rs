@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn malformed_bodies_are_400_with_field_body() {
@@ -35,7 +35,7 @@ fn malformed_bodies_are_400_with_field_body() {
         Some(("", br#"{"name":"x"}"#)),
     );
     assert_error(&r, 400, "VALIDATION_ERROR", Some("body"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]

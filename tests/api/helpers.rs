@@ -170,7 +170,10 @@ impl TestApp {
             .unwrap();
         let mut out = String::new();
         for table in tables {
-            let sql = if table == "api_keys" {
+            let sql = if table == "service_types" {
+                // The built-in catalogue is the same in every test database.
+                "SELECT * FROM service_types WHERE builtin = 0 ORDER BY id".to_string()
+            } else if table == "api_keys" {
                 "SELECT id, name, permissions, network_ids, key_hash, expires_at, is_enabled, created_at, updated_at FROM api_keys ORDER BY id".to_string()
             } else {
                 format!("SELECT * FROM {table} ORDER BY 1, 2")
@@ -333,5 +336,17 @@ impl TestApp {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+}
+
+/// Asserts that two snapshots are equal, showing only the lines that differ.
+#[track_caller]
+pub fn assert_same(before: &str, after: &str) {
+    if before != after {
+        let old: std::collections::BTreeSet<&str> = before.lines().collect();
+        let new: std::collections::BTreeSet<&str> = after.lines().collect();
+        let gone: Vec<&&str> = old.difference(&new).collect();
+        let added: Vec<&&str> = new.difference(&old).collect();
+        panic!("the database changed\n- {gone:#?}\n+ {added:#?}");
     }
 }

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn create_and_get_embeds_children_in_order() {
@@ -153,7 +153,7 @@ fn validation_errors_change_nothing() {
             Some(field),
         );
     }
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn update_and_moving_networks() {
         json!({"network_id": b, "name": "full"}),
     );
     assert_error(&refused, 400, "VALIDATION_ERROR", Some("network_id"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let missing = "5b0a8e54-77f2-4c1e-8d2f-3b8f1c0e9a77";
     assert_error(

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn create_normalises_and_checks_the_subnet() {
@@ -55,7 +55,7 @@ fn create_normalises_and_checks_the_subnet() {
         json!({"host_id": host, "subnet_id": foreign_subnet, "ip_address": "10.0.0.8"}),
     );
     assert_error(&r, 400, "VALIDATION_ERROR", Some("subnet_id"));
-    assert_eq!(app.snapshot(), before_foreign);
+    assert_same(&before_foreign, &app.snapshot());
 
     let dup = app.post(
         "/api/v1/ip-addresses",

@@ -18,3 +18,4 @@ mod services;
 mod subnets;
 mod system;
 mod tags;
+mod templates;

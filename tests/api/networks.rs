@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn create_get_update_delete() {
@@ -153,7 +153,7 @@ fn validation_and_uniqueness_change_nothing() {
     }
     let dup = app.post("/api/v1/networks", json!({"name": "home"}));
     assert_error(&dup, 409, "CONFLICT", Some("name"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn delete_with_contents_needs_cascade() {
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["hosts"], json!(1));
     assert_eq!(r.body["params"]["subnets"], json!(1));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let r = app.delete(&format!("/api/v1/networks/{net}?cascade=true"));
     assert_eq!(r.status, 200, "{}", r.body);
@@ -191,11 +191,8 @@ fn bulk_delete_is_all_or_nothing() {
     let r = app.post("/api/v1/networks/bulk-delete", json!([a, busy]));
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["id"], json!(busy));
-    assert_eq!(
-        app.snapshot(),
-        before,
-        "nothing is deleted when one id is protected"
-    );
+    // Nothing is deleted when one id is protected.
+    assert_same(&before, &app.snapshot());
 
     assert_error(
         &app.post("/api/v1/networks/bulk-delete", json!([])),

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn type_is_derived_and_read_only() {
@@ -71,7 +71,7 @@ fn validation_and_uniqueness() {
         json!({"host_id": host, "number": 443, "protocol": "Tcp"}),
     );
     assert_error(&dup, 409, "CONFLICT", Some("number"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
     let udp = app.post(
         "/api/v1/ports",
         json!({"host_id": host, "number": 443, "protocol": "Udp"}),

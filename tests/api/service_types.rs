@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn the_builtin_catalogue_is_served_and_read_only() {
@@ -46,7 +46,7 @@ fn the_builtin_catalogue_is_served_and_read_only() {
         "CONFLICT",
         None,
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
     assert_error(
         &app.get("/api/v1/service-types/Nope"),
         404,
@@ -103,7 +103,7 @@ fn custom_types_crud_and_protection() {
         "VALIDATION_ERROR",
         Some("default_ports[0].number"),
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let put = app.put(
         "/api/v1/service-types/Home%20Lab%20Thing",
@@ -123,7 +123,7 @@ fn custom_types_crud_and_protection() {
     let r = app.delete("/api/v1/service-types/Home%20Lab%20Thing");
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["service_ids"], json!([svc.id()]));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
     assert_eq!(
         app.delete("/api/v1/service-types/Home%20Lab%20Thing?cascade=true")
             .status,

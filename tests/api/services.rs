@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn seed_000_put_example_works_as_written() {
@@ -158,7 +158,7 @@ fn validation_errors_write_nothing() {
         .as_str()
         .unwrap()
         .contains("/api/v1/service-types"));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, assert_same, spawn_app};
 
 #[test]
 fn crud_list_and_validation() {
@@ -28,7 +28,7 @@ fn crud_list_and_validation() {
         "CONFLICT",
         Some("name"),
     );
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     let list = app.get("/api/v1/tags?color=Red");
     assert_eq!(list.body["meta"]["pagination"]["total_count"], json!(1));
@@ -66,7 +66,7 @@ fn a_tag_in_use_is_protected_until_cascade() {
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["networks"], json!(1));
     assert_eq!(r.body["params"]["hosts"], json!(1));
-    assert_eq!(app.snapshot(), before);
+    assert_same(&before, &app.snapshot());
 
     assert_eq!(
         app.delete(&format!("/api/v1/tags/{tag}?cascade=true"))

@@ -1,0 +1,118 @@
+//! `/api/v1/service-templates`, and the seed-003 routes at `/api/services`, with the same handlers.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::input::{parse_uuid, JsonBody, QueryParams};
+use super::{list_response, resource};
+use crate::auth::Auth;
+use crate::db::templates::TemplateFilter;
+use crate::domain::role::Role;
+use crate::domain::template::parse_patch;
+use crate::envelope;
+use crate::error::ApiResult;
+use crate::ops;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        resource("/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete)),
+    );
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let q = QueryParams::from_request(&req)?;
+    let page = q.page()?;
+    let column = match q.one("order_by") {
+        Some("createdAt") => Some("created_at"),
+        Some("updatedAt") => Some("updated_at"),
+        _ => None,
+    };
+    let order = match column {
+        Some(c) => crate::db::query::order_sql("t", c, q.one("order_direction") == Some("desc")),
+        None => q.order("t", &["created_at", "name", "updated_at"])?,
+    };
+    let filter = TemplateFilter {
+        service_type_id: q.text("serviceTypeId"),
+        q: q.text("q"),
+    };
+    let (items, total) = state
+        .db
+        .read(move |c| crate::db::templates::list(c, &filter, &order, page))
+        .await?;
+    Ok(list_response(&items, page, total))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let id = parse_uuid(&path, "id")?;
+    let t = state
+        .db
+        .read(move |c| crate::db::templates::get(c, &id))
+        .await?;
+    Ok(envelope::ok(&t))
+}
+
+async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let patch = parse_patch(&body.parse_any::<Value>()?, "POST")?;
+    let who = auth.0;
+    let t = state
+        .db
+        .write(move |tx| ops::templates::create(tx, &who, patch))
+        .await?;
+    Ok(envelope::created(
+        format!("/api/v1/service-templates/{}", t.id),
+        &t,
+    ))
+}
+
+/// The spec's order: auth, role, scope, body shape, read-only fields, unknown fields, types and
+/// ranges, then the template's existence (so a read-only field is 422 even for an unknown id).
+async fn patch(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let patch = parse_patch(&body.parse_any::<Value>()?, "PATCH")?;
+    let id = parse_uuid(&path, "id")?;
+    let who = auth.0;
+    let t = state
+        .db
+        .write(move |tx| ops::templates::patch(tx, &who, &id, patch))
+        .await?;
+    Ok(envelope::ok(&t))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    auth.check_global_write()?;
+    let id = parse_uuid(&path, "id")?;
+    let who = auth.0;
+    state
+        .db
+        .write(move |tx| ops::templates::delete(tx, &who, &id))
+        .await?;
+    Ok(envelope::deleted())
+}
