@@ -1,7 +1,11 @@
 //! Bearer API keys: the token format, and the extractor that turns a request into a `Principal`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
@@ -12,6 +16,7 @@ use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
+use time::OffsetDateTime;
 
 pub mod token {
     use rand::distr::{Alphanumeric, SampleString};
@@ -110,45 +115,135 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
 /// How stale `last_used` may get before a request refreshes it.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
+/// How long a looked-up key is trusted without asking the database again. Changes made through
+/// this server (rotate, disable, delete, ...) clear the cache at once; this bound only matters for
+/// changes made by another process, such as `portolan keys revoke`.
+const CACHE_TTL: Duration = Duration::from_secs(1);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+struct CachedKey {
+    principal: Principal,
+    expires_at: Option<OffsetDateTime>,
+    last_used: Option<OffsetDateTime>,
+    fetched: Instant,
+    epoch: u64,
+}
+
+/// Valid keys by hash, so that most requests authenticate without a database round trip.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, CachedKey>>,
+    epoch: AtomicU64,
+}
+
+impl KeyCache {
+    /// Forgets every key; called after any change to API keys.
+    pub fn invalidate(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedKey>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached principal if still trusted, and whether `last_used` needs a refresh.
+    fn get(
+        &self,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Option<(Principal, Option<OffsetDateTime>, bool)> {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let mut entries = self.lock();
+        let entry = entries.get_mut(hash)?;
+        if entry.epoch != epoch || entry.fetched.elapsed() > CACHE_TTL {
+            entries.remove(hash);
+            return None;
+        }
+        let stale = entry
+            .last_used
+            .is_none_or(|t| (now - t).whole_seconds() >= LAST_USED_RESOLUTION_SECS);
+        if stale {
+            entry.last_used = Some(now);
+        }
+        Some((entry.principal.clone(), entry.expires_at, stale))
+    }
+
+    fn put(&self, hash: String, entry: CachedKey) {
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, entry);
+    }
+}
+
+fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> ApiResult<()> {
+    match expires_at {
+        Some(t) if t <= now => Err(ApiError::unauthorized("This API key has expired")),
+        _ => Ok(()),
+    }
+}
+
+fn record_use(state: &AppState, key_id: String, now: OffsetDateTime) {
+    // Bookkeeping only: the request does not wait for it, and a busy database may skip it.
+    let db = state.db.clone();
+    actix_web::rt::spawn(async move {
+        let stamp = clock::format(now);
+        if let Err(e) = db
+            .write(move |tx| api_keys::touch(tx, &key_id, &stamp))
+            .await
+        {
+            log::debug!("could not record last_used: {e}");
+        }
+    });
+}
+
 async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResult<Principal> {
     let hash = token::hash(&token);
+    let now = OffsetDateTime::now_utc();
+    if let Some((principal, expires_at, touch)) = state.keys.get(&hash, now) {
+        check_expiry(expires_at, now)?;
+        if touch {
+            record_use(&state, principal.key_id.clone(), now);
+        }
+        return Ok(principal);
+    }
+    let epoch = state.keys.epoch.load(Ordering::SeqCst);
+    let lookup = hash.clone();
     let key = state
         .db
-        .read(move |c| api_keys::find_by_hash(c, &hash))
+        .read(move |c| api_keys::find_by_hash(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
     if !key.is_enabled {
         return Err(ApiError::unauthorized("This API key is disabled"));
     }
-    let now = time::OffsetDateTime::now_utc();
-    if let Some(expiry) = key.expires_at.as_deref().and_then(clock::parse_rfc3339) {
-        if expiry <= now {
-            return Err(ApiError::unauthorized("This API key has expired"));
-        }
-    }
-    let stale = key
-        .last_used
-        .as_deref()
-        .and_then(clock::parse_rfc3339)
-        .is_none_or(|t| (now - t).whole_seconds() >= LAST_USED_RESOLUTION_SECS);
-    if stale {
-        // Bookkeeping only: the request does not wait for it, and a busy database may skip it.
-        let db = state.db.clone();
-        let id = key.id.clone();
-        actix_web::rt::spawn(async move {
-            let stamp = clock::format(now);
-            if let Err(e) = db.write(move |tx| api_keys::touch(tx, &id, &stamp)).await {
-                log::debug!("could not record last_used: {e}");
-            }
-        });
+    let expires_at = key.expires_at.as_deref().and_then(clock::parse_rfc3339);
+    check_expiry(expires_at, now)?;
+    let mut last_used = key.last_used.as_deref().and_then(clock::parse_rfc3339);
+    if last_used.is_none_or(|t| (now - t).whole_seconds() >= LAST_USED_RESOLUTION_SECS) {
+        record_use(&state, key.id.clone(), now);
+        last_used = Some(now);
     }
     let role = Role::parse(&key.permissions)
         .map_err(|_| ApiError::internal("stored key has an unknown role"))?;
-    Ok(Principal {
+    let principal = Principal {
         key_id: key.id,
         role,
         network_ids: key.network_ids,
-    })
+    };
+    state.keys.put(
+        hash,
+        CachedKey {
+            principal: principal.clone(),
+            expires_at,
+            last_used,
+            fetched: Instant::now(),
+            epoch,
+        },
+    );
+    Ok(principal)
 }
 
 impl FromRequest for Auth {

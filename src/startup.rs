@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::api;
 use crate::api::input::MAX_BODY_BYTES;
+use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::ops;
@@ -18,6 +19,7 @@ use crate::request_log;
 pub struct AppState {
     pub db: Db,
     pub config: Config,
+    pub keys: KeyCache,
 }
 
 pub struct Application {
@@ -44,9 +46,11 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
 
+        let blocking_threads = (config.read_pool_size as usize).max(2);
         let state = web::Data::new(AppState {
             db: db.clone(),
             config,
+            keys: KeyCache::default(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -55,6 +59,9 @@ impl Application {
                 .wrap(from_fn(request_log::middleware))
                 .configure(api::routes)
         })
+        // Blocking threads beyond the database connections would only queue on the pools;
+        // a few per worker keep the connections busy without a crowd of sleeping threads.
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?
         .shutdown_timeout(10)

@@ -5,7 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::{delete_one, list_response, resource};
+use super::{list_response, resource};
 use crate::auth::Auth;
 use crate::domain::clock;
 use crate::domain::role::Role;
@@ -122,10 +122,7 @@ async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiRe
     auth.require(Role::Admin)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     let who = auth.0;
-    let created = state
-        .db
-        .write(move |tx| ops::api_keys::create(tx, &who, input))
-        .await?;
+    let created = change_keys(&state, move |tx| ops::api_keys::create(tx, &who, input)).await?;
     Ok(envelope::created(
         format!("/api/v1/auth/keys/{}", created.api_key.id),
         &created,
@@ -142,10 +139,10 @@ async fn update(
     let id = path_id(&path)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     let who = auth.0;
-    let key = state
-        .db
-        .write(move |tx| ops::api_keys::update(tx, &who, &id, input))
-        .await?;
+    let key = change_keys(&state, move |tx| {
+        ops::api_keys::update(tx, &who, &id, input)
+    })
+    .await?;
     Ok(envelope::ok(&key))
 }
 
@@ -153,14 +150,12 @@ async fn delete(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
-    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
+    let id = path_id(&path)?;
     let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, _| {
-        ops::api_keys::delete(tx, &who, id)
-    })
-    .await
+    change_keys(&state, move |tx| ops::api_keys::delete(tx, &who, &id)).await?;
+    Ok(envelope::deleted())
 }
 
 async fn rotate(
@@ -171,9 +166,17 @@ async fn rotate(
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     let who = auth.0;
-    let plaintext = state
-        .db
-        .write(move |tx| ops::api_keys::rotate(tx, &who, &id))
-        .await?;
+    let plaintext = change_keys(&state, move |tx| ops::api_keys::rotate(tx, &who, &id)).await?;
     Ok(envelope::ok(&plaintext))
+}
+
+/// Runs a key change in the write transaction, then forgets cached keys so it takes effect at once.
+async fn change_keys<T, F>(state: &AppState, change: F) -> ApiResult<T>
+where
+    F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let result = state.db.write(change).await;
+    state.keys.invalidate();
+    result
 }

@@ -1,0 +1,4 @@
+dofile(os.getenv("PORTOLAN_BENCH_LUA") .. "/common.lua")
+function request()
+  return wrk.format("GET", "/api/v1/bindings?service_id=" .. pick(services))
+end
