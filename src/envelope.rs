@@ -51,19 +51,36 @@ fn body<T: Serialize>(data: &T, pagination: Option<Pagination>) -> Envelope<'_, 
     }
 }
 
+/// Serializes into a buffer sized for a typical object with children, so that most responses
+/// are written without the buffer being regrown and copied.
+fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(8 * 1024);
+    serde_json::to_writer(&mut buf, value).expect("API types always serialize");
+    buf
+}
+
+fn json_response(mut builder: actix_web::HttpResponseBuilder, bytes: Vec<u8>) -> HttpResponse {
+    builder
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(bytes)
+}
+
 pub fn ok<T: Serialize>(data: &T) -> HttpResponse {
-    HttpResponse::Ok().json(body(data, None))
+    json_response(HttpResponse::Ok(), json_bytes(&body(data, None)))
 }
 
 /// 201 with a `Location` header naming the new object.
 pub fn created<T: Serialize>(location: String, data: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body(data, None))
+    let mut builder = HttpResponse::Created();
+    builder.insert_header((header::LOCATION, location));
+    json_response(builder, json_bytes(&body(data, None)))
 }
 
 pub fn list<T: Serialize>(items: &[T], pagination: Pagination) -> HttpResponse {
-    HttpResponse::Ok().json(body(&items, Some(pagination)))
+    json_response(
+        HttpResponse::Ok(),
+        json_bytes(&body(&items, Some(pagination))),
+    )
 }
 
 pub fn deleted() -> HttpResponse {

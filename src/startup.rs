@@ -40,6 +40,7 @@ impl Application {
             config.db_path().display()
         );
         bootstrap_key(&db, &config)?;
+        db.start_checkpointer(config.db_path(), std::time::Duration::from_millis(500));
 
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

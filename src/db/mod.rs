@@ -17,7 +17,7 @@ pub mod subnets;
 pub mod tags;
 pub mod templates;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_web::web;
@@ -149,6 +149,28 @@ impl Db {
     {
         let conn = self.read.get().map_err(pool_error)?;
         f(&conn)
+    }
+
+    /// Copies committed WAL frames into the database file every `interval`, from a connection of
+    /// its own, so writers never wait for a checkpoint. Runs until the process exits.
+    pub fn start_checkpointer(&self, path: PathBuf, interval: Duration) {
+        let spawned = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                let conn = match Connection::open(&path) {
+                    Ok(c) => c,
+                    Err(e) => return log::error!("WAL checkpointer cannot open the database: {e}"),
+                };
+                loop {
+                    std::thread::sleep(interval);
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                        log::warn!("WAL checkpoint failed: {e}");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("cannot start the WAL checkpointer: {e}");
+        }
     }
 
     /// Folds the WAL back into the database file; used at shutdown.
