@@ -65,6 +65,11 @@ fn json_response(mut builder: actix_web::HttpResponseBuilder, bytes: Vec<u8>) ->
         .body(bytes)
 }
 
+/// The success envelope around `data`, serialized.
+pub fn success_bytes<T: Serialize>(data: &T, pagination: Option<Pagination>) -> Vec<u8> {
+    json_bytes(&body(data, pagination))
+}
+
 pub fn ok<T: Serialize>(data: &T) -> HttpResponse {
     json_response(HttpResponse::Ok(), json_bytes(&body(data, None)))
 }

@@ -74,6 +74,8 @@ pub struct ErrorDetails {
     pub extra: Map<String, Value>,
     /// Overrides the status the code maps to; only for 413 (an oversize body is a VALIDATION_ERROR).
     pub status_override: Option<StatusCode>,
+    /// Seconds after which a retry may succeed: the `Retry-After` header.
+    pub retry_after: Option<u64>,
     pub cause: Option<String>,
 }
 
@@ -89,6 +91,7 @@ impl ApiError {
             params: Map::new(),
             extra: Map::new(),
             status_override: None,
+            retry_after: None,
             cause: None,
         }))
     }
@@ -123,8 +126,20 @@ impl ApiError {
         Self::new(ErrorCode::ForbiddenScope, message)
     }
 
+    /// 503 with `Retry-After: 1`.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::ServiceUnavailable, message)
+        let mut e = Self::new(ErrorCode::ServiceUnavailable, message);
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// 429 with `Retry-After` and the `retryAfter` property.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(ErrorCode::RateLimited, "Too many requests; slow down")
+            .with_hint(format!("Retry after {retry_after_secs} s"));
+        e.retry_after = Some(retry_after_secs);
+        e.extra.insert("retryAfter".into(), json!(retry_after_secs));
+        e
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
@@ -204,21 +219,18 @@ impl ApiError {
                     "Bearer error=\"insufficient_scope\"",
                 ));
             }
-            ErrorCode::ServiceUnavailable => {
-                res.insert_header((header::RETRY_AFTER, "1"));
-            }
-            ErrorCode::RateLimited => {
-                if let Some(secs) = self.extra.get("retryAfter") {
-                    res.insert_header((header::RETRY_AFTER, secs.to_string()));
-                }
-            }
             ErrorCode::Validation
             | ErrorCode::ReadonlyField
             | ErrorCode::ForbiddenRole
             | ErrorCode::NotFound
             | ErrorCode::Conflict
             | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::RateLimited
+            | ErrorCode::ServiceUnavailable
             | ErrorCode::Internal => {}
+        }
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         res.json(self.body(request_id))
     }

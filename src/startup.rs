@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::api;
 use crate::api::input::MAX_BODY_BYTES;
+use crate::api::write::InFlight;
 use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::db::Db;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Config,
     pub keys: KeyCache,
+    pub in_flight: InFlight,
 }
 
 pub struct Application {
@@ -40,7 +42,11 @@ impl Application {
             config.db_path().display()
         );
         bootstrap_key(&db, &config)?;
-        db.start_checkpointer(config.db_path(), std::time::Duration::from_millis(500));
+        db.start_maintenance(
+            config.db_path(),
+            std::time::Duration::from_millis(500),
+            config.busy_timeout_ms,
+        );
 
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -52,6 +58,7 @@ impl Application {
             db: db.clone(),
             config,
             keys: KeyCache::default(),
+            in_flight: InFlight::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{list_response, resource};
 use crate::auth::Auth;
 use crate::domain::clock;
@@ -118,32 +119,42 @@ async fn get(
     Ok(envelope::ok(&key))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     let who = auth.0;
-    let created = change_keys(&state, move |tx| ops::api_keys::create(tx, &who, input)).await?;
-    Ok(envelope::created(
-        format!("/api/v1/auth/keys/{}", created.api_key.id),
-        &created,
-    ))
+    let key_id = who.key_id.clone();
+    change_keys(&state, &req, &key_id, Some(&body), move |tx| {
+        let created = ops::api_keys::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/auth/keys/{}", created.api_key.id),
+            &created,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     let who = auth.0;
-    let key = change_keys(&state, move |tx| {
-        ops::api_keys::update(tx, &who, &id, input)
+    let key_id = who.key_id.clone();
+    change_keys(&state, &req, &key_id, Some(&body), move |tx| {
+        Ok(Reply::ok(&ops::api_keys::update(tx, &who, &id, input)?))
     })
-    .await?;
-    Ok(envelope::ok(&key))
+    .await
 }
 
 async fn delete(
@@ -154,7 +165,12 @@ async fn delete(
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     let who = auth.0;
-    change_keys(&state, move |tx| ops::api_keys::delete(tx, &who, &id)).await?;
+    let result = state
+        .db
+        .write(move |tx| ops::api_keys::delete(tx, &who, &id))
+        .await;
+    state.keys.invalidate();
+    result?;
     Ok(envelope::deleted())
 }
 
@@ -162,21 +178,30 @@ async fn rotate(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     let who = auth.0;
-    let plaintext = change_keys(&state, move |tx| ops::api_keys::rotate(tx, &who, &id)).await?;
-    Ok(envelope::ok(&plaintext))
+    let key_id = who.key_id.clone();
+    change_keys(&state, &req, &key_id, None, move |tx| {
+        Ok(Reply::ok(&ops::api_keys::rotate(tx, &who, &id)?))
+    })
+    .await
 }
 
-/// Runs a key change in the write transaction, then forgets cached keys so it takes effect at once.
-async fn change_keys<T, F>(state: &AppState, change: F) -> ApiResult<T>
+/// A key change through `write_reply`, then the key cache is cleared so it takes effect at once.
+async fn change_keys<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    key_id: &str,
+    body: Option<&JsonBody>,
+    change: F,
+) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction) -> ApiResult<Reply> + Send + 'static,
 {
-    let result = state.db.write(change).await;
+    let result = write_reply(state, req, key_id, body, change).await;
     state.keys.invalidate();
     result
 }

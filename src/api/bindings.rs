@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response};
 use crate::auth::Auth;
 use crate::db::bindings::BindingFilter;
@@ -181,36 +182,44 @@ async fn get(
 }
 
 /// 201 with the new binding, or 200 with the live binding that already covers the request.
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let input = body.parse::<BindingBody>()?.into_input()?;
     let who = auth.0;
-    let (binding, created) = state
-        .db
-        .write(move |tx| ops::bindings::create(tx, &who, input))
-        .await?;
-    Ok(if created {
-        envelope::created(format!("/api/v1/bindings/{}", binding.id), &binding)
-    } else {
-        envelope::ok(&binding)
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let (binding, created) = ops::bindings::create(tx, &who, input)?;
+        Ok(if created {
+            Reply::created(format!("/api/v1/bindings/{}", binding.id), &binding)
+        } else {
+            Reply::ok(&binding)
+        })
     })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let id = path_id(&path)?;
     let input = body.parse::<BindingBody>()?.into_input()?;
     let who = auth.0;
-    let binding = state
-        .db
-        .write(move |tx| ops::bindings::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&binding))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let binding = ops::bindings::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&binding))
+    })
+    .await
 }
 
 async fn delete(
@@ -235,7 +244,8 @@ async fn bulk_delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, _| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
         ops::bindings::delete(tx, &who, id)
     })
     .await

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::hosts::HostFilter;
@@ -113,35 +114,40 @@ async fn get(
     Ok(envelope::ok(&host))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let input = body.parse::<HostBody>()?.into_input()?;
     let who = auth.0;
-    let host = state
-        .db
-        .write(move |tx| ops::hosts::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/hosts/{}", host.id),
-        &host,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let host = ops::hosts::create(tx, &who, input)?;
+        Ok(Reply::created(format!("/api/v1/hosts/{}", host.id), &host))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let id = path_id(&path)?;
     let input = body.parse::<HostBody>()?.into_input()?;
     let who = auth.0;
-    let host = state
-        .db
-        .write(move |tx| ops::hosts::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&host))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let host = ops::hosts::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&host))
+    })
+    .await
 }
 
 async fn delete(
@@ -166,7 +172,8 @@ async fn bulk_delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, _| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
         ops::hosts::delete(tx, &who, id)
     })
     .await

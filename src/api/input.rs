@@ -99,6 +99,11 @@ impl JsonBody {
         parse_json(bytes)
     }
 
+    /// The body as received, when it could be read and claims to be JSON.
+    pub fn raw(&self) -> Option<&[u8]> {
+        self.0.as_ref().ok().map(|b| b.as_ref())
+    }
+
     /// Deserializes any JSON shape (bulk deletes take an array).
     pub fn parse_any<T: DeserializeOwned>(&self) -> ApiResult<T> {
         parse_json(self.bytes()?)

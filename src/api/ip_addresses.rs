@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response};
 use crate::auth::Auth;
 use crate::db::ip_addresses::IpAddressFilter;
@@ -107,35 +108,43 @@ async fn get(
     Ok(envelope::ok(&record))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let input = body.parse::<IpAddressBody>()?.into_input()?;
     let who = auth.0;
-    let record = state
-        .db
-        .write(move |tx| ops::ip_addresses::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/ip-addresses/{}", record.id),
-        &record,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let record = ops::ip_addresses::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/ip-addresses/{}", record.id),
+            &record,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let id = path_id(&path)?;
     let input = body.parse::<IpAddressBody>()?.into_input()?;
     let who = auth.0;
-    let record = state
-        .db
-        .write(move |tx| ops::ip_addresses::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&record))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let record = ops::ip_addresses::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&record))
+    })
+    .await
 }
 
 async fn delete(
@@ -160,7 +169,8 @@ async fn bulk_delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, cascade| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
         ops::ip_addresses::delete(tx, &who, id, cascade)
     })
     .await

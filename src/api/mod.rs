@@ -14,6 +14,7 @@ pub mod system;
 pub mod tags;
 pub mod templates;
 pub mod ui;
+pub mod write;
 
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
 
@@ -142,6 +143,7 @@ where
 pub async fn delete_many<F>(
     state: &crate::startup::AppState,
     req: &HttpRequest,
+    key_id: &str,
     body: &input::JsonBody,
     op: F,
 ) -> ApiResult<HttpResponse>
@@ -150,11 +152,11 @@ where
 {
     let ids = bulk_ids(body)?;
     let cascade = input::QueryParams::from_request(req)?.flag("cascade")?;
-    let result = state
-        .db
-        .write(move |tx| crate::ops::bulk_delete(&ids, |id| op(tx, id, cascade)))
-        .await?;
-    Ok(envelope::ok(&result))
+    write::write_reply(state, req, key_id, Some(body), move |tx| {
+        let result = crate::ops::bulk_delete(&ids, |id| op(tx, id, cascade))?;
+        Ok(write::Reply::ok(&result))
+    })
+    .await
 }
 
 /// `null`, or `{"type": "<kind>", "details": {...}}` with the kind the resource allows.

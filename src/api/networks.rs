@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response, tag_ids};
 use crate::auth::Auth;
 use crate::db::networks::NetworkFilter;
@@ -79,25 +80,32 @@ async fn get(
     Ok(envelope::ok(&network))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     auth.check_global_write()?;
     let input = body.parse::<NetworkBody>()?.into_input()?;
     let who = auth.0;
-    let network = state
-        .db
-        .write(move |tx| ops::networks::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/networks/{}", network.id),
-        &network,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let network = ops::networks::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/networks/{}", network.id),
+            &network,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
@@ -105,11 +113,12 @@ async fn update(
     let id = path_id(&path)?;
     let input = body.parse::<NetworkBody>()?.into_input()?;
     let who = auth.0;
-    let network = state
-        .db
-        .write(move |tx| ops::networks::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&network))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let network = ops::networks::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&network))
+    })
+    .await
 }
 
 async fn delete(
@@ -136,7 +145,8 @@ async fn bulk_delete(
     auth.require(Role::Admin)?;
     auth.check_global_write()?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, cascade| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
         ops::networks::delete(tx, &who, id, cascade)
     })
     .await

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::input::{JsonBody, QueryParams};
 use super::list_response;
+use super::write::{write_reply, Reply};
 use crate::auth::Auth;
 use crate::db::service_types::{DefaultPort, ServiceTypeFilter};
 use crate::domain::port::{PortNumber, Protocol};
@@ -123,25 +124,32 @@ async fn get(
     Ok(envelope::ok(&t))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let input = body.parse::<ServiceTypeBody>()?.into_input()?;
     let who = auth.0;
-    let t = state
-        .db
-        .write(move |tx| ops::service_types::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/service-types/{}", encode_segment(&t.id)),
-        &t,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let t = ops::service_types::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/service-types/{}", encode_segment(&t.id)),
+            &t,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
@@ -149,11 +157,12 @@ async fn update(
     let id = path.into_inner();
     let input = body.parse::<ServiceTypeBody>()?.into_input()?;
     let who = auth.0;
-    let t = state
-        .db
-        .write(move |tx| ops::service_types::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&t))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let t = ops::service_types::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&t))
+    })
+    .await
 }
 
 async fn delete(
@@ -192,15 +201,14 @@ async fn bulk_delete(
         ));
     }
     let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
-    let result = state
-        .db
-        .write(move |tx| {
-            ops::bulk_delete(&names, |id| {
-                ops::service_types::delete(tx, &who, id, cascade)
-            })
-        })
-        .await?;
-    Ok(envelope::ok(&result))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let result = ops::bulk_delete(&names, |id| {
+            ops::service_types::delete(tx, &who, id, cascade)
+        })?;
+        Ok(Reply::ok(&result))
+    })
+    .await
 }
 
 /// Percent-encodes a path segment for the `Location` header (type ids contain spaces).

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::bindings::BindingBody;
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::services::ServiceFilter;
@@ -121,35 +122,43 @@ async fn get(
     Ok(envelope::ok(&service))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let input = body.parse::<ServiceBody>()?.into_input(false)?;
     let who = auth.0;
-    let service = state
-        .db
-        .write(move |tx| ops::services::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/services/{}", service.id),
-        &service,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let service = ops::services::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/services/{}", service.id),
+            &service,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let id = path_id(&path)?;
     let input = body.parse::<ServiceBody>()?.into_input(true)?;
     let who = auth.0;
-    let service = state
-        .db
-        .write(move |tx| ops::services::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&service))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let service = ops::services::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&service))
+    })
+    .await
 }
 
 async fn delete(
@@ -174,7 +183,8 @@ async fn bulk_delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, _| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
         ops::services::delete(tx, &who, id)
     })
     .await

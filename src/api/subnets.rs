@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response, tag_ids};
 use crate::auth::Auth;
 use crate::domain::enums::SubnetType;
@@ -86,35 +87,43 @@ async fn get(
     Ok(envelope::ok(&subnet))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let input = body.parse::<SubnetBody>()?.into_input()?;
     let who = auth.0;
-    let subnet = state
-        .db
-        .write(move |tx| ops::subnets::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/subnets/{}", subnet.id),
-        &subnet,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let subnet = ops::subnets::create(tx, &who, input)?;
+        Ok(Reply::created(
+            format!("/api/v1/subnets/{}", subnet.id),
+            &subnet,
+        ))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let id = path_id(&path)?;
     let input = body.parse::<SubnetBody>()?.into_input()?;
     let who = auth.0;
-    let subnet = state
-        .db
-        .write(move |tx| ops::subnets::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&subnet))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let subnet = ops::subnets::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&subnet))
+    })
+    .await
 }
 
 async fn delete(
@@ -139,7 +148,8 @@ async fn bulk_delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, cascade| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
         ops::subnets::delete(tx, &who, id, cascade)
     })
     .await

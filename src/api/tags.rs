@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{path_id, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{delete_many, delete_one, list_response};
 use crate::auth::Auth;
 use crate::db::tags::TagFilter;
@@ -79,22 +80,29 @@ async fn get(
     Ok(envelope::ok(&tag))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let input = body.parse::<TagBody>()?.into_input()?;
     let who = auth.0;
-    let tag = state
-        .db
-        .write(move |tx| ops::tags::create(tx, &who, input))
-        .await?;
-    Ok(envelope::created(format!("/api/v1/tags/{}", tag.id), &tag))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let tag = ops::tags::create(tx, &who, input)?;
+        Ok(Reply::created(format!("/api/v1/tags/{}", tag.id), &tag))
+    })
+    .await
 }
 
 async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
@@ -102,11 +110,12 @@ async fn update(
     let id = path_id(&path)?;
     let input = body.parse::<TagBody>()?.into_input()?;
     let who = auth.0;
-    let tag = state
-        .db
-        .write(move |tx| ops::tags::update(tx, &who, &id, input))
-        .await?;
-    Ok(envelope::ok(&tag))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let tag = ops::tags::update(tx, &who, &id, input)?;
+        Ok(Reply::ok(&tag))
+    })
+    .await
 }
 
 async fn delete(
@@ -133,7 +142,8 @@ async fn bulk_delete(
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let who = auth.0;
-    delete_many(&state, &req, &body, move |tx, id, cascade| {
+    let key_id = who.key_id.clone();
+    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
         ops::tags::delete(tx, &who, id, cascade)
     })
     .await

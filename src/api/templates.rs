@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
+use super::write::{write_reply, Reply};
 use super::{list_response, resource};
 use crate::auth::Auth;
 use crate::db::templates::TemplateFilter;
@@ -66,19 +67,25 @@ async fn get(
     Ok(envelope::ok(&t))
 }
 
-async fn create(state: web::Data<AppState>, auth: Auth, body: JsonBody) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let patch = parse_patch(&body.parse_any::<Value>()?, "POST")?;
     let who = auth.0;
-    let t = state
-        .db
-        .write(move |tx| ops::templates::create(tx, &who, patch))
-        .await?;
-    Ok(envelope::created(
-        format!("/api/v1/service-templates/{}", t.id),
-        &t,
-    ))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        let t = ops::templates::create(tx, &who, patch)?;
+        Ok(Reply::created(
+            format!("/api/v1/service-templates/{}", t.id),
+            &t,
+        ))
+    })
+    .await
 }
 
 /// The spec's order: auth, role, scope, body shape, read-only fields, unknown fields, types and
@@ -87,6 +94,7 @@ async fn patch(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
@@ -94,11 +102,11 @@ async fn patch(
     let patch = parse_patch(&body.parse_any::<Value>()?, "PATCH")?;
     let id = parse_uuid(&path, "id")?;
     let who = auth.0;
-    let t = state
-        .db
-        .write(move |tx| ops::templates::patch(tx, &who, &id, patch))
-        .await?;
-    Ok(envelope::ok(&t))
+    let key_id = who.key_id.clone();
+    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
+        Ok(Reply::ok(&ops::templates::patch(tx, &who, &id, patch)?))
+    })
+    .await
 }
 
 async fn delete(

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod hosts;
+pub mod idempotency;
 pub mod ip_addresses;
 pub mod networks;
 pub mod ports;
@@ -151,17 +152,30 @@ impl Db {
         f(&conn)
     }
 
-    /// Copies committed WAL frames into the database file every `interval`, from a connection of
-    /// its own, so writers never wait for a checkpoint. Runs until the process exits.
-    pub fn start_checkpointer(&self, path: PathBuf, interval: Duration) {
+    /// Background upkeep on a thread and connection of its own, until the process exits: copies
+    /// committed WAL frames into the database file every `interval` (so that writers never wait
+    /// for a checkpoint), and forgets idempotent responses older than 24 h every ten minutes.
+    pub fn start_maintenance(&self, path: PathBuf, interval: Duration, busy_timeout_ms: u32) {
         let spawned = std::thread::Builder::new()
-            .name("wal-checkpoint".into())
+            .name("db-maintenance".into())
             .spawn(move || {
                 let conn = match Connection::open(&path) {
                     Ok(c) => c,
-                    Err(e) => return log::error!("WAL checkpointer cannot open the database: {e}"),
+                    Err(e) => {
+                        return log::error!("database maintenance cannot open the database: {e}")
+                    }
                 };
+                if let Err(e) = conn.busy_timeout(Duration::from_millis(busy_timeout_ms as u64)) {
+                    log::warn!("database maintenance: {e}");
+                }
+                let purge_every =
+                    (Duration::from_secs(600).as_millis() / interval.as_millis().max(1)).max(1);
+                let mut ticks: u128 = 0;
                 loop {
+                    if ticks.is_multiple_of(purge_every) {
+                        purge_idempotency(&conn);
+                    }
+                    ticks += 1;
                     std::thread::sleep(interval);
                     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
                         log::warn!("WAL checkpoint failed: {e}");
@@ -169,7 +183,7 @@ impl Db {
                 }
             });
         if let Err(e) = spawned {
-            log::error!("cannot start the WAL checkpointer: {e}");
+            log::error!("cannot start database maintenance: {e}");
         }
     }
 
@@ -249,4 +263,17 @@ pub fn json_column(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<serde
         })
     })
     .transpose()
+}
+
+/// How long an idempotent response is replayed.
+pub const IDEMPOTENCY_RETENTION: time::Duration = time::Duration::hours(24);
+
+fn purge_idempotency(conn: &Connection) {
+    let cutoff =
+        crate::domain::clock::format(time::OffsetDateTime::now_utc() - IDEMPOTENCY_RETENTION);
+    match idempotency::purge_before(conn, &cutoff) {
+        Ok(0) => {}
+        Ok(n) => log::info!("forgot {n} idempotent responses older than 24 h"),
+        Err(e) => log::warn!("could not purge idempotent responses: {e}"),
+    }
 }

@@ -86,9 +86,24 @@ impl TestApp {
         key: Option<&str>,
         body: Option<(&str, &[u8])>,
     ) -> Resp {
+        self.raw_with(method, path, key, body, &[])
+    }
+
+    /// `raw` with extra request headers.
+    pub fn raw_with(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<(&str, &[u8])>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{}", self.base, path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(k) = key {
             req = req.header("Authorization", format!("Bearer {k}"));
         }
@@ -124,6 +139,18 @@ impl TestApp {
             path,
             Some(key),
             bytes.as_deref().map(|b| ("application/json", b)),
+        )
+    }
+
+    /// A JSON request with extra headers, as the Owner.
+    pub fn send(&self, method: &str, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.raw_with(
+            method,
+            path,
+            Some(&self.key),
+            Some(("application/json", &bytes)),
+            headers,
         )
     }
 

@@ -9,6 +9,7 @@ mod bindings;
 mod concurrency;
 mod errors;
 mod hosts;
+mod idempotency;
 mod ip_addresses;
 mod networks;
 mod ports;

@@ -1,0 +1,295 @@
+//! Write responses, built inside the write transaction, and `Idempotency-Key` handling: the
+//! stored response of an idempotent request commits or rolls back together with its write.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use rusqlite::Transaction;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::input::JsonBody;
+use crate::db::idempotency::{self, Scope, Stored};
+use crate::db::IDEMPOTENCY_RETENTION;
+use crate::domain::clock;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::request_log::RequestId;
+use crate::startup::AppState;
+
+/// A finished write's response: status, optional `Location`, JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn ok<T: Serialize>(data: &T) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            location: None,
+            body: envelope::success_bytes(data, None),
+        }
+    }
+
+    /// 201 with a `Location` header naming the new object.
+    pub fn created<T: Serialize>(location: String, data: &T) -> Reply {
+        Reply {
+            status: StatusCode::CREATED,
+            location: Some(location),
+            body: envelope::success_bytes(data, None),
+        }
+    }
+
+    fn into_response(self, replayed: bool) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        builder.insert_header((header::CONTENT_TYPE, "application/json"));
+        if let Some(location) = self.location {
+            builder.insert_header((header::LOCATION, location));
+        }
+        if replayed {
+            builder.insert_header(("Idempotent-Replayed", "true"));
+        }
+        builder.body(self.body)
+    }
+}
+
+/// Scopes of idempotent requests still running; a second request with the same key gets 409.
+#[derive(Default)]
+pub struct InFlight(Mutex<HashSet<Scope>>);
+
+struct InFlightGuard<'a> {
+    set: &'a InFlight,
+    scope: Scope,
+}
+
+impl InFlight {
+    fn enter(&self, scope: &Scope) -> ApiResult<InFlightGuard<'_>> {
+        let mut running = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !running.insert(scope.clone()) {
+            let mut err =
+                ApiError::conflict("A request with this Idempotency-Key is still running")
+                    .with_field("Idempotency-Key")
+                    .with_hint("Retry after the first request has finished");
+            err.retry_after = Some(1);
+            return Err(err);
+        }
+        Ok(InFlightGuard {
+            set: self,
+            scope: scope.clone(),
+        })
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.scope);
+    }
+}
+
+const HEADER: &str = "Idempotency-Key";
+
+/// The `Idempotency-Key` header: 1-255 visible ASCII characters, optionally in double quotes.
+fn header_key(req: &HttpRequest) -> ApiResult<Option<String>> {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::validation(
+            HEADER,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+    };
+    let text = value.to_str().map_err(|_| invalid())?.trim();
+    let key = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(invalid());
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// JSON with object keys sorted and no whitespace, so that equal bodies fingerprint equally.
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                canonical(&map[*k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// SHA-256 over method, path and the canonical body (the raw bytes when they are not JSON).
+pub fn fingerprint(method: &str, path: &str, body: Option<&[u8]>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    if let Some(bytes) = body {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(value) => {
+                let mut text = String::new();
+                canonical(&value, &mut text);
+                hasher.update(text.as_bytes());
+            }
+            Err(_) => hasher.update(bytes),
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 404 and 409 answers are deterministic for a given state, so a retry gets the same answer;
+/// other errors may change when the client fixes the request, and are not kept.
+fn is_stored(e: &ApiError) -> bool {
+    matches!(e.code, ErrorCode::NotFound | ErrorCode::Conflict) && e.retry_after.is_none()
+}
+
+enum Outcome {
+    Fresh(Reply),
+    Earlier(Stored),
+}
+
+/// Runs a write and answers with its `Reply`. With an `Idempotency-Key` the reply is stored in
+/// the same transaction, a retry replays it, and a concurrent duplicate is refused.
+pub async fn write_reply<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    api_key_id: &str,
+    body: Option<&JsonBody>,
+    write: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&Transaction) -> ApiResult<Reply> + Send + 'static,
+{
+    let Some(key) = header_key(req)? else {
+        return Ok(state.db.write(write).await?.into_response(false));
+    };
+    let scope = Scope {
+        api_key_id: api_key_id.to_string(),
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+        key,
+    };
+    let print = fingerprint(&scope.method, &scope.path, body.and_then(JsonBody::raw));
+    let _running = state.in_flight.enter(&scope)?;
+
+    let (first_scope, first_print) = (scope.clone(), print.clone());
+    let outcome = state
+        .db
+        .write(move |tx| {
+            let not_before = clock::format(time::OffsetDateTime::now_utc() - IDEMPOTENCY_RETENTION);
+            if let Some(stored) = idempotency::find(tx, &first_scope, &not_before)? {
+                return Ok(Outcome::Earlier(stored));
+            }
+            let reply = write(tx)?;
+            let stored = Stored {
+                fingerprint: first_print,
+                status: reply.status.as_u16(),
+                location: reply.location.clone(),
+                body: reply.body.clone(),
+            };
+            idempotency::insert(tx, &first_scope, &stored, &clock::now())?;
+            Ok(Outcome::Fresh(reply))
+        })
+        .await;
+
+    match outcome {
+        Ok(Outcome::Fresh(reply)) => Ok(reply.into_response(false)),
+        Ok(Outcome::Earlier(stored)) if stored.fingerprint == print => Ok(Reply {
+            status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            location: stored.location,
+            body: stored.body,
+        }
+        .into_response(true)),
+        Ok(Outcome::Earlier(_)) => Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "This Idempotency-Key was used for a different request",
+        )
+        .with_field(HEADER)
+        .with_hint("Use a new key for a new request")),
+        Err(e) if is_stored(&e) => {
+            // The write rolled back; its answer is kept so that a retry gets the same one.
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let stored = Stored {
+                fingerprint: print,
+                status: e.http_status().as_u16(),
+                location: None,
+                body: serde_json::to_vec(&e.body(request_id.as_deref())).unwrap_or_default(),
+            };
+            let kept = state
+                .db
+                .write(move |tx| idempotency::insert(tx, &scope, &stored, &clock::now()))
+                .await;
+            if let Err(store_error) = kept {
+                log::warn!("could not keep the idempotent response: {store_error}");
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_ignores_key_order_and_whitespace() {
+        let a = fingerprint(
+            "POST",
+            "/x",
+            Some(br#"{"b": 1, "a": {"d": [1, 2], "c": null}}"#),
+        );
+        let b = fingerprint("POST", "/x", Some(br#"{"a":{"c":null,"d":[1,2]},"b":1}"#));
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            fingerprint("POST", "/y", Some(br#"{"a":{"c":null,"d":[1,2]},"b":1}"#))
+        );
+        assert_ne!(
+            a,
+            fingerprint("PUT", "/x", Some(br#"{"a":{"c":null,"d":[1,2]},"b":1}"#))
+        );
+        assert_ne!(
+            a,
+            fingerprint("POST", "/x", Some(br#"{"a":{"c":null,"d":[2,1]},"b":1}"#))
+        );
+    }
+}
