@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::db::api_keys;
 use crate::domain::clock;
@@ -92,7 +92,8 @@ impl std::ops::Deref for Auth {
     }
 }
 
-fn bearer(req: &HttpRequest) -> ApiResult<String> {
+/// The well-formed `scp_u_` token of the `Authorization: Bearer` header.
+pub fn bearer(req: &HttpRequest) -> ApiResult<String> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("Missing API key: send Authorization: Bearer scp_u_...")
     })?;
@@ -199,7 +200,8 @@ fn record_use(state: &AppState, key_id: String, now: OffsetDateTime) {
     });
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResult<Principal> {
+/// The key behind `token`, from the cache or the database.
+pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResult<Principal> {
     let hash = token::hash(&token);
     let now = OffsetDateTime::now_utc();
     if let Some((principal, expires_at, touch)) = state.keys.get(&hash, now) {
@@ -251,6 +253,10 @@ impl FromRequest for Auth {
     type Future = Pin<Box<dyn Future<Output = Result<Auth, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The rate limiter has usually authenticated the request already.
+        if let Some(principal) = req.extensions().get::<Principal>().cloned() {
+            return Box::pin(async move { Ok(Auth(principal)) });
+        }
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {

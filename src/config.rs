@@ -157,13 +157,14 @@ impl Config {
         })
     }
 
-    /// A configuration for tests and tools: ephemeral port, given data directory, defaults otherwise.
+    /// A configuration for tests and tools: ephemeral port, given data directory, no rate limit
+    /// (tests that exercise it turn it on), defaults otherwise.
     pub fn for_data_dir(data_dir: PathBuf) -> Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("valid address"),
             data_dir,
             admin_api_key: None,
-            rate_limit_per_minute: 600,
+            rate_limit_per_minute: 0,
             busy_timeout_ms: 5000,
             read_pool_size: 2,
             durable: false,

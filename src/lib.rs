@@ -7,5 +7,6 @@ pub mod domain;
 pub mod envelope;
 pub mod error;
 pub mod ops;
+pub mod rate_limit;
 pub mod request_log;
 pub mod startup;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
@@ -65,8 +65,18 @@ pub async fn middleware(
         });
     let mut res = match &api_error {
         Some(err) => {
-            let (http_req, _) = res.into_parts();
-            ServiceResponse::new(http_req, err.render(Some(&id))).map_into_boxed_body()
+            let (http_req, old) = res.into_parts();
+            let mut fresh = err.render(Some(&id));
+            // Keep what inner layers added (rate-limit headers), but not the old body's framing.
+            for (name, value) in old.headers() {
+                if name != header::CONTENT_TYPE
+                    && name != header::CONTENT_LENGTH
+                    && !fresh.headers().contains_key(name)
+                {
+                    fresh.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            ServiceResponse::new(http_req, fresh).map_into_boxed_body()
         }
         None => res.map_into_boxed_body(),
     };

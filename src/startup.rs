@@ -14,6 +14,7 @@ use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::ops;
+use crate::rate_limit::{self, Limits};
 use crate::request_log;
 
 /// What every handler can reach.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub keys: KeyCache,
     pub in_flight: InFlight,
+    /// `None` when rate limiting is off.
+    pub limits: Option<Limits>,
 }
 
 pub struct Application {
@@ -56,14 +59,16 @@ impl Application {
         let blocking_threads = (config.read_pool_size as usize).max(2);
         let state = web::Data::new(AppState {
             db: db.clone(),
-            config,
             keys: KeyCache::default(),
             in_flight: InFlight::default(),
+            limits: Limits::new(config.rate_limit_per_minute),
+            config,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(request_log::middleware))
                 .configure(api::routes)
         })

@@ -14,6 +14,7 @@ mod ip_addresses;
 mod networks;
 mod ports;
 mod query_counts;
+mod rate_limits;
 mod service_types;
 mod services;
 mod subnets;

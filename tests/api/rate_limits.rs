@@ -1,0 +1,67 @@
+use std::time::Duration;
+
+use crate::helpers::{assert_error, spawn_app, spawn_with};
+
+#[test]
+fn a_burst_over_the_limit_gets_429_and_the_bucket_refills() {
+    let app = spawn_with(|c| c.rate_limit_per_minute = 600);
+    let first = app.get("/api/v1/networks");
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("ratelimit-policy"),
+        Some("\"default\";q=600;w=60")
+    );
+    let state = first.header("ratelimit").unwrap();
+    assert!(state.starts_with("\"default\";r=99;t="), "{state}");
+
+    let mut allowed = 1;
+    let refused = loop {
+        let r = app.get("/api/v1/networks");
+        if r.status == 429 {
+            break r;
+        }
+        assert_eq!(r.status, 200);
+        allowed += 1;
+        assert!(allowed < 200, "the bucket never ran dry");
+    };
+    // A burst of 100, plus what refilled (10 per second) while the loop ran.
+    assert!((100..=115).contains(&allowed), "{allowed} allowed");
+    assert_error(&refused, 429, "RATE_LIMITED", None);
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(refused.body["retryAfter"], serde_json::json!(retry_after));
+    assert!(refused.header("ratelimit").unwrap().contains("r=0"));
+
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(app.get("/api/v1/networks").status, 200, "refilled");
+}
+
+#[test]
+fn requests_without_a_valid_key_share_the_address_bucket() {
+    let app = spawn_with(|c| c.rate_limit_per_minute = 600);
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.raw("GET", "/api/v1/networks", None, None).status);
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert_eq!(statuses[11], 429, "{statuses:?}");
+    let r = app.raw("GET", "/api/v1/networks", None, None);
+    assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=60;w=60"));
+    // A valid key has its own bucket, and health checks are never limited.
+    assert_eq!(app.get("/api/v1/networks").status, 200);
+    for _ in 0..30 {
+        let h = app.raw("GET", "/healthz", None, None);
+        assert_eq!(h.status, 200);
+        assert!(h.header("ratelimit").is_none());
+    }
+}
+
+#[test]
+fn zero_turns_rate_limiting_off() {
+    let app = spawn_app();
+    for _ in 0..150 {
+        let r = app.get("/api/v1/networks");
+        assert_eq!(r.status, 200);
+        assert!(r.header("ratelimit").is_none());
+    }
+}
