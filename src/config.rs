@@ -57,6 +57,8 @@ pub enum Command {
     Keys(KeysCommand),
     /// Apply pending migrations and exit.
     Migrate,
+    /// Write a consistent, integrity-checked copy of the live database to PATH.
+    Backup { path: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

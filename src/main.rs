@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Keys(cmd) => portolan::cli::keys(&config, cmd),
         Command::Migrate => portolan::cli::migrate(&config),
+        Command::Backup { path } => portolan::cli::backup(&config, &path),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,7 +51,20 @@ pub async fn middleware(
     let method = req.method().to_string();
     let path = req.path().to_string();
 
-    let res = next.call(req).await?;
+    let stopping = req
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .is_some_and(|s| s.stopping.load(std::sync::atomic::Ordering::SeqCst));
+    let res = if stopping && path != "/healthz" {
+        let (http_req, _) = req.into_parts();
+        ServiceResponse::new(
+            http_req,
+            actix_web::HttpResponse::from_error(ApiError::unavailable(
+                "The server is shutting down",
+            )),
+        )
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
     let api_error = res
         .response()
         .error()

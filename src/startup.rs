@@ -2,6 +2,8 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub in_flight: InFlight,
     /// `None` when rate limiting is off.
     pub limits: Option<Limits>,
+    /// Set when SIGINT or SIGTERM arrives: requests still arriving get 503.
+    pub stopping: Arc<AtomicBool>,
 }
 
 pub struct Application {
@@ -57,11 +61,13 @@ impl Application {
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
 
         let blocking_threads = (config.read_pool_size as usize).max(2);
+        let stopping = Arc::new(AtomicBool::new(false));
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: KeyCache::default(),
             in_flight: InFlight::default(),
             limits: Limits::new(config.rate_limit_per_minute),
+            stopping: stopping.clone(),
             config,
         });
         let server = HttpServer::new(move || {
@@ -78,6 +84,7 @@ impl Application {
         .listen(listener)
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?
         .shutdown_timeout(10)
+        .shutdown_signal(stop_signal(stopping))
         .run();
         Ok(Application {
             port: addr.port(),
@@ -99,6 +106,53 @@ impl Application {
         log::info!("stopped");
         Ok(())
     }
+}
+
+/// Resolves on SIGINT or SIGTERM, after raising `stopping`; the server then stops accepting,
+/// finishes what is in flight (up to 10 s), and `run` checkpoints the WAL.
+async fn stop_signal(stopping: Arc<AtomicBool>) {
+    let interrupt = actix_web::rt::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio_select(interrupt, async move {
+                    terminate.recv().await;
+                })
+                .await
+            }
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM: {e}");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    stopping.store(true, Ordering::SeqCst);
+    log::info!("stopping: finishing requests in flight (at most 10 s)");
+}
+
+/// Waits for whichever of two futures finishes first.
+async fn tokio_select<A, B>(a: A, b: B)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+{
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    std::future::poll_fn(move |cx| {
+        use std::task::Poll;
+        let a = a.as_mut().poll(cx).is_ready();
+        let b = b.as_mut().poll(cx).is_ready();
+        if a || b {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// First start: an Owner key from `PORTOLAN_ADMIN_API_KEY`, or a new one written to a 0600 file.

@@ -195,16 +195,90 @@ impl Db {
     }
 }
 
-/// Applies pending migrations on a connection of its own, before any pool exists.
+/// Applies pending migrations on a connection of its own, before any pool exists. A database
+/// that already holds data is first copied to `backups/pre-migration-<version>-<time>.db`.
 pub fn migrate(path: &Path) -> Result<usize, String> {
     let mut conn =
         Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| format!("cannot configure {}: {e}", path.display()))?;
-    let report = embedded::migrations::runner()
+    let runner = embedded::migrations::runner();
+    let latest = runner
+        .get_migrations()
+        .iter()
+        .map(|m| m.version())
+        .max()
+        .unwrap_or(0);
+    let has_history: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let applied = if has_history {
+        runner
+            .get_last_applied_migration(&mut conn)
+            .map_err(|e| format!("cannot read the schema version: {e}"))?
+    } else {
+        None
+    };
+    if let Some(current) = applied.filter(|m| m.version() < latest) {
+        let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .map_err(|e| e.to_string())?;
+        let dest = dir.join(format!("pre-migration-{}-{stamp}.db", current.version()));
+        backup(path, &dest)?;
+        log::info!(
+            "backed up the database before migrating to {}",
+            dest.display()
+        );
+    }
+    let report = runner
         .run(&mut conn)
         .map_err(|e| format!("migration failed: {e}"))?;
     Ok(report.applied_migrations().len())
+}
+
+/// A consistent copy of the database at `source` (SQLite's online backup, safe beside a running
+/// server), checked with `PRAGMA integrity_check` before it is declared good.
+pub fn backup(source: &Path, dest: &Path) -> Result<(), String> {
+    let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open {}: {e}", source.display()))?;
+    let mut out =
+        Connection::open(dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
+    // All pages in one step, under one read transaction: a consistent snapshot that a busy
+    // writer cannot force to restart (WAL lets the writer go on meanwhile).
+    let copied = rusqlite::backup::Backup::new(&conn, &mut out)
+        .and_then(|b| b.step(-1))
+        .map_err(|e| format!("backup to {} failed: {e}", dest.display()))?;
+    if copied != rusqlite::backup::StepResult::Done {
+        return Err(format!(
+            "backup to {} did not complete ({copied:?})",
+            dest.display()
+        ));
+    }
+    // A backup is one self-contained file, without -wal and -shm companions.
+    out.execute_batch("PRAGMA journal_mode = DELETE;")
+        .map_err(|e| format!("cannot finish {}: {e}", dest.display()))?;
+    drop(out);
+    let copy = Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open the copy {}: {e}", dest.display()))?;
+    let verdict: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| format!("cannot check {}: {e}", dest.display()))?;
+    if verdict != "ok" {
+        return Err(format!(
+            "the copy {} failed its integrity check: {verdict}",
+            dest.display()
+        ));
+    }
+    Ok(())
 }
 
 fn pool_error(e: r2d2::Error) -> ApiError {

@@ -12,7 +12,11 @@ const CLIENTS: usize = 24;
 type Row = (String, String, Option<String>, Option<String>);
 
 fn all_bindings(app: &TestApp) -> Vec<Row> {
-    let db = app.db();
+    bindings_in(&app.db())
+}
+
+/// Every stored binding as `(service_id, type, port_id, ip_address_id)`.
+pub fn bindings_in(db: &rusqlite::Connection) -> Vec<Row> {
     let mut stmt = db
         .prepare("SELECT service_id, type, port_id, ip_address_id FROM bindings")
         .unwrap();
@@ -23,7 +27,7 @@ fn all_bindings(app: &TestApp) -> Vec<Row> {
 }
 
 /// The invariants of `inventory.md`, checked over the stored bindings.
-fn assert_invariants(rows: &[Row]) {
+pub fn assert_invariants(rows: &[Row]) {
     for (i, a) in rows.iter().enumerate() {
         for b in &rows[i + 1..] {
             let (sa, ta, pa, ia) = a;

@@ -1,0 +1,134 @@
+//! The binary as operators use it: backups, migrations, signals.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, ServerProcess};
+
+fn portolan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portolan"))
+        .args(args)
+        .env_remove("PORTOLAN_ADMIN_API_KEY")
+        .output()
+        .expect("run portolan")
+}
+
+#[test]
+fn backup_copies_the_live_database_and_checks_it() {
+    let app = spawn_app();
+    let net = app.network("home");
+    app.host(&net, "nas");
+    let data = app.dir.path().to_str().unwrap().to_string();
+    let dest = app.dir.path().join("copy.db");
+    let out = portolan(&["backup", dest.to_str().unwrap(), "--data-dir", &data]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("integrity check: ok"));
+    let copy = rusqlite::Connection::open(&dest).unwrap();
+    let hosts: i64 = copy
+        .query_row("SELECT count(*) FROM hosts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hosts, 1);
+
+    let again = portolan(&["backup", dest.to_str().unwrap(), "--data-dir", &data]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing file is never overwritten"
+    );
+}
+
+#[test]
+fn migrating_a_database_with_data_backs_it_up_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(portolan(&["migrate", "--data-dir", data]).status.success());
+    assert!(
+        !dir.path().join("backups").exists(),
+        "a new database needs no backup"
+    );
+    let db = dir.path().join("portolan.db");
+    {
+        // Pretend the database predates migration 3, with data in it.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "INSERT INTO networks (id, name, created_at, updated_at) VALUES ('n1', 'kept', 'x', 'x');
+             DROP TABLE idempotency_keys;
+             DELETE FROM refinery_schema_history WHERE version = 3;",
+        )
+        .unwrap();
+    }
+    let out = portolan(&["migrate", "--data-dir", data]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backups: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let name = backups[0].to_string_lossy().to_string();
+    assert!(
+        name.starts_with("pre-migration-2-") && name.ends_with(".db"),
+        "{name}"
+    );
+    let copy = rusqlite::Connection::open(dir.path().join("backups").join(&name)).unwrap();
+    let kept: String = copy
+        .query_row("SELECT name FROM networks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "kept");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert!(
+        conn.prepare("SELECT count(*) FROM idempotency_keys")
+            .is_ok(),
+        "migration 3 applied again"
+    );
+}
+
+#[test]
+fn sigterm_drains_checkpoints_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("scp_u_{}", "T3".repeat(16));
+    let mut server = ServerProcess::start(dir.path(), &key);
+    let agent = ServerProcess::agent();
+    let created = agent
+        .post(format!("{}/api/v1/networks", server.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .send_json(json!({"name": "before-stop"}))
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    let wal = dir.path().join("portolan.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "WAL checkpointed"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("portolan.db")).unwrap();
+    let name: String = conn
+        .query_row("SELECT name FROM networks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(name, "before-stop");
+    let _: Value = Value::Null;
+}
