@@ -277,3 +277,55 @@ impl From<actix_web::error::BlockingError> for ApiError {
         ApiError::internal(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_out_of_the_body() {
+        let e = ApiError::internal("no such column: SELECT secret FROM api_keys");
+        let body = e.body(Some("req_1")).to_string();
+        assert!(body.contains("Internal Server Error"));
+        assert!(
+            !body.contains("SELECT") && !body.contains("secret"),
+            "{body}"
+        );
+        assert!(
+            e.to_string().contains("SELECT"),
+            "the cause is kept for the log"
+        );
+        assert_eq!(e.http_status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn every_code_has_its_status() {
+        let table = [
+            (ErrorCode::Validation, 400),
+            (ErrorCode::ReadonlyField, 422),
+            (ErrorCode::Unauthorized, 401),
+            (ErrorCode::ForbiddenRole, 403),
+            (ErrorCode::ForbiddenScope, 403),
+            (ErrorCode::NotFound, 404),
+            (ErrorCode::Conflict, 409),
+            (ErrorCode::IdempotencyKeyReused, 409),
+            (ErrorCode::RateLimited, 429),
+            (ErrorCode::ServiceUnavailable, 503),
+            (ErrorCode::Internal, 500),
+        ];
+        for (code, status) in table {
+            assert_eq!(code.status().as_u16(), status, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn retry_after_and_extra_properties_render() {
+        let res = ApiError::rate_limited(3).render(Some("req_1"));
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "3");
+        let body = ApiError::rate_limited(3).body(None);
+        assert_eq!(body["retryAfter"], json!(3));
+        assert_eq!(body["code"], json!("RATE_LIMITED"));
+        let unavailable = ApiError::unavailable("busy").render(None);
+        assert_eq!(unavailable.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+}

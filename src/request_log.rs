@@ -13,6 +13,10 @@ use actix_web::HttpMessage;
 
 use crate::error::{ApiError, ErrorCode};
 
+/// Headers beyond this (names and values together) are refused with 431; the HTTP layer's own
+/// ceiling (128 KiB, 96 headers) is far above what any client of this API sends.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// The id of the request being served, readable from request extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -54,7 +58,20 @@ pub async fn middleware(
     let stopping = req
         .app_data::<actix_web::web::Data<crate::startup::AppState>>()
         .is_some_and(|s| s.stopping.load(std::sync::atomic::Ordering::SeqCst));
-    let res = if stopping && path != "/healthz" {
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    let res = if header_bytes > MAX_HEADER_BYTES {
+        let (http_req, _) = req.into_parts();
+        let err = ApiError::validation(
+            "headers",
+            format!("Request headers are larger than {MAX_HEADER_BYTES} bytes"),
+        )
+        .with_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        ServiceResponse::new(http_req, actix_web::HttpResponse::from_error(err))
+    } else if stopping && path != "/healthz" {
         let (http_req, _) = req.into_parts();
         ServiceResponse::new(
             http_req,

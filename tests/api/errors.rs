@@ -112,3 +112,26 @@ fn every_response_has_a_monotonic_request_id() {
         .header("x-request-id")
         .is_some());
 }
+
+#[test]
+fn oversize_headers_are_refused() {
+    let app = spawn_app();
+    let big = "a".repeat(20 * 1024);
+    let r = app.raw_with(
+        "GET",
+        "/api/v1/networks",
+        Some(&app.key),
+        None,
+        &[("X-Padding", big.as_str())],
+    );
+    assert_error(&r, 431, "VALIDATION_ERROR", Some("headers"));
+    let fine = "a".repeat(4 * 1024);
+    let r = app.raw_with(
+        "GET",
+        "/api/v1/networks",
+        Some(&app.key),
+        None,
+        &[("X-Padding", fine.as_str())],
+    );
+    assert_eq!(r.status, 200);
+}
