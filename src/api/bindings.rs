@@ -4,20 +4,23 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response};
+use super::input::{parse_uuid, QueryParams};
+use super::list_response;
+use super::resource::{self, Resource};
+use super::write::Reply;
 use crate::auth::Auth;
+use crate::db::bindings::Binding;
 use crate::db::bindings::BindingFilter;
 use crate::domain::bindings::Target;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
-use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, bindings::BindingInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Bindings, _, _>(cfg, list);
 }
 
 /// A binding as clients send it: v0.17 names, with the 0.13 aliases `"Interface"` and
@@ -166,87 +169,54 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let binding = state
-        .db
-        .read(move |c| crate::db::bindings::get(c, &id))
-        .await?;
-    auth.check_network(&binding.network_id)?;
-    Ok(envelope::ok(&binding))
-}
+pub struct Bindings;
 
-/// 201 with the new binding, or 200 with the live binding that already covers the request.
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<BindingBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let (binding, created) = ops::bindings::create(tx, &who, input)?;
+impl Resource for Bindings {
+    const PATH: &'static str = "bindings";
+    type Body = BindingBody;
+    type Input = BindingInput;
+    type Record = Binding;
+
+    fn input(body: BindingBody) -> ApiResult<BindingInput> {
+        body.into_input()
+    }
+
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Binding> {
+        crate::db::bindings::get(conn, id)
+    }
+
+    fn network_of(record: &Binding) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &Binding) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: BindingInput) -> ApiResult<Binding> {
+        Ok(ops::bindings::create(tx, who, input)?.0)
+    }
+
+    /// 201 with the new binding, or 200 with the live binding that already covers the request.
+    fn create_reply(tx: &Transaction, who: &Principal, input: BindingInput) -> ApiResult<Reply> {
+        let (binding, created) = ops::bindings::create(tx, who, input)?;
         Ok(if created {
-            Reply::created(format!("/api/v1/bindings/{}", binding.id), &binding)
+            Reply::created(Self::location(&binding), &binding)
         } else {
             Reply::ok(&binding)
         })
-    })
-    .await
-}
+    }
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<BindingBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let binding = ops::bindings::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&binding))
-    })
-    .await
-}
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: BindingInput,
+    ) -> ApiResult<Binding> {
+        ops::bindings::update(tx, who, id, input)
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, _| {
-        ops::bindings::delete(tx, &who, id)
-    })
-    .await
-}
-
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
-        ops::bindings::delete(tx, &who, id)
-    })
-    .await
+    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+        ops::bindings::delete(tx, who, id)
+    }
 }

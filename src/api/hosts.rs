@@ -5,25 +5,27 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response, tag_ids, virtualization};
+use super::input::{parse_uuid, QueryParams};
+use super::resource::{self, Resource};
+use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
+use crate::db::hosts::Host;
 use crate::db::hosts::HostFilter;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Hostname, Name};
-use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, hosts::HostInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Hosts, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HostBody {
+pub struct HostBody {
     network_id: String,
     name: String,
     #[serde(default)]
@@ -99,82 +101,39 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let host = state
-        .db
-        .read(move |c| crate::db::hosts::get(c, &id, true))
-        .await?;
-    auth.check_network(&host.network_id)?;
-    Ok(envelope::ok(&host))
-}
+pub struct Hosts;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<HostBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let host = ops::hosts::create(tx, &who, input)?;
-        Ok(Reply::created(format!("/api/v1/hosts/{}", host.id), &host))
-    })
-    .await
-}
+impl Resource for Hosts {
+    const PATH: &'static str = "hosts";
+    type Body = HostBody;
+    type Input = HostInput;
+    type Record = Host;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<HostBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let host = ops::hosts::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&host))
-    })
-    .await
-}
+    fn input(body: HostBody) -> ApiResult<HostInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, _| {
-        ops::hosts::delete(tx, &who, id)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Host> {
+        crate::db::hosts::get(conn, id, true)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
-        ops::hosts::delete(tx, &who, id)
-    })
-    .await
+    fn network_of(record: &Host) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &Host) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<Host> {
+        ops::hosts::create(tx, who, input)
+    }
+
+    fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> ApiResult<Host> {
+        ops::hosts::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+        ops::hosts::delete(tx, who, id)
+    }
 }

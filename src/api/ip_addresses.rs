@@ -4,26 +4,28 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response};
+use super::input::{parse_uuid, QueryParams};
+use super::list_response;
+use super::resource::{self, Resource};
 use crate::auth::Auth;
+use crate::db::ip_addresses::IpAddress;
 use crate::db::ip_addresses::IpAddressFilter;
 use crate::domain::net::{parse_ip, MacAddress};
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::optional_text;
-use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, ip_addresses::IpAddressInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<IpAddresses, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct IpAddressBody {
+pub struct IpAddressBody {
     host_id: String,
     #[serde(default)]
     network_id: Option<String>,
@@ -93,85 +95,44 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let record = state
-        .db
-        .read(move |c| crate::db::ip_addresses::get(c, &id))
-        .await?;
-    auth.check_network(&record.network_id)?;
-    Ok(envelope::ok(&record))
-}
+pub struct IpAddresses;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<IpAddressBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let record = ops::ip_addresses::create(tx, &who, input)?;
-        Ok(Reply::created(
-            format!("/api/v1/ip-addresses/{}", record.id),
-            &record,
-        ))
-    })
-    .await
-}
+impl Resource for IpAddresses {
+    const PATH: &'static str = "ip-addresses";
+    type Body = IpAddressBody;
+    type Input = IpAddressInput;
+    type Record = IpAddress;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<IpAddressBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let record = ops::ip_addresses::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&record))
-    })
-    .await
-}
+    fn input(body: IpAddressBody) -> ApiResult<IpAddressInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, cascade| {
-        ops::ip_addresses::delete(tx, &who, id, cascade)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<IpAddress> {
+        crate::db::ip_addresses::get(conn, id)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
-        ops::ip_addresses::delete(tx, &who, id, cascade)
-    })
-    .await
+    fn network_of(record: &IpAddress) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &IpAddress) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: IpAddressInput) -> ApiResult<IpAddress> {
+        ops::ip_addresses::create(tx, who, input)
+    }
+
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: IpAddressInput,
+    ) -> ApiResult<IpAddress> {
+        ops::ip_addresses::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::ip_addresses::delete(tx, who, id, cascade)
+    }
 }

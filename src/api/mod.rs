@@ -7,6 +7,7 @@ pub mod input;
 pub mod ip_addresses;
 pub mod networks;
 pub mod ports;
+pub mod resource;
 pub mod service_types;
 pub mod services;
 pub mod subnets;
@@ -56,25 +57,6 @@ pub async fn no_route(req: HttpRequest) -> ApiResult<HttpResponse> {
     ))
 }
 
-/// The standard surface `""`, `/bulk-delete`, `/{id}` with the given handlers.
-#[macro_export]
-macro_rules! standard_routes {
-    ($cfg:expr, list: $list:expr, create: $create:expr, get: $get:expr, update: $update:expr, delete: $delete:expr, bulk_delete: $bulk:expr) => {
-        $cfg.service(
-            $crate::api::resource("")
-                .route(actix_web::web::get().to($list))
-                .route(actix_web::web::post().to($create)),
-        )
-        .service($crate::api::resource("/bulk-delete").route(actix_web::web::post().to($bulk)))
-        .service(
-            $crate::api::resource("/{id}")
-                .route(actix_web::web::get().to($get))
-                .route(actix_web::web::put().to($update))
-                .route(actix_web::web::delete().to($delete)),
-        );
-    };
-}
-
 /// The list envelope with its pagination meta.
 pub fn list_response<T: serde::Serialize>(
     items: &[T],
@@ -108,8 +90,11 @@ pub fn tag_ids(tags: Option<Vec<String>>) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-/// The body of a bulk delete: a non-empty array of UUIDs.
-pub fn bulk_ids(body: &input::JsonBody) -> ApiResult<Vec<String>> {
+/// The body of a bulk delete: a non-empty array of ids, each checked by `parse`.
+pub fn bulk_ids(
+    body: &input::JsonBody,
+    parse: fn(&str) -> ApiResult<String>,
+) -> ApiResult<Vec<String>> {
     let raw: Vec<String> = body.parse_any()?;
     if raw.is_empty() {
         return Err(ApiError::validation(
@@ -119,44 +104,13 @@ pub fn bulk_ids(body: &input::JsonBody) -> ApiResult<Vec<String>> {
     }
     raw.iter()
         .enumerate()
-        .map(|(i, id)| parse_uuid(id, &format!("[{i}]")))
+        .map(|(i, id)| {
+            parse(id).map_err(|mut e| {
+                e.field = Some(format!("[{i}]"));
+                e
+            })
+        })
         .collect()
-}
-
-/// DELETE `/{id}` with `?cascade=`: runs `op(tx, id, cascade)` in one write transaction.
-pub async fn delete_one<F>(
-    state: &crate::startup::AppState,
-    path: &web::Path<String>,
-    req: &HttpRequest,
-    op: F,
-) -> ApiResult<HttpResponse>
-where
-    F: FnOnce(&rusqlite::Transaction, &str, bool) -> ApiResult<()> + Send + 'static,
-{
-    let id = input::path_id(path)?;
-    let cascade = input::QueryParams::from_request(req)?.flag("cascade")?;
-    state.db.write(move |tx| op(tx, &id, cascade)).await?;
-    Ok(envelope::deleted())
-}
-
-/// POST `/bulk-delete`: every id through `op` in one transaction; all or nothing.
-pub async fn delete_many<F>(
-    state: &crate::startup::AppState,
-    req: &HttpRequest,
-    key_id: &str,
-    body: &input::JsonBody,
-    op: F,
-) -> ApiResult<HttpResponse>
-where
-    F: Fn(&rusqlite::Transaction, &str, bool) -> ApiResult<()> + Send + 'static,
-{
-    let ids = bulk_ids(body)?;
-    let cascade = input::QueryParams::from_request(req)?.flag("cascade")?;
-    write::write_reply(state, req, key_id, Some(body), move |tx| {
-        let result = crate::ops::bulk_delete(&ids, |id| op(tx, id, cascade))?;
-        Ok(write::Reply::ok(&result))
-    })
-    .await
 }
 
 /// `null`, or `{"type": "<kind>", "details": {...}}` with the kind the resource allows.

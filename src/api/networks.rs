@@ -4,25 +4,27 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response, tag_ids};
+use super::input::QueryParams;
+use super::resource::{self, Resource};
+use super::{list_response, tag_ids};
 use crate::auth::Auth;
+use crate::db::networks::Network;
 use crate::db::networks::NetworkFilter;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
-use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops::{self, networks::NetworkInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Networks, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NetworkBody {
+pub struct NetworkBody {
     name: String,
     #[serde(default)]
     description: Option<String>,
@@ -65,89 +67,46 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let network = state
-        .db
-        .read(move |c| crate::db::networks::get(c, &id))
-        .await?;
-    auth.check_network(&network.id)?;
-    Ok(envelope::ok(&network))
-}
+pub struct Networks;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
-    auth.check_global_write()?;
-    let input = body.parse::<NetworkBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let network = ops::networks::create(tx, &who, input)?;
-        Ok(Reply::created(
-            format!("/api/v1/networks/{}", network.id),
-            &network,
-        ))
-    })
-    .await
-}
+impl Resource for Networks {
+    const PATH: &'static str = "networks";
+    const WRITE_ROLE: Role = Role::Admin;
+    const GLOBAL: bool = true;
+    type Body = NetworkBody;
+    type Input = NetworkInput;
+    type Record = Network;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
-    auth.check_global_write()?;
-    let id = path_id(&path)?;
-    let input = body.parse::<NetworkBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let network = ops::networks::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&network))
-    })
-    .await
-}
+    fn input(body: NetworkBody) -> ApiResult<NetworkInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
-    auth.check_global_write()?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, cascade| {
-        ops::networks::delete(tx, &who, id, cascade)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Network> {
+        crate::db::networks::get(conn, id)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
-    auth.check_global_write()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
-        ops::networks::delete(tx, &who, id, cascade)
-    })
-    .await
+    fn network_of(record: &Network) -> Option<&str> {
+        Some(&record.id)
+    }
+
+    fn id_of(record: &Network) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: NetworkInput) -> ApiResult<Network> {
+        ops::networks::create(tx, who, input)
+    }
+
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: NetworkInput,
+    ) -> ApiResult<Network> {
+        ops::networks::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::networks::delete(tx, who, id, cascade)
+    }
 }

@@ -4,25 +4,27 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response};
+use super::input::{parse_uuid, QueryParams};
+use super::list_response;
+use super::resource::{self, Resource};
 use crate::auth::Auth;
+use crate::db::ports::Port;
 use crate::db::ports::PortFilter;
 use crate::domain::port::{PortNumber, Protocol};
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
-use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops::{self, ports::PortInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Ports, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PortBody {
+pub struct PortBody {
     host_id: String,
     #[serde(default)]
     network_id: Option<String>,
@@ -89,82 +91,39 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let port = state
-        .db
-        .read(move |c| crate::db::ports::get(c, &id))
-        .await?;
-    auth.check_network(&port.network_id)?;
-    Ok(envelope::ok(&port))
-}
+pub struct Ports;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<PortBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let port = ops::ports::create(tx, &who, input)?;
-        Ok(Reply::created(format!("/api/v1/ports/{}", port.id), &port))
-    })
-    .await
-}
+impl Resource for Ports {
+    const PATH: &'static str = "ports";
+    type Body = PortBody;
+    type Input = PortInput;
+    type Record = Port;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<PortBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let port = ops::ports::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&port))
-    })
-    .await
-}
+    fn input(body: PortBody) -> ApiResult<PortInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, cascade| {
-        ops::ports::delete(tx, &who, id, cascade)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Port> {
+        crate::db::ports::get(conn, id)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
-        ops::ports::delete(tx, &who, id, cascade)
-    })
-    .await
+    fn network_of(record: &Port) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &Port) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: PortInput) -> ApiResult<Port> {
+        ops::ports::create(tx, who, input)
+    }
+
+    fn update(tx: &Transaction, who: &Principal, id: &str, input: PortInput) -> ApiResult<Port> {
+        ops::ports::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::ports::delete(tx, who, id, cascade)
+    }
 }

@@ -4,21 +4,23 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{JsonBody, QueryParams};
+use super::input::QueryParams;
 use super::list_response;
-use super::write::{write_reply, Reply};
+use super::resource::{self, Resource};
 use crate::auth::Auth;
+use crate::db::service_types::ServiceType;
 use crate::db::service_types::{DefaultPort, ServiceTypeFilter};
 use crate::domain::port::{PortNumber, Protocol};
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
-use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, service_types::ServiceTypeInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<ServiceTypes, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
@@ -30,7 +32,7 @@ struct PortBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ServiceTypeBody {
+pub struct ServiceTypeBody {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -110,105 +112,60 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path.into_inner();
-    let t = state
-        .db
-        .read(move |c| crate::db::service_types::get(c, &id))
-        .await?;
-    Ok(envelope::ok(&t))
-}
+pub struct ServiceTypes;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let input = body.parse::<ServiceTypeBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let t = ops::service_types::create(tx, &who, input)?;
-        Ok(Reply::created(
-            format!("/api/v1/service-types/{}", encode_segment(&t.id)),
-            &t,
-        ))
-    })
-    .await
-}
+impl Resource for ServiceTypes {
+    const PATH: &'static str = "service-types";
+    const GLOBAL: bool = true;
+    type Body = ServiceTypeBody;
+    type Input = ServiceTypeInput;
+    type Record = ServiceType;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let id = path.into_inner();
-    let input = body.parse::<ServiceTypeBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let t = ops::service_types::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&t))
-    })
-    .await
-}
-
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let id = path.into_inner();
-    let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
-    let who = auth.0;
-    state
-        .db
-        .write(move |tx| ops::service_types::delete(tx, &who, &id, cascade))
-        .await?;
-    Ok(envelope::deleted())
-}
-
-/// Bulk delete takes type names, not UUIDs.
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let who = auth.0;
-    let names: Vec<String> = body.parse_any()?;
-    if names.is_empty() {
-        return Err(ApiError::validation(
-            "body",
-            "Give at least one id to delete",
-        ));
+    fn input(body: ServiceTypeBody) -> ApiResult<ServiceTypeInput> {
+        body.into_input()
     }
-    let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let result = ops::bulk_delete(&names, |id| {
-            ops::service_types::delete(tx, &who, id, cascade)
-        })?;
-        Ok(Reply::ok(&result))
-    })
-    .await
+
+    /// Service types are named, not numbered: `Remote%20Desktop`.
+    fn parse_id(raw: &str) -> ApiResult<String> {
+        resource::any_id(raw)
+    }
+
+    fn location(record: &ServiceType) -> String {
+        format!("/api/v1/service-types/{}", encode_segment(&record.id))
+    }
+
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<ServiceType> {
+        crate::db::service_types::get(conn, id)
+    }
+
+    fn network_of(_: &ServiceType) -> Option<&str> {
+        None
+    }
+
+    fn id_of(record: &ServiceType) -> &str {
+        &record.id
+    }
+
+    fn create(
+        tx: &Transaction,
+        who: &Principal,
+        input: ServiceTypeInput,
+    ) -> ApiResult<ServiceType> {
+        ops::service_types::create(tx, who, input)
+    }
+
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: ServiceTypeInput,
+    ) -> ApiResult<ServiceType> {
+        ops::service_types::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::service_types::delete(tx, who, id, cascade)
+    }
 }
 
 /// Percent-encodes a path segment for the `Location` header (type ids contain spaces).

@@ -6,26 +6,28 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::bindings::BindingBody;
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response, tag_ids, virtualization};
+use super::input::{parse_uuid, QueryParams};
+use super::resource::{self, Resource};
+use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
+use crate::db::services::Service;
 use crate::db::services::ServiceFilter;
 use crate::domain::bindings::Wanted;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
-use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, services::ServiceInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Services, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ServiceBody {
+pub struct ServiceBody {
     host_id: String,
     #[serde(default)]
     network_id: Option<String>,
@@ -107,85 +109,50 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let service = state
-        .db
-        .read(move |c| crate::db::services::get(c, &id))
-        .await?;
-    auth.check_network(&service.network_id)?;
-    Ok(envelope::ok(&service))
-}
+pub struct Services;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<ServiceBody>()?.into_input(false)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let service = ops::services::create(tx, &who, input)?;
-        Ok(Reply::created(
-            format!("/api/v1/services/{}", service.id),
-            &service,
-        ))
-    })
-    .await
-}
+impl Resource for Services {
+    const PATH: &'static str = "services";
+    type Body = ServiceBody;
+    type Input = ServiceInput;
+    type Record = Service;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<ServiceBody>()?.into_input(true)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let service = ops::services::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&service))
-    })
-    .await
-}
+    /// POST ignores binding ids and `position` (the service is appended).
+    fn input(body: ServiceBody) -> ApiResult<ServiceInput> {
+        body.into_input(false)
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, _| {
-        ops::services::delete(tx, &who, id)
-    })
-    .await
-}
+    /// PUT matches bindings by id and keeps the position when it is omitted.
+    fn update_input(body: ServiceBody) -> ApiResult<ServiceInput> {
+        body.into_input(true)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, _| {
-        ops::services::delete(tx, &who, id)
-    })
-    .await
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Service> {
+        crate::db::services::get(conn, id)
+    }
+
+    fn network_of(record: &Service) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &Service) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: ServiceInput) -> ApiResult<Service> {
+        ops::services::create(tx, who, input)
+    }
+
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: ServiceInput,
+    ) -> ApiResult<Service> {
+        ops::services::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+        ops::services::delete(tx, who, id)
+    }
 }

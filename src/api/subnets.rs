@@ -4,26 +4,28 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response, tag_ids};
+use super::input::{parse_uuid, QueryParams};
+use super::resource::{self, Resource};
+use super::{list_response, tag_ids};
 use crate::auth::Auth;
+use crate::db::subnets::Subnet;
 use crate::domain::enums::SubnetType;
 use crate::domain::net::Cidr;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
-use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops::{self, subnets::SubnetInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Subnets, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SubnetBody {
+pub struct SubnetBody {
     network_id: String,
     cidr: String,
     name: String,
@@ -72,85 +74,44 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let subnet = state
-        .db
-        .read(move |c| crate::db::subnets::get(c, &id))
-        .await?;
-    auth.check_network(&subnet.network_id)?;
-    Ok(envelope::ok(&subnet))
-}
+pub struct Subnets;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let input = body.parse::<SubnetBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let subnet = ops::subnets::create(tx, &who, input)?;
-        Ok(Reply::created(
-            format!("/api/v1/subnets/{}", subnet.id),
-            &subnet,
-        ))
-    })
-    .await
-}
+impl Resource for Subnets {
+    const PATH: &'static str = "subnets";
+    type Body = SubnetBody;
+    type Input = SubnetInput;
+    type Record = Subnet;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let id = path_id(&path)?;
-    let input = body.parse::<SubnetBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let subnet = ops::subnets::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&subnet))
-    })
-    .await
-}
+    fn input(body: SubnetBody) -> ApiResult<SubnetInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, cascade| {
-        ops::subnets::delete(tx, &who, id, cascade)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Subnet> {
+        crate::db::subnets::get(conn, id)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
-        ops::subnets::delete(tx, &who, id, cascade)
-    })
-    .await
+    fn network_of(record: &Subnet) -> Option<&str> {
+        Some(&record.network_id)
+    }
+
+    fn id_of(record: &Subnet) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: SubnetInput) -> ApiResult<Subnet> {
+        ops::subnets::create(tx, who, input)
+    }
+
+    fn update(
+        tx: &Transaction,
+        who: &Principal,
+        id: &str,
+        input: SubnetInput,
+    ) -> ApiResult<Subnet> {
+        ops::subnets::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::subnets::delete(tx, who, id, cascade)
+    }
 }

@@ -4,26 +4,28 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{delete_many, delete_one, list_response};
+use super::input::QueryParams;
+use super::list_response;
+use super::resource::{self, Resource};
 use crate::auth::Auth;
+use crate::db::tags::Tag;
 use crate::db::tags::TagFilter;
 use crate::domain::enums::Color;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
-use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops::{self, tags::TagInput};
 use crate::startup::AppState;
+use rusqlite::{Connection, Transaction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::standard_routes!(cfg, list: list, create: create, get: get, update: update, delete: delete, bulk_delete: bulk_delete);
+    resource::routes::<Tags, _, _>(cfg, list);
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TagBody {
+pub struct TagBody {
     name: String,
     #[serde(default)]
     description: Option<String>,
@@ -69,82 +71,40 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     Ok(list_response(&items, page, total))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let id = path_id(&path)?;
-    let tag = state.db.read(move |c| crate::db::tags::get(c, &id)).await?;
-    Ok(envelope::ok(&tag))
-}
+pub struct Tags;
 
-async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let input = body.parse::<TagBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let tag = ops::tags::create(tx, &who, input)?;
-        Ok(Reply::created(format!("/api/v1/tags/{}", tag.id), &tag))
-    })
-    .await
-}
+impl Resource for Tags {
+    const PATH: &'static str = "tags";
+    const GLOBAL: bool = true;
+    type Body = TagBody;
+    type Input = TagInput;
+    type Record = Tag;
 
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let id = path_id(&path)?;
-    let input = body.parse::<TagBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let tag = ops::tags::update(tx, &who, &id, input)?;
-        Ok(Reply::ok(&tag))
-    })
-    .await
-}
+    fn input(body: TagBody) -> ApiResult<TagInput> {
+        body.into_input()
+    }
 
-async fn delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let who = auth.0;
-    delete_one(&state, &path, &req, move |tx, id, cascade| {
-        ops::tags::delete(tx, &who, id, cascade)
-    })
-    .await
-}
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Tag> {
+        crate::db::tags::get(conn, id)
+    }
 
-async fn bulk_delete(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: JsonBody,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Member)?;
-    auth.check_global_write()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    delete_many(&state, &req, &key_id, &body, move |tx, id, cascade| {
-        ops::tags::delete(tx, &who, id, cascade)
-    })
-    .await
+    fn network_of(_record: &Tag) -> Option<&str> {
+        None
+    }
+
+    fn id_of(record: &Tag) -> &str {
+        &record.id
+    }
+
+    fn create(tx: &Transaction, who: &Principal, input: TagInput) -> ApiResult<Tag> {
+        ops::tags::create(tx, who, input)
+    }
+
+    fn update(tx: &Transaction, who: &Principal, id: &str, input: TagInput) -> ApiResult<Tag> {
+        ops::tags::update(tx, who, id, input)
+    }
+
+    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+        ops::tags::delete(tx, who, id, cascade)
+    }
 }
