@@ -75,11 +75,6 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<Binding> {
     )
 }
 
-pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Binding>> {
-    let sql = format!("SELECT {COLUMNS} FROM bindings b WHERE b.id = ?");
-    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
-}
-
 /// The bindings of several services in one query, grouped by service, in their stored order.
 pub fn of_services(
     conn: &Connection,

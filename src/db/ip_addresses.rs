@@ -3,8 +3,8 @@
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
+use super::or_not_found;
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
-use super::{optional, or_not_found};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,11 +45,6 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<IpAddress> {
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "IP address",
     )
-}
-
-pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<IpAddress>> {
-    let sql = format!("SELECT {COLUMNS} FROM ip_addresses i WHERE i.id = ?");
-    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
 }
 
 /// The IP addresses of several hosts in one query, ordered for embedding.

@@ -3,8 +3,8 @@
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
+use super::or_not_found;
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
-use super::{optional, or_not_found};
 use crate::domain::port::{port_type, Protocol};
 use crate::error::ApiResult;
 
@@ -43,11 +43,6 @@ fn from_row(r: &Row) -> rusqlite::Result<Port> {
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Port> {
     let sql = format!("SELECT {COLUMNS} FROM ports p WHERE p.id = ?");
     or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Port")
-}
-
-pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Port>> {
-    let sql = format!("SELECT {COLUMNS} FROM ports p WHERE p.id = ?");
-    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
 }
 
 /// The ports of several hosts in one query, ordered for embedding.

@@ -3,8 +3,8 @@
 use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
+use super::or_not_found;
 use super::query::{paged, Filter, PageRequest};
-use super::{optional, or_not_found};
 use crate::domain::clock;
 use crate::error::{ApiError, ApiResult};
 
@@ -97,11 +97,6 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<ServiceType> {
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "Service type",
     )
-}
-
-pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<ServiceType>> {
-    let sql = format!("SELECT {COLUMNS} FROM service_types st WHERE st.id = ?");
-    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
 }
 
 pub fn exists(conn: &Connection, id: &str) -> ApiResult<bool> {

@@ -56,6 +56,11 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<Subnet> {
     Ok(with_tags(conn, vec![row])?.remove(0))
 }
 
+pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Subnet>> {
+    let sql = format!("SELECT {COLUMNS} FROM subnets s WHERE s.id = ?");
+    super::optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+}
+
 pub fn cidr_taken(
     conn: &Connection,
     network_id: &str,

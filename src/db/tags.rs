@@ -37,11 +37,6 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<Tag> {
     or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Tag")
 }
 
-pub fn find(conn: &Connection, id: &str) -> ApiResult<Option<Tag>> {
-    let sql = format!("SELECT {COLUMNS} FROM tags WHERE id = ?");
-    optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
-}
-
 pub fn id_by_name(conn: &Connection, name: &str) -> ApiResult<Option<String>> {
     optional(
         conn.prepare_cached("SELECT id FROM tags WHERE name = ?")?

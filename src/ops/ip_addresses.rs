@@ -48,8 +48,8 @@ fn check_subnet(tx: &Transaction, input: &IpAddressInput, network: &str) -> ApiR
     let Some(subnet_id) = &input.subnet_id else {
         return Ok(());
     };
-    let subnet = db::subnets::get(tx, subnet_id)
-        .map_err(|_| missing_reference("subnet_id", "Subnet", subnet_id))?;
+    let subnet = db::subnets::find(tx, subnet_id)?
+        .ok_or_else(|| missing_reference("subnet_id", "Subnet", subnet_id))?;
     if subnet.network_id != network {
         return Err(
             ApiError::validation("subnet_id", "The subnet belongs to another network")
