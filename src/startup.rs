@@ -35,6 +35,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    stopping: Arc<AtomicBool>,
 }
 
 pub const INITIAL_KEY_FILE: &str = "initial-admin-key";
@@ -84,17 +85,23 @@ impl Application {
         .listen(listener)
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?
         .shutdown_timeout(10)
-        .shutdown_signal(stop_signal(stopping))
+        .shutdown_signal(stop_signal(stopping.clone()))
         .run();
         Ok(Application {
             port: addr.port(),
             server,
             db,
+            stopping,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Raised when a stop signal arrives; exposed so tests can observe the stopping state.
+    pub fn stopping(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then folds the WAL into the database file.

@@ -11,6 +11,8 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub base: String,
+    /// The server's stopping flag, as a stop signal would raise it.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The Owner key the server created at first start.
     pub key: String,
     pub dir: TempDir,
@@ -54,14 +56,14 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(config) {
                 Ok(app) => {
-                    tx.send(Ok(app.port())).unwrap();
+                    tx.send(Ok((app.port(), app.stopping()))).unwrap();
                     let _ = app.run().await;
                 }
                 Err(e) => tx.send(Err(e)).unwrap(),
             }
         })
     });
-    let port = rx.recv().expect("server thread").expect("server starts");
+    let (port, stopping) = rx.recv().expect("server thread").expect("server starts");
     let key = std::fs::read_to_string(dir.path().join(INITIAL_KEY_FILE))
         .map(|k| k.trim().to_string())
         .unwrap_or_default();
@@ -71,6 +73,7 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .into();
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        stopping,
         key,
         dir,
         agent,

@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::{spawn_app, ServerProcess};
 
@@ -130,5 +130,21 @@ fn sigterm_drains_checkpoints_and_exits_zero() {
         .query_row("SELECT name FROM networks", [], |r| r.get(0))
         .unwrap();
     assert_eq!(name, "before-stop");
-    let _: Value = Value::Null;
+}
+
+#[test]
+fn requests_arriving_while_stopping_get_503() {
+    let app = spawn_app();
+    app.stopping
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let before = app.snapshot();
+    let r = app.post("/api/v1/networks", json!({"name": "late"}));
+    crate::helpers::assert_error(&r, 503, "SERVICE_UNAVAILABLE", None);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    crate::helpers::assert_same(&before, &app.snapshot());
+    assert_eq!(
+        app.raw("GET", "/healthz", None, None).status,
+        200,
+        "liveness still answers"
+    );
 }
