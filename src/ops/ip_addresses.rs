@@ -53,6 +53,8 @@ fn check_subnet(tx: &Transaction, input: &IpAddressInput, network: &str) -> ApiR
     if subnet.network_id != network {
         return Err(
             ApiError::validation("subnet_id", "The subnet belongs to another network")
+                .with_param("ip_address", input.ip_address.to_string())
+                .with_param("subnet", subnet.cidr.as_str())
                 .with_param("subnet_network_id", subnet.network_id),
         );
     }

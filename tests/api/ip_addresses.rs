@@ -55,6 +55,8 @@ fn create_normalises_and_checks_the_subnet() {
         json!({"host_id": host, "subnet_id": foreign_subnet, "ip_address": "10.0.0.8"}),
     );
     assert_error(&r, 400, "VALIDATION_ERROR", Some("subnet_id"));
+    assert_eq!(r.body["params"]["ip_address"], "10.0.0.8");
+    assert_eq!(r.body["params"]["subnet"], "10.0.0.0/24");
     assert_same(&before_foreign, &app.snapshot());
 
     let dup = app.post(
