@@ -105,7 +105,8 @@ impl Filter {
     }
 }
 
-/// Runs the count and the page query for `SELECT {columns} FROM {from}` and maps each row.
+/// Runs the page query for `SELECT {columns} FROM {from}` and maps each row, and the count
+/// query only when the page does not already tell the total (a first page that is not full).
 pub fn paged<T>(
     conn: &Connection,
     columns: &str,
@@ -116,11 +117,6 @@ pub fn paged<T>(
     map: impl Fn(&Row) -> rusqlite::Result<T>,
 ) -> ApiResult<(Vec<T>, u64)> {
     let where_sql = filter.where_sql();
-    let count_sql = format!("SELECT count(*) FROM {from}{where_sql}");
-    let total: i64 = conn
-        .prepare_cached(&count_sql)?
-        .query_row(params_from_iter(filter.params.iter()), |r| r.get(0))?;
-
     let limit = page.limit.map(|l| l as i64).unwrap_or(-1);
     let sql = format!(
         "SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT {limit} OFFSET {}",
@@ -130,6 +126,15 @@ pub fn paged<T>(
     let rows = stmt
         .query_map(params_from_iter(filter.params.iter()), map)?
         .collect::<rusqlite::Result<Vec<T>>>()?;
+    let page_is_short = page.limit.is_none_or(|l| (rows.len() as u64) < l);
+    if page.offset == 0 && page_is_short {
+        let total = rows.len() as u64;
+        return Ok((rows, total));
+    }
+    let count_sql = format!("SELECT count(*) FROM {from}{where_sql}");
+    let total: i64 = conn
+        .prepare_cached(&count_sql)?
+        .query_row(params_from_iter(filter.params.iter()), |r| r.get(0))?;
     Ok((rows, total as u64))
 }
 

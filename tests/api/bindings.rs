@@ -168,6 +168,7 @@ fn bound_ports_and_addresses_are_protected_until_cascade() {
             json!({"service_id": w.service, "type": "IPAddress", "ip_address_id": w.ip2}),
         )
         .id();
+    let other_host = app.host(&w.network, "other");
     let before = app.snapshot();
 
     let r = app.delete(&format!("/api/v1/ports/{}", w.port1));
@@ -178,14 +179,18 @@ fn bound_ports_and_addresses_are_protected_until_cascade() {
     assert_eq!(r.body["params"]["binding_ids"], json!([b2]));
     let r = app.post("/api/v1/ports/bulk-delete", json!([w.port2, w.port1]));
     assert_error(&r, 409, "CONFLICT", None);
-    let other_host = app.host(&w.network, "other");
     let r = app.put(
         &format!("/api/v1/ports/{}", w.port1),
         json!({"host_id": other_host, "number": 80, "protocol": "Tcp"}),
     );
     assert_error(&r, 409, "CONFLICT", Some("host_id"));
-    let before_other = app.snapshot();
-    assert_ne!(before, before_other);
+    let r = app.put(
+        &format!("/api/v1/ip-addresses/{}", w.ip2),
+        json!({"host_id": other_host, "ip_address": "10.0.0.2"}),
+    );
+    assert_error(&r, 409, "CONFLICT", Some("host_id"));
+    assert_eq!(r.body["params"]["binding_ids"], json!([b2]));
+    assert_same(&before, &app.snapshot());
 
     assert_eq!(
         app.delete(&format!("/api/v1/ports/{}?cascade=true", w.port1))
