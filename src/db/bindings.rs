@@ -75,7 +75,8 @@ pub fn get(conn: &Connection, id: &str) -> ApiResult<Binding> {
     )
 }
 
-/// The bindings of several services in one query, grouped by service, in their stored order.
+/// The bindings of several services in one query, grouped by service, in their stored order
+/// (`ord` is unique within a service, so the index alone gives the order).
 pub fn of_services(
     conn: &Connection,
     service_ids: &[String],
@@ -86,7 +87,7 @@ pub fn of_services(
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM bindings b WHERE b.service_id IN (SELECT value FROM json_each(?))
-         ORDER BY b.service_id, b.ord, b.created_at"
+         ORDER BY b.service_id, b.ord"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     for row in stmt.query_map([json_ids(service_ids)], from_row)? {
@@ -99,7 +100,7 @@ pub fn of_services(
 /// The service's live bindings as the rules see them, with their stored order.
 pub fn live_of(conn: &Connection, service_id: &str) -> ApiResult<Vec<(Live, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, port_id, ip_address_id, ord FROM bindings WHERE service_id = ? ORDER BY ord, created_at",
+        "SELECT id, port_id, ip_address_id, ord FROM bindings WHERE service_id = ? ORDER BY ord",
     )?;
     let rows = stmt
         .query_map([service_id], |r| {

@@ -89,7 +89,7 @@ pub fn of_hosts(
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM services s WHERE s.host_id IN (SELECT value FROM json_each(?))
-         ORDER BY s.position, s.created_at, s.id"
+         ORDER BY s.host_id, s.position, s.created_at"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
