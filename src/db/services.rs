@@ -62,12 +62,17 @@ fn complete(conn: &Connection, mut rows: Vec<Service>) -> ApiResult<Vec<Service>
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Service> {
+    let row = get_row(conn, id)?;
+    Ok(complete(conn, vec![row])?.remove(0))
+}
+
+/// The service's own row, without tags and bindings: for a write that replaces both anyway.
+pub fn get_row(conn: &Connection, id: &str) -> ApiResult<Service> {
     let sql = format!("SELECT {COLUMNS} FROM services s WHERE s.id = ?");
-    let row = or_not_found(
+    or_not_found(
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "Service",
-    )?;
-    Ok(complete(conn, vec![row])?.remove(0))
+    )
 }
 
 /// `(host_id, network_id)` of a service, for rules and scope.

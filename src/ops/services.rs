@@ -76,7 +76,8 @@ pub fn update(
     id: &str,
     input: ServiceInput,
 ) -> ApiResult<Service> {
-    let mut service = db::services::get(tx, id)?;
+    // Tags and bindings are replaced below; their stored values are not needed.
+    let mut service = db::services::get_row(tx, id)?;
     who.check_network(&service.network_id)?;
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_definition(tx, &input.service_definition)?;
