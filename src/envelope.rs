@@ -7,7 +7,7 @@ use serde::Serialize;
 pub const API_VERSION: u32 = 1;
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Meta {
     pub api_version: u32,
     pub server_version: &'static str,
@@ -25,7 +25,7 @@ impl Meta {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Pagination {
     pub total_count: u64,
     pub limit: u64,

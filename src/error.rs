@@ -25,6 +25,20 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::Validation,
+        ErrorCode::ReadonlyField,
+        ErrorCode::Unauthorized,
+        ErrorCode::ForbiddenRole,
+        ErrorCode::ForbiddenScope,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::RateLimited,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Validation => "VALIDATION_ERROR",

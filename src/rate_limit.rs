@@ -120,6 +120,13 @@ fn set(res: &mut ServiceResponse<BoxBody>, name: &'static str, value: &str) {
     }
 }
 
+/// The API is limited; the API's description and the reference's assets are static and are not.
+fn is_limited(path: &str) -> bool {
+    (path == "/api" || path.starts_with("/api/"))
+        && path != "/api/openapi.json"
+        && !path.starts_with("/api/docs/")
+}
+
 /// Authenticates `/api/` requests once (the `Auth` extractor reuses the result), charges the
 /// right bucket, and answers 429 when it is empty.
 pub async fn middleware(
@@ -131,7 +138,7 @@ pub async fn middleware(
     let path = req.path();
     let Some(state) = state
         .as_ref()
-        .filter(|_| limits.is_some() && (path == "/api" || path.starts_with("/api/")))
+        .filter(|_| limits.is_some() && is_limited(path))
     else {
         return next
             .call(req)

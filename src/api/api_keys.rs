@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
 use super::write::{write_reply, Reply};
-use super::{list_response, resource};
+use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::domain::clock;
 use crate::domain::role::Role;
@@ -15,42 +15,54 @@ use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, api_keys::ApiKeyInput};
 use crate::startup::AppState;
+use actix_web::http::Method;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(resource("/{id}/rotate").route(web::post().to(rotate)))
-    .service(
-        resource("/{id}")
-            .route(web::get().to(get))
-            .route(web::put().to(update))
-            .route(web::delete().to(delete)),
-    );
+pub fn routes(r: &mut Routes, base: &str) {
+    r.at(base, [on(Method::GET, list), on(Method::POST, create)])
+        .at(&format!("{base}/{{id}}/rotate"), [on(Method::POST, rotate)])
+        .at(
+            &format!("{base}/{{id}}"),
+            [
+                on(Method::GET, get),
+                on(Method::PUT, update),
+                on(Method::DELETE, delete),
+            ],
+        );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ApiKeyInput)]
 #[serde(deny_unknown_fields)]
-struct ApiKeyBody {
+pub struct ApiKeyBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     #[serde(default)]
     permissions: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     network_ids: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
     #[serde(default)]
     is_enabled: Option<bool>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "key")]
     _key: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "last_used")]
     _last_used: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }

@@ -8,6 +8,7 @@ use super::input::{parse_uuid, QueryParams};
 use super::list_response;
 use super::resource::{self, Resource};
 use super::write::Reply;
+use super::Routes;
 use crate::auth::Auth;
 use crate::db::bindings::Binding;
 use crate::db::bindings::BindingFilter;
@@ -19,43 +20,58 @@ use crate::ops::{self, bindings::BindingInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Bindings, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Bindings, _, _>(r, base, list);
 }
 
 /// A binding as clients send it: v0.17 names, with the 0.13 aliases `"Interface"` and
 /// `interface_id`. Server-set and temporal fields are accepted and ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = BindingInput)]
 #[serde(deny_unknown_fields)]
 pub struct BindingBody {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     port_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     ip_address_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     interface_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub service_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub network_id: Option<String>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "valid_from")]
     _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "valid_to")]
     _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "lineage_id")]
     _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "first_discovery_id")]
     _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "last_discovery_id")]
     _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "last_seen_at")]
     _last_seen_at: IgnoredAny,
 }
@@ -133,11 +149,14 @@ impl BindingBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("b", &["created_at", "updated_at"])?;
+    let order = q.order("b", ORDER_BY)?;
     let ip_address_id = match q.uuid("ip_address_id")? {
         Some(id) => Some(id),
         None => q.uuid("interface_id")?,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::input::{parse_uuid, QueryParams};
 use super::resource::{self, Resource};
+use super::Routes;
 use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::hosts::Host;
@@ -19,37 +20,58 @@ use crate::ops::{self, hosts::HostInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Hosts, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Hosts, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = HostInput)]
 #[serde(deny_unknown_fields)]
 pub struct HostBody {
+    #[schema(value_type = uuid::Uuid)]
     network_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     #[serde(default)]
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"
+    )]
     hostname: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: Option<String>,
     #[serde(default)]
     hidden: Option<bool>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     virtualization: Option<Value>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     tags: Option<Vec<String>>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "source")]
     _source: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "ip_addresses")]
     _ip_addresses: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "ports")]
     _ports: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "services")]
     _services: IgnoredAny,
 }
@@ -72,11 +94,14 @@ impl HostBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "hostname", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("h", &["created_at", "name", "hostname", "updated_at"])?;
+    let order = q.order("h", ORDER_BY)?;
     let children = match q.one("include") {
         None => false,
         Some("children") => true,

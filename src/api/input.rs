@@ -248,7 +248,8 @@ impl QueryParams {
         };
         Ok(PageRequest {
             limit,
-            offset: self.count("offset")?.unwrap_or(0),
+            // SQLite's OFFSET is a signed 64-bit integer; past its end every page is empty anyway.
+            offset: self.count("offset")?.unwrap_or(0).min(i64::MAX as u64),
         })
     }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::input::{parse_uuid, QueryParams};
 use super::list_response;
 use super::resource::{self, Resource};
+use super::Routes;
 use crate::auth::Auth;
 use crate::db::ip_addresses::IpAddress;
 use crate::db::ip_addresses::IpAddressFilter;
@@ -19,29 +20,39 @@ use crate::ops::{self, ip_addresses::IpAddressInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<IpAddresses, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<IpAddresses, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = IpAddressInput)]
 #[serde(deny_unknown_fields)]
 pub struct IpAddressBody {
+    #[schema(value_type = uuid::Uuid)]
     host_id: String,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     network_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     subnet_id: Option<String>,
+    #[schema(examples("192.168.1.10", "fd00::10"))]
     ip_address: String,
     #[serde(default)]
+    #[schema(pattern = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")]
     mac_address: Option<String>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     position: Option<i64>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -77,11 +88,14 @@ impl IpAddressBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "ip_address", "position", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("i", &["created_at", "ip_address", "position", "updated_at"])?;
+    let order = q.order("i", ORDER_BY)?;
     let filter = IpAddressFilter {
         host_id: q.uuid("host_id")?,
         subnet_id: q.uuid("subnet_id")?,

@@ -2,10 +2,12 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod docs;
 pub mod hosts;
 pub mod input;
 pub mod ip_addresses;
 pub mod networks;
+pub mod openapi;
 pub mod ports;
 pub mod resource;
 pub mod service_types;
@@ -17,32 +19,85 @@ pub mod templates;
 pub mod ui;
 pub mod write;
 
-use actix_web::{web, HttpRequest, HttpResponse, Resource};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route};
 
 use crate::db::query::PageRequest;
 use crate::envelope::{self, Pagination};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use input::parse_uuid;
 
-/// Every route of the server.
+/// Every route of the server. The UI's fallback and the API reference's assets are not routes
+/// of the API and are registered outside the table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(system::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(system::readyz)))
-        .service(resource("/api/version").route(web::get().to(system::version)))
-        .service(web::scope("/api/v1/networks").configure(networks::routes))
-        .service(web::scope("/api/v1/subnets").configure(subnets::routes))
-        .service(web::scope("/api/v1/hosts").configure(hosts::routes))
-        .service(web::scope("/api/v1/ip-addresses").configure(ip_addresses::routes))
-        .service(web::scope("/api/v1/interfaces").configure(ip_addresses::routes))
-        .service(web::scope("/api/v1/ports").configure(ports::routes))
-        .service(web::scope("/api/v1/tags").configure(tags::routes))
-        .service(web::scope("/api/v1/service-types").configure(service_types::routes))
-        .service(web::scope("/api/v1/services").configure(services::routes))
-        .service(web::scope("/api/v1/bindings").configure(bindings::routes))
-        .service(web::scope("/api/v1/service-templates").configure(templates::routes))
-        .service(web::scope("/api/services").configure(templates::routes))
-        .service(web::scope("/api/v1/auth/keys").configure(api_keys::routes))
-        .default_service(web::to(ui::fallback));
+    register(cfg);
+    docs::routes(cfg);
+    cfg.default_service(web::to(ui::fallback));
+}
+
+/// Registers every API route and returns the table of what it registered, which the OpenAPI
+/// document must describe one for one (`tests/api/openapi.rs`).
+pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
+    let mut r = Routes {
+        cfg,
+        table: Vec::new(),
+    };
+    r.at("/healthz", [on(Method::GET, system::healthz)])
+        .at("/readyz", [on(Method::GET, system::readyz)])
+        .at("/api/version", [on(Method::GET, system::version)])
+        .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)]);
+    networks::routes(&mut r, "/api/v1/networks");
+    subnets::routes(&mut r, "/api/v1/subnets");
+    hosts::routes(&mut r, "/api/v1/hosts");
+    ip_addresses::routes(&mut r, "/api/v1/ip-addresses");
+    ip_addresses::routes(&mut r, "/api/v1/interfaces");
+    ports::routes(&mut r, "/api/v1/ports");
+    tags::routes(&mut r, "/api/v1/tags");
+    service_types::routes(&mut r, "/api/v1/service-types");
+    services::routes(&mut r, "/api/v1/services");
+    bindings::routes(&mut r, "/api/v1/bindings");
+    templates::routes(&mut r, "/api/v1/service-templates");
+    templates::routes(&mut r, "/api/services");
+    api_keys::routes(&mut r, "/api/v1/auth/keys");
+    r.table
+}
+
+/// One registered route: a method on a path template in actix's (and OpenAPI's) `{name}` syntax.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RouteInfo {
+    pub method: String,
+    pub path: String,
+}
+
+/// Registers resources and keeps the table of every method on every path.
+pub struct Routes<'a> {
+    cfg: &'a mut web::ServiceConfig,
+    table: Vec<RouteInfo>,
+}
+
+impl Routes<'_> {
+    pub fn at<const N: usize>(&mut self, path: &str, handlers: [(Method, Route); N]) -> &mut Self {
+        let mut res = resource(path);
+        for (method, route) in handlers {
+            self.table.push(RouteInfo {
+                method: method.as_str().to_ascii_lowercase(),
+                path: path.to_string(),
+            });
+            res = res.route(route);
+        }
+        self.cfg.service(res);
+        self
+    }
+}
+
+/// A handler for one method, for `Routes::at`.
+pub fn on<F, Args>(method: Method, handler: F) -> (Method, Route)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    (method.clone(), web::method(method).to(handler))
 }
 
 /// A resource whose unsupported methods answer with the JSON 404 of unknown API paths.

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::input::QueryParams;
 use super::resource::{self, Resource};
+use super::Routes;
 use super::{list_response, tag_ids};
 use crate::auth::Auth;
 use crate::db::networks::Network;
@@ -18,22 +19,33 @@ use crate::ops::{self, networks::NetworkInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Networks, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Networks, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NetworkInput)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     tags: Option<Vec<String>>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -49,11 +61,14 @@ impl NetworkBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("n", &["created_at", "name", "updated_at"])?;
+    let order = q.order("n", ORDER_BY)?;
     let filter = NetworkFilter {
         ids: q.uuids("ids")?,
         tag_ids: q.uuids("tag_ids")?,

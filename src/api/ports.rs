@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::input::{parse_uuid, QueryParams};
 use super::list_response;
 use super::resource::{self, Resource};
+use super::Routes;
 use crate::auth::Auth;
 use crate::db::ports::Port;
 use crate::db::ports::PortFilter;
@@ -18,25 +19,33 @@ use crate::ops::{self, ports::PortInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Ports, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Ports, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PortInput)]
 #[serde(deny_unknown_fields)]
 pub struct PortBody {
+    #[schema(value_type = uuid::Uuid)]
     host_id: String,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     network_id: Option<String>,
+    #[schema(minimum = 1, maximum = 65535)]
     number: i64,
     protocol: String,
     /// Derived from number and protocol; a client's value is ignored.
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "type")]
     _type: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -55,11 +64,14 @@ impl PortBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "number", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("p", &["created_at", "number", "updated_at"])?;
+    let order = q.order("p", ORDER_BY)?;
     let number = match q.one("number") {
         None => None,
         Some(n) => Some(

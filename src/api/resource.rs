@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
 use super::write::{write_reply, Reply};
-use super::{bulk_ids, resource};
+use super::{bulk_ids, on, Routes};
 use crate::auth::Auth;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
+use actix_web::http::Method;
 
 pub trait Resource: 'static {
     /// The path segment under `/api/v1/`, for `Location`.
@@ -157,26 +158,27 @@ pub async fn bulk_delete<R: Resource>(
     .await
 }
 
-/// Registers the standard surface of `R` with its own list handler.
-pub fn routes<R, L, Args>(cfg: &mut web::ServiceConfig, list: L)
+/// Registers the standard surface of `R` under `base` with its own list handler.
+pub fn routes<R, L, Args>(r: &mut Routes, base: &str, list: L)
 where
     R: Resource,
     L: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
     L::Output: actix_web::Responder + 'static,
 {
-    cfg.service(
-        resource("")
-            .route(web::get().to(list))
-            .route(web::post().to(create::<R>)),
-    )
-    .service(resource("/bulk-delete").route(web::post().to(bulk_delete::<R>)))
-    .service(
-        resource("/{id}")
-            .route(web::get().to(get::<R>))
-            .route(web::put().to(update::<R>))
-            .route(web::delete().to(delete::<R>)),
-    );
+    r.at(base, [on(Method::GET, list), on(Method::POST, create::<R>)])
+        .at(
+            &format!("{base}/bulk-delete"),
+            [on(Method::POST, bulk_delete::<R>)],
+        )
+        .at(
+            &format!("{base}/{{id}}"),
+            [
+                on(Method::GET, get::<R>),
+                on(Method::PUT, update::<R>),
+                on(Method::DELETE, delete::<R>),
+            ],
+        );
 }
 
 /// For resources whose ids are not UUIDs: the raw path segment, non-empty.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::input::QueryParams;
 use super::list_response;
 use super::resource::{self, Resource};
+use super::Routes;
 use crate::auth::Auth;
 use crate::db::service_types::ServiceType;
 use crate::db::service_types::{DefaultPort, ServiceTypeFilter};
@@ -19,18 +20,21 @@ use crate::ops::{self, service_types::ServiceTypeInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<ServiceTypes, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<ServiceTypes, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DefaultPortInput)]
 #[serde(deny_unknown_fields)]
 struct PortBody {
+    #[schema(minimum = 1, maximum = 65535)]
     number: i64,
     protocol: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ServiceTypeInput)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceTypeBody {
     #[serde(default)]
@@ -44,10 +48,13 @@ pub struct ServiceTypeBody {
     generic: Option<bool>,
     #[serde(default)]
     default_ports: Option<Vec<PortBody>>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "builtin")]
     _builtin: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -88,13 +95,16 @@ impl ServiceTypeBody {
     }
 }
 
+/// The columns a list may be sorted by; without `order_by` the list is sorted by id.
+pub const ORDER_BY: &[&str] = &["created_at", "updated_at", "category"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
     let order = match q.one("order_by") {
         None => "st.id ASC".to_string(),
-        Some(_) => q.order("st", &["created_at", "updated_at", "category"])?,
+        Some(_) => q.order("st", ORDER_BY)?,
     };
     let builtin = match q.one("builtin") {
         None => None,

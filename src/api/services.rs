@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::bindings::BindingBody;
 use super::input::{parse_uuid, QueryParams};
 use super::resource::{self, Resource};
+use super::Routes;
 use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::services::Service;
@@ -21,32 +22,47 @@ use crate::ops::{self, services::ServiceInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Services, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Services, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ServiceInput)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBody {
+    #[schema(value_type = uuid::Uuid)]
     host_id: String,
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     network_id: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     service_definition: String,
     #[serde(default)]
+    #[schema(minimum = 0)]
     position: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     tags: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     virtualization: Option<Value>,
     #[serde(default)]
     bindings: Option<Vec<BindingBody>>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "source")]
     _source: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -88,11 +104,14 @@ impl ServiceBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "position", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("s", &["created_at", "name", "position", "updated_at"])?;
+    let order = q.order("s", ORDER_BY)?;
     let filter = ServiceFilter {
         network_id: q.uuid("network_id")?,
         host_id: q.uuid("host_id")?,

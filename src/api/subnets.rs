@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::input::{parse_uuid, QueryParams};
 use super::resource::{self, Resource};
+use super::Routes;
 use super::{list_response, tag_ids};
 use crate::auth::Auth;
 use crate::db::subnets::Subnet;
@@ -19,26 +20,39 @@ use crate::ops::{self, subnets::SubnetInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Subnets, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Subnets, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SubnetInput)]
 #[serde(deny_unknown_fields)]
 pub struct SubnetBody {
+    #[schema(value_type = uuid::Uuid)]
     network_id: String,
+    #[schema(examples("192.168.1.0/24", "fd00::/64"))]
     cidr: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: Option<String>,
     #[serde(default)]
     subnet_type: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     tags: Option<Vec<String>>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -60,11 +74,14 @@ impl SubnetBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "cidr", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("s", &["created_at", "name", "cidr", "updated_at"])?;
+    let order = q.order("s", ORDER_BY)?;
     let network_id = q.uuid("network_id")?;
     let scope = auth.scope();
     let (items, total) = state

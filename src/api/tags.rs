@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::input::QueryParams;
 use super::list_response;
 use super::resource::{self, Resource};
+use super::Routes;
 use crate::auth::Auth;
 use crate::db::tags::Tag;
 use crate::db::tags::TagFilter;
@@ -19,22 +20,32 @@ use crate::ops::{self, tags::TagInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    resource::routes::<Tags, _, _>(cfg, list);
+pub fn routes(r: &mut Routes, base: &str) {
+    resource::routes::<Tags, _, _>(r, base, list);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TagInput)]
 #[serde(deny_unknown_fields)]
 pub struct TagBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     description: Option<String>,
     #[serde(default)]
     color: Option<String>,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "created_at")]
     _created_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
 }
@@ -53,11 +64,14 @@ impl TagBody {
     }
 }
 
+/// The columns a list may be sorted by.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "updated_at"];
+
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
-    let order = q.order("t", &["created_at", "name", "updated_at"])?;
+    let order = q.order("t", ORDER_BY)?;
     let filter = TagFilter {
         q: q.text("q"),
         color: q

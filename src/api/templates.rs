@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
 use super::write::{write_reply, Reply};
-use super::{list_response, resource};
+use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::templates::TemplateFilter;
 use crate::domain::role::Role;
@@ -14,20 +14,22 @@ use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops;
 use crate::startup::AppState;
+use actix_web::http::Method;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource("/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete)),
-    );
+pub fn routes(r: &mut Routes, base: &str) {
+    r.at(base, [on(Method::GET, list), on(Method::POST, create)])
+        .at(
+            &format!("{base}/{{id}}"),
+            [
+                on(Method::GET, get),
+                on(Method::PATCH, patch),
+                on(Method::DELETE, delete),
+            ],
+        );
 }
+
+/// The columns a list may be sorted by, besides the camelCase `createdAt` and `updatedAt`.
+pub const ORDER_BY: &[&str] = &["created_at", "name", "updated_at"];
 
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
@@ -40,7 +42,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     };
     let order = match column {
         Some(c) => crate::db::query::order_sql("t", c, q.one("order_direction") == Some("desc")),
-        None => q.order("t", &["created_at", "name", "updated_at"])?,
+        None => q.order("t", ORDER_BY)?,
     };
     let filter = TemplateFilter {
         service_type_id: q.text("serviceTypeId"),

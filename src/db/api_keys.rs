@@ -7,17 +7,24 @@ use super::{optional, or_not_found};
 use crate::error::ApiResult;
 
 /// What the API shows of a key: `key` is always masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
     pub name: String,
     pub permissions: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub network_ids: Vec<String>,
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     pub is_enabled: bool,
+    #[schema(read_only, format = DateTime)]
     pub last_used: Option<String>,
+    #[schema(read_only)]
     pub key: &'static str,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

@@ -11,22 +11,35 @@ use crate::domain::bindings::{Held, Live, Target};
 use crate::error::ApiResult;
 
 /// The v0.17 wire shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Binding {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub service_id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[schema(format = Uuid)]
     pub port_id: Option<String>,
+    #[schema(format = Uuid)]
     pub ip_address_id: Option<String>,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    #[schema(read_only, format = DateTime)]
     pub valid_from: String,
+    #[schema(read_only, format = DateTime)]
     pub valid_to: Option<String>,
+    #[schema(read_only, format = Uuid)]
     pub lineage_id: Option<String>,
+    #[schema(read_only, format = Uuid)]
     pub first_discovery_id: Option<String>,
+    #[schema(read_only, format = Uuid)]
     pub last_discovery_id: Option<String>,
+    #[schema(read_only, format = DateTime)]
     pub last_seen_at: String,
 }
 

@@ -15,18 +15,25 @@ use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::{json_column, or_not_found};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Host {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
     pub name: String,
     pub hostname: Option<String>,
     pub description: Option<String>,
     pub hidden: bool,
+    #[schema(value_type = Option<Object>)]
     pub virtualization: Option<Json>,
+    #[schema(read_only, value_type = Object)]
     pub source: Json,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_addresses: Option<Vec<IpAddress>>,

@@ -7,17 +7,23 @@ use super::or_not_found;
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IpAddress {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub host_id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
+    #[schema(format = Uuid)]
     pub subnet_id: Option<String>,
     pub ip_address: String,
     pub mac_address: Option<String>,
     pub name: Option<String>,
     pub position: i64,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

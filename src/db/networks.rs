@@ -9,13 +9,17 @@ use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::{optional, or_not_found};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Network {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

@@ -8,16 +8,21 @@ use super::query::{json_ids, paged, Filter, PageRequest, Scope};
 use crate::domain::port::{port_type, Protocol};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Port {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub host_id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
     pub number: u16,
     pub protocol: String,
     #[serde(rename = "type")]
     pub port_type: &'static str,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

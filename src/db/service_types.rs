@@ -8,13 +8,13 @@ use super::query::{paged, Filter, PageRequest};
 use crate::domain::clock;
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DefaultPort {
     pub number: u16,
     pub protocol: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceType {
     pub id: String,
     pub name: String,
@@ -22,8 +22,11 @@ pub struct ServiceType {
     pub description: Option<String>,
     pub generic: bool,
     pub default_ports: Vec<DefaultPort>,
+    #[schema(read_only)]
     pub builtin: bool,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

@@ -13,19 +13,27 @@ use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::{json_column, optional, or_not_found};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Service {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub host_id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
     pub name: String,
     pub service_definition: String,
     pub position: i64,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
+    #[schema(value_type = Option<Object>)]
     pub virtualization: Option<Json>,
     pub bindings: Vec<Binding>,
+    #[schema(read_only, value_type = Object)]
     pub source: Json,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

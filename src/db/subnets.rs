@@ -8,16 +8,21 @@ use super::query::{paged, Filter, PageRequest, Scope};
 use super::tags::{tags_of, Tagged};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subnet {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub network_id: String,
     pub cidr: String,
     pub name: String,
     pub description: Option<String>,
     pub subnet_type: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

@@ -9,13 +9,16 @@ use super::query::{json_ids, paged, Filter, PageRequest};
 use super::{optional, or_not_found};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tag {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
     pub name: String,
     pub description: Option<String>,
     pub color: String,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

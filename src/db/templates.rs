@@ -8,24 +8,30 @@ use super::query::{paged, Filter, PageRequest};
 use super::{json_column, optional, or_not_found};
 use crate::error::ApiResult;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
+    #[schema(read_only, format = Uuid)]
     pub id: String,
     pub name: String,
     pub container_image_id: String,
     pub image_tag: String,
     pub compose_template: Option<String>,
     pub health_check_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub base_env: Option<Map<String, Value>>,
     pub deploy_strategy: String,
     pub service_type_id: Option<String>,
     pub health_wait_ms: i64,
     pub health_retries: i64,
     pub health_interval_ms: i64,
+    #[schema(read_only, value_type = Vec<crate::domain::compose::ExposedPort>)]
     pub exposed_ports: Value,
+    #[schema(read_only)]
     pub compose_path: String,
+    #[schema(read_only, format = DateTime)]
     pub created_at: String,
+    #[schema(read_only, format = DateTime)]
     pub updated_at: String,
 }
 

@@ -154,7 +154,7 @@ impl fmt::Display for PortRange {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportProtocol {
     Tcp,
@@ -194,7 +194,7 @@ pub struct PortMapping {
 }
 
 /// A port a compose file publishes, as the template API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExposedPort {
     /// `null` when the engine picks the host port.

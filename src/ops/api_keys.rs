@@ -21,9 +21,10 @@ pub struct ApiKeyInput {
 }
 
 /// A created key and its plaintext, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     pub api_key: ApiKey,
+    /// The secret: send it as `Authorization: Bearer <key>`. It is not stored and not shown again.
     pub key: String,
 }
 

@@ -13,6 +13,7 @@ mod hosts;
 mod idempotency;
 mod ip_addresses;
 mod networks;
+mod openapi;
 mod operations;
 mod ports;
 mod query_counts;

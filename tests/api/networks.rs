@@ -247,3 +247,14 @@ fn network_writes_need_admin_and_an_unscoped_key() {
     );
     assert_eq!(app.count("networks"), 1);
 }
+
+#[test]
+fn an_offset_past_the_end_of_sqlite_integers_is_an_empty_page() {
+    let app = spawn_app();
+    app.network("home");
+    let r = app.get("/api/v1/networks?offset=10000000000000000000");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.data(), &json!([]));
+    assert_eq!(r.body["meta"]["pagination"]["total_count"], 1);
+    assert_eq!(r.body["meta"]["pagination"]["has_more"], false);
+}

@@ -1,0 +1,1157 @@
+//! The OpenAPI 3.1 description of the API, built once from the code: schemas are derived from the
+//! types the handlers read and write (`utoipa::ToSchema`), operations from the same resource
+//! descriptions the router registers. `tests/api/openapi.rs` checks that the two agree.
+
+use serde_json::{json, Map, Value};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::ToSchema;
+
+use super::{api_keys, bindings, hosts, ip_addresses, networks, ports, services};
+use super::{service_types, subnets, tags};
+use crate::db;
+use crate::domain::enums::{Color, SubnetType};
+use crate::domain::port::Protocol;
+use crate::domain::role::Role;
+use crate::domain::template::DeployStrategy;
+use crate::envelope::{Meta, Pagination, SERVER_VERSION};
+use crate::error::ErrorCode;
+
+/// The document as served at `/api/openapi.json`.
+pub fn document() -> Value {
+    let mut doc = Doc::default();
+    doc.system();
+    for r in RESOURCES {
+        doc.standard(r);
+        if let Some(alias) = r.alias {
+            doc.alias(r.base, alias);
+        }
+    }
+    doc.templates("/api/v1/service-templates");
+    doc.alias("/api/v1/service-templates", "/api/services");
+    doc.api_keys("/api/v1/auth/keys");
+    doc.finish()
+}
+
+/// One resource with the standard surface of `api::resource`.
+struct Surface {
+    base: &'static str,
+    /// A deprecated path that serves the same operations.
+    alias: Option<&'static str>,
+    tag: &'static str,
+    /// For summaries and operation ids: "network", "ip_address".
+    one: &'static str,
+    record: fn(&mut Doc) -> String,
+    input: fn(&mut Doc) -> String,
+    /// Whether ids in the path are UUIDs (service types use their name).
+    uuid_ids: bool,
+    order_by: &'static [&'static str],
+    filters: &'static [(&'static str, Filter, &'static str)],
+    /// What may write: the role and any extra rule.
+    write: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum Filter {
+    Uuid,
+    Uuids,
+    Text,
+    Flag,
+}
+
+const TAGS_FILTER: (&str, Filter, &str) = (
+    "tag_ids",
+    Filter::Uuids,
+    "Only objects with any of these tags (repeat the parameter or separate with commas).",
+);
+const IDS_FILTER: (&str, Filter, &str) = ("ids", Filter::Uuids, "Only these ids.");
+const NETWORK_FILTER: (&str, Filter, &str) = ("network_id", Filter::Uuid, "Only in this network.");
+const HOST_FILTER: (&str, Filter, &str) = ("host_id", Filter::Uuid, "Only on this host.");
+const TEXT_FILTER: (&str, Filter, &str) = (
+    "q",
+    Filter::Text,
+    "Case-insensitive substring of the name (and hostname or description where there is one).",
+);
+
+fn schema_of<T: ToSchema>(doc: &mut Doc) -> String {
+    doc.add_schema::<T>()
+}
+
+const RESOURCES: &[Surface] = &[
+    Surface {
+        base: "/api/v1/networks",
+        alias: None,
+        tag: "Networks",
+        one: "network",
+        record: schema_of::<db::networks::Network>,
+        input: schema_of::<networks::NetworkBody>,
+        uuid_ids: true,
+        order_by: networks::ORDER_BY,
+        filters: &[IDS_FILTER, TAGS_FILTER, TEXT_FILTER],
+        write: "Admin; keys scoped to networks may not write networks.",
+    },
+    Surface {
+        base: "/api/v1/subnets",
+        alias: None,
+        tag: "Subnets",
+        one: "subnet",
+        record: schema_of::<db::subnets::Subnet>,
+        input: schema_of::<subnets::SubnetBody>,
+        uuid_ids: true,
+        order_by: subnets::ORDER_BY,
+        filters: &[NETWORK_FILTER],
+        write: "Member, in the subnet's network.",
+    },
+    Surface {
+        base: "/api/v1/hosts",
+        alias: None,
+        tag: "Hosts",
+        one: "host",
+        record: schema_of::<db::hosts::Host>,
+        input: schema_of::<hosts::HostBody>,
+        uuid_ids: true,
+        order_by: hosts::ORDER_BY,
+        filters: &[NETWORK_FILTER, IDS_FILTER, TAGS_FILTER, TEXT_FILTER],
+        write: "Member, in the host's network.",
+    },
+    Surface {
+        base: "/api/v1/ip-addresses",
+        alias: Some("/api/v1/interfaces"),
+        tag: "IP addresses",
+        one: "ip_address",
+        record: schema_of::<db::ip_addresses::IpAddress>,
+        input: schema_of::<ip_addresses::IpAddressBody>,
+        uuid_ids: true,
+        order_by: ip_addresses::ORDER_BY,
+        filters: &[
+            HOST_FILTER,
+            ("subnet_id", Filter::Uuid, "Only in this subnet."),
+            NETWORK_FILTER,
+        ],
+        write: "Member, in the host's network.",
+    },
+    Surface {
+        base: "/api/v1/ports",
+        alias: None,
+        tag: "Ports",
+        one: "port",
+        record: schema_of::<db::ports::Port>,
+        input: schema_of::<ports::PortBody>,
+        uuid_ids: true,
+        order_by: ports::ORDER_BY,
+        filters: &[HOST_FILTER, NETWORK_FILTER],
+        write: "Member, in the host's network.",
+    },
+    Surface {
+        base: "/api/v1/tags",
+        alias: None,
+        tag: "Tags",
+        one: "tag",
+        record: schema_of::<db::tags::Tag>,
+        input: schema_of::<tags::TagBody>,
+        uuid_ids: true,
+        order_by: tags::ORDER_BY,
+        filters: &[TEXT_FILTER],
+        write: "Admin; keys scoped to networks may not write tags.",
+    },
+    Surface {
+        base: "/api/v1/service-types",
+        alias: None,
+        tag: "Service types",
+        one: "service_type",
+        record: schema_of::<db::service_types::ServiceType>,
+        input: schema_of::<service_types::ServiceTypeBody>,
+        uuid_ids: false,
+        order_by: service_types::ORDER_BY,
+        filters: &[
+            (
+                "builtin",
+                Filter::Flag,
+                "Only built-in (true) or only custom (false) types.",
+            ),
+            ("category", Filter::Text, "Only this category."),
+            TEXT_FILTER,
+        ],
+        write: "Admin; built-in types cannot be changed or deleted.",
+    },
+    Surface {
+        base: "/api/v1/services",
+        alias: None,
+        tag: "Services",
+        one: "service",
+        record: schema_of::<db::services::Service>,
+        input: schema_of::<services::ServiceBody>,
+        uuid_ids: true,
+        order_by: services::ORDER_BY,
+        filters: &[
+            NETWORK_FILTER,
+            HOST_FILTER,
+            IDS_FILTER,
+            TAGS_FILTER,
+            (
+                "service_definition",
+                Filter::Text,
+                "Only of this service type.",
+            ),
+            TEXT_FILTER,
+        ],
+        write: "Member, in the host's network. Bindings follow the binding rules.",
+    },
+    Surface {
+        base: "/api/v1/bindings",
+        alias: None,
+        tag: "Bindings",
+        one: "binding",
+        record: schema_of::<db::bindings::Binding>,
+        input: schema_of::<bindings::BindingBody>,
+        uuid_ids: true,
+        order_by: bindings::ORDER_BY,
+        filters: &[
+            ("service_id", Filter::Uuid, "Only of this service."),
+            NETWORK_FILTER,
+            ("port_id", Filter::Uuid, "Only on this port."),
+            ("ip_address_id", Filter::Uuid, "Only on this IP address."),
+            (
+                "interface_id",
+                Filter::Uuid,
+                "Deprecated alias of ip_address_id.",
+            ),
+            HOST_FILTER,
+        ],
+        write: "Member, in the service's network. Bindings follow the binding rules.",
+    },
+];
+
+/// Assembles paths and components.
+#[derive(Default)]
+struct Doc {
+    paths: Map<String, Value>,
+    schemas: Map<String, Value>,
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("OpenAPI objects serialize")
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn response_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+fn param_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/parameters/{name}")})
+}
+
+/// Error responses every authenticated operation can give.
+const READ_ERRORS: &[&str] = &["400", "401", "403", "404", "429", "503"];
+/// And those a write can give besides.
+const WRITE_ERRORS: &[&str] = &["409", "413"];
+
+impl Doc {
+    fn add_schema<T: ToSchema>(&mut self) -> String {
+        let mut deps: Vec<(String, RefOr<Schema>)> = Vec::new();
+        T::schemas(&mut deps);
+        for (name, schema) in deps {
+            self.schemas
+                .entry(name)
+                .or_insert_with(|| to_value(&schema));
+        }
+        let name = T::name().to_string();
+        self.schemas
+            .entry(name.clone())
+            .or_insert_with(|| to_value(&T::schema()));
+        name
+    }
+
+    /// `{success: true, data: <record>, meta}` under `<Record>Envelope`.
+    fn envelope(&mut self, record: &str) -> String {
+        let name = format!("{record}Envelope");
+        self.schemas.entry(name.clone()).or_insert_with(|| {
+            json!({
+                "type": "object",
+                "required": ["success", "data", "meta"],
+                "properties": {
+                    "success": {"const": true},
+                    "data": schema_ref(record),
+                    "meta": schema_ref("Meta"),
+                }
+            })
+        });
+        name
+    }
+
+    /// `{success: true, data: [<record>], meta: {pagination}}` under `<Record>Page`.
+    fn page(&mut self, record: &str) -> String {
+        let name = format!("{record}Page");
+        self.schemas.entry(name.clone()).or_insert_with(|| {
+            json!({
+                "type": "object",
+                "required": ["success", "data", "meta"],
+                "properties": {
+                    "success": {"const": true},
+                    "data": {"type": "array", "items": schema_ref(record)},
+                    "meta": {"allOf": [schema_ref("Meta"), {"required": ["pagination"]}]},
+                }
+            })
+        });
+        name
+    }
+
+    fn add(&mut self, path: &str, method: &str, op: Value) {
+        let item = self
+            .paths
+            .entry(path.to_string())
+            .or_insert_with(|| json!({}));
+        item[method] = op;
+    }
+
+    /// The same operations under a deprecated second path, with their own operation ids.
+    fn alias(&mut self, base: &str, alias: &str) {
+        let copies: Vec<(String, Value)> = self
+            .paths
+            .iter()
+            .filter(|(p, _)| *p == base || p.starts_with(&format!("{base}/")))
+            .map(|(p, item)| (format!("{alias}{}", &p[base.len()..]), item.clone()))
+            .collect();
+        for (path, mut item) in copies {
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                let id = op["operationId"].as_str().unwrap_or_default().to_string();
+                op["operationId"] = json!(format!("{id}_via_{}", alias_slug(alias)));
+                op["deprecated"] = json!(true);
+                op["description"] = json!(format!("Alias of `{base}`."));
+                if let Some(links) = op.pointer_mut("/responses/201/links") {
+                    rename_link_targets(links, alias);
+                }
+            }
+            self.paths.insert(path, item);
+        }
+    }
+
+    fn system(&mut self) {
+        let status = |value: &str| {
+            json!({"type": "object", "required": ["status"],
+                   "properties": {"status": {"const": value}}})
+        };
+        self.add(
+            "/healthz",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "healthz", "summary": "Liveness",
+                "description": "The process answers. Touches no database.",
+                "security": [],
+                "responses": {"200": {"description": "Alive",
+                    "content": {"application/json": {"schema": status("ok")}}}}
+            }),
+        );
+        self.add(
+            "/readyz",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "readyz", "summary": "Readiness",
+                "description": "The database answers and its schema is migrated.",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Ready",
+                        "content": {"application/json": {"schema": status("ready")}}},
+                    "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add_schema::<Meta>();
+        self.schemas.insert(
+            "Version".into(),
+            json!({"type": "object", "required": ["api_version", "server_version"],
+                   "properties": {"api_version": {"type": "integer"},
+                                  "server_version": {"type": "string"}}}),
+        );
+        let version = self.envelope("Version");
+        self.add(
+            "/api/version",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "version", "summary": "API and server version",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Versions",
+                        "content": {"application/json": {"schema": schema_ref(&version)}}},
+                    "429": response_ref("429"), "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add(
+            "/api/openapi.json",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "openapi", "summary": "This document",
+                "security": [],
+                "responses": {
+                    "200": {"description": "The OpenAPI 3.1 description of the API",
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "429": response_ref("429"), "503": response_ref("503"),
+                }
+            }),
+        );
+    }
+
+    fn standard(&mut self, r: &Surface) {
+        let record = (r.record)(self);
+        let input = (r.input)(self);
+        let one_env = self.envelope(&record);
+        let page = self.page(&record);
+        let one = r.one;
+        let plural = r.tag.to_lowercase();
+        let id_param = if r.uuid_ids { "Id" } else { "Name" };
+        let item = format!("{}/{{id}}", r.base);
+        let write_note = format!("Needs: {}", r.write);
+
+        let mut list_params = vec![
+            param_ref("Limit"),
+            param_ref("Offset"),
+            order_by_param(r.order_by),
+            param_ref("OrderDirection"),
+        ];
+        list_params.extend(
+            r.filters
+                .iter()
+                .map(|(name, kind, about)| filter(name, *kind, about)),
+        );
+        self.add(
+            r.base,
+            "get",
+            operation(
+                r.tag,
+                &format!("list_{one}s"),
+                &format!("List {plural}"),
+                "Needs: Viewer. Keys scoped to networks see only their networks.",
+                list_params,
+                None,
+                ok("200", "A page", &page),
+                READ_ERRORS,
+            ),
+        );
+        let mut created = ok("201", "Created", &one_env);
+        created["201"]["headers"] = json!({"Location": {"description": "The new object's URL",
+            "schema": {"type": "string"}}});
+        created["201"]["links"] = item_links(one);
+        let mut create = operation(
+            r.tag,
+            &format!("create_{one}"),
+            &format!("Create a {}", one.replace('_', " ")),
+            &write_note,
+            vec![param_ref("IdempotencyKey")],
+            Some(body(&input)),
+            created,
+            &[READ_ERRORS, WRITE_ERRORS].concat(),
+        );
+        if r.base == "/api/v1/bindings" {
+            create["requestBody"]["content"]["application/json"]["examples"] = json!({
+                "seed-002": {"summary": "Seed 002", "value": example(SEED_002)}});
+            create["responses"]["200"] = json!({
+                "description": "Already covered by an existing binding, which is returned",
+                "content": {"application/json": {"schema": schema_ref(&one_env)}}});
+        }
+        self.add(r.base, "post", create);
+        self.add(
+            &format!("{}/bulk-delete", r.base),
+            "post",
+            operation(
+                r.tag,
+                &format!("bulk_delete_{one}s"),
+                &format!("Delete several {plural}"),
+                &format!("{write_note} All or nothing; ids that do not exist are skipped."),
+                vec![param_ref("Cascade"), param_ref("IdempotencyKey")],
+                Some(
+                    json!({"required": true, "content": {"application/json": {"schema":
+                    {"type": "array", "minItems": 1, "items": id_schema(r.uuid_ids)}}}}),
+                ),
+                ok("200", "Deleted", "BulkDeletedEnvelope"),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+        self.add(
+            &item,
+            "get",
+            operation(
+                r.tag,
+                &format!("get_{one}"),
+                &format!("Get a {}", one.replace('_', " ")),
+                "Needs: Viewer.",
+                vec![param_ref(id_param)],
+                None,
+                ok("200", "Found", &one_env),
+                READ_ERRORS,
+            ),
+        );
+        let mut update = operation(
+            r.tag,
+            &format!("update_{one}"),
+            &format!("Replace a {}", one.replace('_', " ")),
+            &format!("{write_note} Fields left out take their defaults."),
+            vec![param_ref(id_param), param_ref("IdempotencyKey")],
+            Some(body(&input)),
+            ok("200", "Updated", &one_env),
+            &[READ_ERRORS, WRITE_ERRORS].concat(),
+        );
+        let seed = match r.base {
+            "/api/v1/services" => Some(("seed-000", SEED_000)),
+            "/api/v1/bindings" => Some(("seed-001", SEED_001)),
+            _ => None,
+        };
+        if let Some((name, text)) = seed {
+            update["requestBody"]["content"]["application/json"]["examples"] =
+                json!({ name: {"summary": name, "value": example(text)} });
+        }
+        self.add(&item, "put", update);
+        self.add(
+            &item,
+            "delete",
+            operation(
+                r.tag,
+                &format!("delete_{one}"),
+                &format!("Delete a {}", one.replace('_', " ")),
+                &format!("{write_note} Refused with 409 while other objects use it, unless cascade=true."),
+                vec![param_ref(id_param), param_ref("Cascade")],
+                None,
+                ok("200", "Deleted", "DeletedEnvelope"),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+    }
+
+    fn templates(&mut self, base: &str) {
+        let record = self.add_schema::<db::templates::Template>();
+        let create_input = self.add_schema::<TemplateInput>();
+        let patch_input = self.add_schema::<TemplatePatch>();
+        let one = self.envelope(&record);
+        let page = self.page(&record);
+        let tag = "Service templates";
+        let write = "Needs: Member; keys scoped to networks may not write templates.";
+        let mut list_params = vec![
+            param_ref("Limit"),
+            param_ref("Offset"),
+            order_by_param(&[super::templates::ORDER_BY, &["createdAt", "updatedAt"]].concat()),
+            param_ref("OrderDirection"),
+        ];
+        list_params.push(filter(
+            "serviceTypeId",
+            Filter::Text,
+            "Only of this service type.",
+        ));
+        list_params.push(filter(
+            "q",
+            Filter::Text,
+            "Case-insensitive substring of the name.",
+        ));
+        self.add(
+            base,
+            "get",
+            operation(
+                tag,
+                "list_service_templates",
+                "List service templates",
+                "Needs: Viewer.",
+                list_params,
+                None,
+                ok("200", "A page", &page),
+                READ_ERRORS,
+            ),
+        );
+        let mut created = ok("201", "Created", &one);
+        created["201"]["links"] = item_links("service_template");
+        self.add(
+            base,
+            "post",
+            operation(
+                tag,
+                "create_service_template",
+                "Create a service template",
+                write,
+                vec![param_ref("IdempotencyKey")],
+                Some(body(&create_input)),
+                created,
+                &[READ_ERRORS, WRITE_ERRORS, &["422"]].concat(),
+            ),
+        );
+        let item = format!("{base}/{{id}}");
+        self.add(
+            &item,
+            "get",
+            operation(
+                tag,
+                "get_service_template",
+                "Get a service template",
+                "Needs: Viewer.",
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Found", &one),
+                READ_ERRORS,
+            ),
+        );
+        let mut patch = operation(
+            tag,
+            "patch_service_template",
+            "Change some fields of a service template",
+            &format!(
+                "{write} Fields left out keep their values; null clears a nullable field. \
+                      Read-only fields are refused with 422 READONLY_FIELD, before the template \
+                      is looked up."
+            ),
+            vec![param_ref("Id"), param_ref("IdempotencyKey")],
+            Some(body(&patch_input)),
+            ok("200", "Updated", &one),
+            &[READ_ERRORS, WRITE_ERRORS, &["422"]].concat(),
+        );
+        patch["requestBody"]["content"]["application/json"]["examples"] =
+            json!({"seed-003": {"summary": "Seed 003", "value": example(SEED_003)}});
+        self.add(&item, "patch", patch);
+        self.add(
+            &item,
+            "delete",
+            operation(
+                tag,
+                "delete_service_template",
+                "Delete a service template",
+                write,
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Deleted", "DeletedEnvelope"),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+    }
+
+    fn api_keys(&mut self, base: &str) {
+        let record = self.add_schema::<db::api_keys::ApiKey>();
+        let input = self.add_schema::<api_keys::ApiKeyBody>();
+        let one = self.envelope(&record);
+        let page = self.page(&record);
+        let tag = "API keys";
+        let write = "Needs: Admin; only an Owner manages Owner keys. The secret is shown once, \
+                     in the answer to create and rotate.";
+        self.add(
+            base,
+            "get",
+            operation(
+                tag,
+                "list_api_keys",
+                "List API keys",
+                "Needs: Admin.",
+                vec![param_ref("Limit"), param_ref("Offset")],
+                None,
+                ok("200", "A page", &page),
+                READ_ERRORS,
+            ),
+        );
+        let created_key = self.add_schema::<crate::ops::api_keys::CreatedKey>();
+        let created_env = self.envelope(&created_key);
+        self.schemas.insert(
+            "RotatedKey".into(),
+            json!({"type": "string", "description": "The new secret, shown this once."}),
+        );
+        let rotated = self.envelope("RotatedKey");
+        let mut created = ok(
+            "201",
+            "Created; `key` holds the secret, this once",
+            &created_env,
+        );
+        created["201"]["links"] = item_links("api_key");
+        self.add(
+            base,
+            "post",
+            operation(
+                tag,
+                "create_api_key",
+                "Create an API key",
+                write,
+                vec![param_ref("IdempotencyKey")],
+                Some(body(&input)),
+                created,
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+        self.add(
+            &format!("{base}/{{id}}/rotate"),
+            "post",
+            operation(
+                tag,
+                "rotate_api_key",
+                "Replace an API key's secret",
+                write,
+                vec![param_ref("Id"), param_ref("IdempotencyKey")],
+                None,
+                ok(
+                    "200",
+                    "Rotated; `data` is the new secret, shown this once",
+                    &rotated,
+                ),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+        let item = format!("{base}/{{id}}");
+        self.add(
+            &item,
+            "get",
+            operation(
+                tag,
+                "get_api_key",
+                "Get an API key",
+                "Needs: Admin.",
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Found", &one),
+                READ_ERRORS,
+            ),
+        );
+        self.add(
+            &item,
+            "put",
+            operation(
+                tag,
+                "update_api_key",
+                "Replace an API key's settings",
+                write,
+                vec![param_ref("Id"), param_ref("IdempotencyKey")],
+                Some(body(&input)),
+                ok("200", "Updated", &one),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+        self.add(
+            &item,
+            "delete",
+            operation(
+                tag,
+                "delete_api_key",
+                "Revoke and delete an API key",
+                write,
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Deleted", "DeletedEnvelope"),
+                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            ),
+        );
+    }
+
+    fn finish(mut self) -> Value {
+        self.add_schema::<Pagination>();
+        self.add_schema::<ErrorBody>();
+        self.schemas.insert(
+            "BulkDeletedEnvelope".into(),
+            json!({"type": "object", "required": ["success", "data", "meta"], "properties": {
+                "success": {"const": true},
+                "data": {"type": "object", "required": ["deleted_count", "requested_count"],
+                    "properties": {"deleted_count": {"type": "integer", "minimum": 0},
+                                   "requested_count": {"type": "integer", "minimum": 0}}},
+                "meta": schema_ref("Meta")}}),
+        );
+        self.schemas.insert(
+            "DeletedEnvelope".into(),
+            json!({"type": "object", "required": ["success", "data", "meta"], "properties": {
+                "success": {"const": true}, "data": {"type": "null"},
+                "meta": schema_ref("Meta")}}),
+        );
+        self.closed_sets();
+
+        let mut responses = Map::new();
+        for (status, about) in [
+            ("400", "VALIDATION_ERROR: the request is malformed; `field` names the input"),
+            ("401", "UNAUTHORIZED: no valid API key"),
+            ("403", "FORBIDDEN_ROLE or FORBIDDEN_SCOPE: the key may not do this"),
+            ("404", "NOT_FOUND: the object, or one it refers to, does not exist"),
+            ("409", "CONFLICT (a rule or a uniqueness constraint; `params` says which) or IDEMPOTENCY_KEY_REUSED"),
+            ("413", "VALIDATION_ERROR: the body is over 1 MiB"),
+            ("422", "READONLY_FIELD: the body sets a read-only field"),
+            ("429", "RATE_LIMITED: retry after `Retry-After` seconds"),
+            ("503", "SERVICE_UNAVAILABLE: busy or shutting down; retry after `Retry-After` seconds"),
+        ] {
+            responses.insert(
+                status.into(),
+                json!({"description": about,
+                       "content": {"application/json": {"schema": schema_ref("ErrorBody")}}}),
+            );
+        }
+
+        let mut tags: Vec<Value> = vec![json!({"name": "System"})];
+        tags.extend(RESOURCES.iter().map(|r| json!({"name": r.tag})));
+        tags.push(json!({"name": "Service templates"}));
+        tags.push(json!({"name": "API keys"}));
+
+        json!({
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Portolan",
+                "version": SERVER_VERSION,
+                "description": "Which service listens on which port of which IP address of which \
+                    host, on which network. Authenticate with `Authorization: Bearer <API key>`. \
+                    Successes are wrapped as `{success, data, meta}`; errors carry a stable `code`.",
+                "license": {"name": "MIT", "identifier": "MIT"},
+            },
+            "tags": tags,
+            "security": [{"bearerAuth": []}],
+            "paths": self.paths,
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                    "bearerFormat": "scp_u_ followed by 32 letters or digits"}},
+                "schemas": self.schemas,
+                "responses": responses,
+                "parameters": parameters(),
+            },
+        })
+    }
+
+    /// Enumerates the closed sets that the derived schemas carry as plain strings.
+    fn closed_sets(&mut self) {
+        let colors: Vec<&str> = Color::ALL.iter().map(|c| c.as_str()).collect();
+        let subnet_types: Vec<&str> = SubnetType::ALL.iter().map(|t| t.as_str()).collect();
+        let protocols = [Protocol::Tcp.as_str(), Protocol::Udp.as_str()];
+        let roles = [Role::Viewer, Role::Member, Role::Admin, Role::Owner].map(Role::as_str);
+        let strategies = [DeployStrategy::Sequential, DeployStrategy::Parallel].map(|s| s.as_str());
+        let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let sets: [(&str, &str, &[&str]); 11] = [
+            ("Tag", "color", &colors),
+            ("TagInput", "color", &colors),
+            ("Subnet", "subnet_type", &subnet_types),
+            ("SubnetInput", "subnet_type", &subnet_types),
+            ("Port", "protocol", &protocols),
+            ("PortInput", "protocol", &protocols),
+            ("DefaultPort", "protocol", &protocols),
+            ("DefaultPortInput", "protocol", &protocols),
+            ("Binding", "type", &["Port", "IPAddress"]),
+            ("ApiKey", "permissions", &roles),
+            ("Template", "deployStrategy", &strategies),
+        ];
+        for (schema, property, values) in sets {
+            if let Some(p) = self
+                .schemas
+                .get_mut(schema)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{property}")))
+            {
+                p["enum"] = json!(values);
+            }
+        }
+        for schema in ["TemplateInput", "TemplatePatch"] {
+            if let Some(p) = self
+                .schemas
+                .get_mut(schema)
+                .and_then(|s| s.pointer_mut("/properties/deployStrategy"))
+            {
+                p["enum"] = json!(strategies);
+            }
+        }
+        if let Some(p) = self
+            .schemas
+            .get_mut("ErrorBody")
+            .and_then(|s| s.pointer_mut("/properties/code"))
+        {
+            p["enum"] = json!(codes);
+        }
+        for schema in ["TemplateInput", "TemplatePatch"] {
+            if let Some(s) = self.schemas.get_mut(schema) {
+                s["additionalProperties"] = json!(false);
+            }
+        }
+        // The derive marks the items of a read-only array rather than the array itself.
+        for schema in self.schemas.values_mut() {
+            let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for property in properties.values_mut() {
+                let Some(items) = property.get_mut("items").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                if items.remove("readOnly") == Some(json!(true)) {
+                    property["readOnly"] = json!(true);
+                }
+            }
+        }
+    }
+}
+
+fn alias_slug(alias: &str) -> String {
+    alias
+        .trim_start_matches('/')
+        .replace(['/', '-'], "_")
+        .to_string()
+}
+
+fn rename_link_targets(links: &mut Value, alias: &str) {
+    for link in links
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|l| l.values_mut())
+    {
+        if let Some(id) = link["operationId"].as_str() {
+            link["operationId"] = json!(format!("{id}_via_{}", alias_slug(alias)));
+        }
+    }
+}
+
+fn id_schema(uuid: bool) -> Value {
+    if uuid {
+        json!({"type": "string", "format": "uuid"})
+    } else {
+        json!({"type": "string", "minLength": 1})
+    }
+}
+
+fn order_by_param(columns: &[&str]) -> Value {
+    json!({"name": "order_by", "in": "query", "required": false,
+           "description": "Sort column (default created_at).",
+           "schema": {"type": "string", "enum": columns}})
+}
+
+fn filter(name: &str, kind: Filter, about: &str) -> Value {
+    let schema = match kind {
+        Filter::Uuid => json!({"type": "string", "format": "uuid"}),
+        Filter::Uuids => json!({"type": "array", "items": {"type": "string", "format": "uuid"}}),
+        Filter::Text => json!({"type": "string"}),
+        Filter::Flag => json!({"type": "boolean"}),
+    };
+    json!({"name": name, "in": "query", "required": false, "description": about,
+           "schema": schema, "explode": true})
+}
+
+fn parameters() -> Value {
+    json!({
+        "Id": {"name": "id", "in": "path", "required": true, "schema": id_schema(true)},
+        "Name": {"name": "id", "in": "path", "required": true,
+                 "description": "The service type's name", "schema": id_schema(false)},
+        "Limit": {"name": "limit", "in": "query", "required": false,
+                  "description": "Page size: default 50, at most 1000; 0 returns everything.",
+                  "schema": {"type": "integer", "minimum": 0}},
+        "Offset": {"name": "offset", "in": "query", "required": false,
+                   "schema": {"type": "integer", "minimum": 0}},
+        "OrderDirection": {"name": "order_direction", "in": "query", "required": false,
+                           "schema": {"type": "string", "enum": ["asc", "desc"]}},
+        "Cascade": {"name": "cascade", "in": "query", "required": false,
+                    "description": "Also delete what refers to the object (bindings, children).",
+                    "schema": {"type": "boolean"}},
+        "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Retrying with the same key returns the first answer instead of \
+                            writing again (kept 24 hours).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+    })
+}
+
+fn body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema_ref(schema)}}})
+}
+
+fn ok(status: &str, about: &str, schema: &str) -> Value {
+    json!({ status: {"description": about,
+                     "content": {"application/json": {"schema": schema_ref(schema)}}} })
+}
+
+/// From a created object to reading, replacing and deleting it.
+fn item_links(one: &str) -> Value {
+    let id = if one == "api_key" {
+        json!({"id": "$response.body#/data/api_key/id"})
+    } else {
+        json!({"id": "$response.body#/data/id"})
+    };
+    let mut links = json!({
+        "get": {"operationId": format!("get_{one}"), "parameters": id},
+        "delete": {"operationId": format!("delete_{one}"), "parameters": id},
+    });
+    let change = if one == "service_template" {
+        "patch"
+    } else {
+        "update"
+    };
+    links[change] = json!({"operationId": format!("{change}_{one}"), "parameters": id});
+    links
+}
+
+#[allow(clippy::too_many_arguments)]
+fn operation(
+    tag: &str,
+    id: &str,
+    summary: &str,
+    description: &str,
+    parameters: Vec<Value>,
+    request_body: Option<Value>,
+    success: Value,
+    errors: &[&str],
+) -> Value {
+    let mut responses = success;
+    for status in errors {
+        responses[*status] = response_ref(status);
+    }
+    let mut op = json!({
+        "tags": [tag], "operationId": id, "summary": summary, "description": description,
+        "parameters": parameters, "responses": responses,
+    });
+    if let Some(b) = request_body {
+        op["requestBody"] = b;
+    }
+    op
+}
+
+const SEED_000: &str = include_str!("examples/seed-000-service-put.json");
+const SEED_001: &str = include_str!("examples/seed-001-binding-put.json");
+const SEED_002: &str = include_str!("examples/seed-002-binding-post.json");
+const SEED_003: &str = include_str!("examples/seed-003-template-patch.json");
+
+fn example(text: &str) -> Value {
+    serde_json::from_str(text).expect("the embedded examples are JSON")
+}
+
+/// The error body of `api.md`, as `ApiError::body` writes it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ErrorBody {
+    #[schema(value_type = bool)]
+    success: bool,
+    code: String,
+    message: String,
+    /// The same as `message`, for clients of older versions.
+    error: String,
+    /// The input the error is about: a body path such as `bindings[1].port_id`, or a parameter.
+    field: Option<String>,
+    hint: Option<String>,
+    #[schema(value_type = Object)]
+    params: Map<String, Value>,
+    #[schema(rename = "requestId")]
+    request_id: Option<String>,
+    /// With 429: seconds until a retry may succeed.
+    #[schema(rename = "retryAfter")]
+    retry_after: Option<u64>,
+    /// With FORBIDDEN_ROLE: the role the operation needs.
+    required_role: Option<String>,
+    meta: Meta,
+}
+
+/// A new template. `name` and `containerImageId` are required.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TemplateInput {
+    #[schema(min_length = 1, max_length = 100)]
+    name: String,
+    #[schema(min_length = 1)]
+    container_image_id: String,
+    image_tag: Option<String>,
+    /// A Compose file with a `services` mapping; `${VAR}`s are filled from `baseEnv`.
+    compose_template: Option<String>,
+    /// An absolute http(s) URL.
+    health_check_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    base_env: Option<Map<String, Value>>,
+    deploy_strategy: Option<String>,
+    service_type_id: Option<String>,
+    #[schema(minimum = 0, maximum = 3_600_000)]
+    health_wait_ms: Option<i64>,
+    #[schema(minimum = 1, maximum = 100)]
+    health_retries: Option<i64>,
+    #[schema(minimum = 0, maximum = 3_600_000)]
+    health_interval_ms: Option<i64>,
+}
+
+/// A partial change: only the fields given are changed.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TemplatePatch {
+    #[schema(min_length = 1, max_length = 100, nullable = false)]
+    name: Option<String>,
+    #[schema(min_length = 1, nullable = false)]
+    container_image_id: Option<String>,
+    #[schema(nullable = false)]
+    image_tag: Option<String>,
+    compose_template: Option<String>,
+    health_check_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    base_env: Option<Map<String, Value>>,
+    #[schema(nullable = false)]
+    deploy_strategy: Option<String>,
+    service_type_id: Option<String>,
+    #[schema(minimum = 0, maximum = 3_600_000, nullable = false)]
+    health_wait_ms: Option<i64>,
+    #[schema(minimum = 1, maximum = 100, nullable = false)]
+    health_retries: Option<i64>,
+    #[schema(minimum = 0, maximum = 3_600_000, nullable = false)]
+    health_interval_ms: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        for (prefix, section) in [
+            ("#/components/schemas/", "schemas"),
+            ("#/components/responses/", "responses"),
+            ("#/components/parameters/", "parameters"),
+        ] {
+            for piece in text.split(prefix).skip(1) {
+                let name = &piece[..piece.find('"').unwrap()];
+                assert!(
+                    doc["components"][section].get(name).is_some(),
+                    "{prefix}{name} is not defined"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+
+    #[test]
+    fn links_name_existing_operations() {
+        let doc = document();
+        let text = doc.to_string();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let Some(links) = op.pointer("/responses/201/links") else {
+                    continue;
+                };
+                for link in links.as_object().unwrap().values() {
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(
+                        text.contains(&format!("\"operationId\":\"{target}\"")),
+                        "{target}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn closed_sets_are_enumerated() {
+        let doc = document();
+        let s = &doc["components"]["schemas"];
+        assert_eq!(s["Tag"]["properties"]["color"]["enum"][0], json!("Pink"));
+        assert_eq!(
+            s["Port"]["properties"]["protocol"]["enum"],
+            json!(["Tcp", "Udp"])
+        );
+        assert_eq!(
+            s["ErrorBody"]["properties"]["code"]["enum"][0],
+            json!("VALIDATION_ERROR")
+        );
+        assert_eq!(s["Network"]["properties"]["id"]["readOnly"], json!(true));
+    }
+}

@@ -1,0 +1,109 @@
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+/// Every (method, path) the router registers, as `portolan::api::register` reports it.
+fn router_table() -> BTreeSet<(String, String)> {
+    let mut table = Vec::new();
+    let _ = actix_web::App::new().configure(|cfg| table = portolan::api::register(cfg));
+    table.into_iter().map(|r| (r.method, r.path)).collect()
+}
+
+#[test]
+fn the_document_describes_every_route_and_nothing_else() {
+    let app = spawn_app();
+    let r = app.raw("GET", "/api/openapi.json", None, None);
+    assert_eq!(r.status, 200);
+    let mut documented = BTreeSet::new();
+    for (path, item) in r.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let routes = router_table();
+    assert!(
+        routes.len() > 70,
+        "the table lists the API: {}",
+        routes.len()
+    );
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the document: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not routed: {unrouted:?}"
+    );
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_bearer_auth_and_the_seed_examples() {
+    let app = spawn_app();
+    let r = app.raw("GET", "/api/openapi.json", None, None);
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let doc = &r.body;
+    assert_eq!(doc["openapi"], json!("3.1.0"));
+    assert_eq!(doc["info"]["version"], json!(env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        json!("bearer")
+    );
+    assert_eq!(doc["security"], json!([{"bearerAuth": []}]));
+    assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([]));
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Service"]["properties"]["id"]["readOnly"],
+        json!(true)
+    );
+    assert_eq!(
+        schemas["Template"]["properties"]["exposedPorts"]["readOnly"],
+        json!(true)
+    );
+    assert!(schemas["Meta"]["properties"]["pagination"].is_object());
+    let put = &doc["paths"]["/api/v1/services/{id}"]["put"];
+    let seed = &put["requestBody"]["content"]["application/json"]["examples"]["seed-000"];
+    assert_eq!(
+        seed["value"]["bindings"][0]["id"],
+        json!("17e02403-98fe-4406-8133-df42a43de7de")
+    );
+    let patch = &doc["paths"]["/api/v1/service-templates/{id}"]["patch"];
+    assert_eq!(
+        patch["responses"]["422"]["$ref"],
+        json!("#/components/responses/422")
+    );
+    let created = &doc["paths"]["/api/v1/hosts"]["post"]["responses"]["201"];
+    assert_eq!(
+        created["links"]["get"]["parameters"]["id"],
+        json!("$response.body#/data/id")
+    );
+}
+
+#[test]
+fn the_reference_is_served_from_the_binary_without_a_key() {
+    let app = spawn_app();
+    let page = app.raw("GET", "/api/docs/", None, None);
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no asset comes from outside the server"
+    );
+    let bundle = app.raw("GET", "/api/docs/swagger-ui-bundle.js", None, None);
+    assert_eq!(bundle.status, 200);
+    assert!(bundle.body.as_str().unwrap().len() > 100_000);
+    let init = app.raw("GET", "/api/docs/swagger-initializer.js", None, None);
+    assert_eq!(init.status, 200);
+    assert!(init.body.as_str().unwrap().contains("/api/openapi.json"));
+    let bare = app.raw("GET", "/api/docs", None, None);
+    assert_eq!(bare.status, 200, "redirected to /api/docs/");
+    assert!(bare.body.as_str().unwrap().contains("swagger-ui"));
+}
