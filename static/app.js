@@ -1,150 +1,748 @@
-// Portolan's read-only inventory view. Every value from the API goes in with textContent, never
-// as HTML. The key lives in this tab's sessionStorage only.
+// Portolan's web UI: plain DOM, no build step, no asset from outside the server. Values from the
+// API go in with textContent, never as HTML. The key lives in this tab's sessionStorage only.
 "use strict";
 
-const state = { network: null, hosts: [] };
+const KEY = "portolan-key";
+const PAGE_SIZE = 25;
+const session = { me: null, networks: [], tags: [] };
 
-async function api(path) {
-  const key = sessionStorage.getItem("portolan-key");
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + key } });
-  const body = await res.json();
-  if (!body.success) throw new Error(body.code + ": " + body.message);
-  return body.data;
+// ---- API ----------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || "HTTP " + status);
+    this.status = status;
+    this.body = body || {};
+  }
 }
 
-function el(tag, text, className) {
+async function call(method, path, body) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let payload = null;
+  try {
+    payload = await res.json();
+  } catch (_) {
+    payload = null;
+  }
+  if (res.status === 401 && path !== "/api/v1/auth/me") {
+    signOut("Your key was refused; sign in again.");
+  }
+  if (!res.ok || !payload || payload.success === false) throw new ApiError(res.status, payload);
+  return payload;
+}
+
+const get = async (path) => (await call("GET", path)).data;
+const everything = (path) => get(path + (path.includes("?") ? "&" : "?") + "limit=0");
+
+// ---- DOM helpers ---------------------------------------------------------------------------
+
+function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "text") node.textContent = String(v);
+    else if (k === "className") node.className = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
   return node;
 }
 
-function showStatus(message) {
-  document.getElementById("status").textContent = message || "";
+const button = (text, onclick, className) => el("button", { type: "button", onclick, className }, text);
+const view = () => document.getElementById("view");
+const status = (message) => (document.getElementById("status").textContent = message || "");
+const byId = (items) => new Map(items.map((i) => [i.id, i]));
+const canWrite = () => session.me && session.me.role !== "Viewer";
+const isAdmin = () => session.me && (session.me.role === "Admin" || session.me.role === "Owner");
+
+function show(...nodes) {
+  view().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
 }
 
-function describeBinding(binding, ips, ports) {
-  const ip = ips.get(binding.ip_address_id);
-  if (binding.type === "IPAddress") return "present at " + (ip ? ip.ip_address : binding.ip_address_id);
-  const port = ports.get(binding.port_id);
-  const where = binding.ip_address_id ? "on " + (ip ? ip.ip_address : binding.ip_address_id) : "on all interfaces";
-  return (port ? port.number + "/" + port.protocol : binding.port_id) + " " + where;
-}
+// ---- forms ---------------------------------------------------------------------------------
 
-function renderHost(host) {
-  const article = document.getElementById("host");
-  article.replaceChildren();
-  article.hidden = false;
-  article.append(el("h2", host.name + (host.hostname ? " (" + host.hostname + ")" : "")));
-  if (host.description) article.append(el("p", host.description));
-
-  const ips = new Map(host.ip_addresses.map((i) => [i.id, i]));
-  const ports = new Map(host.ports.map((p) => [p.id, p]));
-
-  article.append(el("h3", "IP addresses"));
-  const ipList = el("ul");
-  for (const ip of host.ip_addresses) {
-    ipList.append(el("li", ip.ip_address + (ip.mac_address ? "  " + ip.mac_address : "") + (ip.name ? "  " + ip.name : "")));
-  }
-  article.append(ipList);
-
-  article.append(el("h3", "Ports"));
-  const portList = el("ul");
-  const byNumber = [...host.ports].sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
-  for (const port of byNumber) {
-    portList.append(el("li", port.number + "/" + port.protocol + "  " + port.type));
-  }
-  article.append(portList);
-
-  article.append(el("h3", "Services"));
-  const table = el("table");
-  const head = el("tr");
-  ["Service", "Type", "Listens"].forEach((h) => head.append(el("th", h)));
-  table.append(head);
-  for (const service of host.services) {
-    const row = el("tr");
-    row.append(el("td", service.name), el("td", service.service_definition));
-    const cell = el("td");
-    const list = el("ul", null, "bindings");
-    for (const binding of service.bindings) list.append(el("li", describeBinding(binding, ips, ports)));
-    cell.append(list);
-    row.append(cell);
-    table.append(row);
-  }
-  article.append(table);
-}
-
-async function openHost(id) {
-  try {
-    renderHost(await api("/api/v1/hosts/" + encodeURIComponent(id)));
-    showStatus("");
-  } catch (e) {
-    showStatus(e.message);
-  }
-}
-
-function renderHosts() {
-  const body = document.querySelector("#hosts tbody");
-  body.replaceChildren();
-  for (const host of state.hosts) {
-    const row = el("tr");
-    const name = el("td");
-    const link = el("a", host.name);
-    link.href = "#" + host.id;
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      openHost(host.id);
-    });
-    name.append(link);
-    row.append(name, el("td", host.hostname || ""));
-    row.append(el("td", host.ip_addresses.map((i) => i.ip_address).join(", ")));
-    row.append(el("td", host.ports.length), el("td", host.services.length));
-    body.append(row);
-  }
-}
-
-async function loadHosts() {
-  const filter = state.network ? "&network_id=" + encodeURIComponent(state.network.id) : "";
-  state.hosts = await api("/api/v1/hosts?limit=0&include=children&order_by=name" + filter);
-  document.getElementById("hosts-title").textContent =
-    "Hosts" + (state.network ? " in " + state.network.name : "") + " (" + state.hosts.length + ")";
-  document.getElementById("host").hidden = true;
-  renderHosts();
-}
-
-async function load() {
-  try {
-    const networks = await api("/api/v1/networks?limit=0&order_by=name");
-    const list = document.getElementById("networks");
-    list.replaceChildren();
-    for (const network of [null, ...networks]) {
-      const item = el("li");
-      const button = el("button", network ? network.name : "All networks");
-      button.type = "button";
-      button.addEventListener("click", async () => {
-        state.network = network;
-        try {
-          await loadHosts();
-        } catch (e) {
-          showStatus(e.message);
-        }
-      });
-      item.append(button);
-      list.append(item);
+// A field: {name, label, type: text|textarea|number|select|checkbox|tags|networks|json, options,
+// required, hint}. `name` is the API's field name, so that an error's `field` finds its input.
+function formField(f, value) {
+  const id = "f-" + f.name.replace(/[^a-zA-Z0-9]/g, "-") + "-" + Math.random().toString(36).slice(2, 7);
+  const wrap = el("div", { className: "field", "data-field": f.name });
+  let input;
+  if (f.type === "textarea" || f.type === "json") {
+    input = el("textarea", { id, name: f.name, readonly: f.readonly });
+    input.value = f.type === "json" ? (value == null ? "" : JSON.stringify(value, null, 2)) : value || "";
+  } else if (f.type === "select") {
+    input = el("select", { id, name: f.name });
+    for (const [v, label] of f.options) input.append(el("option", { value: v, text: label }));
+    input.value = value == null ? f.options[0][0] : value;
+  } else if (f.type === "checkbox") {
+    input = el("input", { id, name: f.name, type: "checkbox" });
+    input.checked = !!value;
+  } else if (f.type === "tags" || f.type === "networks") {
+    const items = f.type === "tags" ? session.tags : session.networks;
+    input = el("select", { id, name: f.name, multiple: true, size: Math.min(5, Math.max(2, items.length)) });
+    for (const item of items) {
+      const option = el("option", { value: item.id, text: item.name });
+      option.selected = (value || []).includes(item.id);
+      input.append(option);
     }
-    await loadHosts();
-    document.getElementById("login").hidden = true;
-    document.getElementById("inventory").hidden = false;
-    showStatus("");
-  } catch (e) {
-    showStatus(e.message);
+  } else {
+    input = el("input", { id, name: f.name, type: f.type === "number" ? "number" : "text", readonly: f.readonly, list: f.list });
+    input.value = value == null ? "" : value;
+  }
+  if (f.required) input.required = true;
+  wrap.append(el("label", { for: id, text: f.label }), input);
+  if (f.hint) wrap.append(el("p", { className: "hint", text: f.hint }));
+  wrap.append(el("p", { className: "error", role: "alert" }));
+  return wrap;
+}
+
+function readField(form, f) {
+  const input = form.querySelector('[data-field="' + f.name + '"] [name]');
+  if (!input) return undefined;
+  if (f.type === "checkbox") return input.checked;
+  if (f.type === "tags" || f.type === "networks") return [...input.selectedOptions].map((o) => o.value);
+  const v = input.value.trim();
+  if (f.type === "number") return v === "" ? null : Number(v);
+  if (f.type === "json") {
+    if (v === "") return null;
+    try {
+      return JSON.parse(v);
+    } catch (_) {
+      throw new ApiError(400, { code: "VALIDATION_ERROR", field: f.name, message: f.label + " is not valid JSON" });
+    }
+  }
+  if (f.type === "select") return v;
+  return v === "" ? null : v;
+}
+
+function clearErrors(form) {
+  form.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+  form.querySelectorAll(".error").forEach((n) => (n.textContent = ""));
+}
+
+// Puts an API error next to the input or binding it names, with its hint; otherwise at the top.
+function showError(form, error) {
+  const body = error.body || {};
+  const text = (body.message || error.message) + (body.hint ? " " + body.hint : "");
+  const field = body.field || "";
+  const binding = /^bindings\[(\d+)\]/.exec(field);
+  let target = null;
+  if (binding) target = form.querySelectorAll(".binding")[Number(binding[1])];
+  if (!target && field) {
+    target = form.querySelector('[data-field="' + CSS.escape(field) + '"]') ||
+      form.querySelector('[data-field="' + CSS.escape(field.split(/[.[]/)[0]) + '"]');
+  }
+  if (target) {
+    target.classList.add("invalid");
+    target.querySelector(".error").textContent = text;
+    const focusable = target.querySelector("input, select, textarea");
+    if (focusable) focusable.focus();
+  } else {
+    form.querySelector(".form-error").textContent = text;
   }
 }
 
-document.getElementById("login").addEventListener("submit", (event) => {
-  event.preventDefault();
-  sessionStorage.setItem("portolan-key", document.getElementById("key").value.trim());
-  load();
+// A form that sends `build(values)` with `submit` and reports errors in place.
+function panel(title, fields, values, submit, extra) {
+  const form = el("form", { className: "panel", novalidate: true, "aria-label": title });
+  form.append(el("h3", { text: title }), el("p", { className: "error form-error", role: "alert" }));
+  for (const f of fields) form.append(formField(f, values ? values[f.name] : undefined));
+  if (extra) form.append(extra);
+  form.append(el("div", { className: "row" }, el("button", { type: "submit", className: "primary" }, "Save"),
+    button("Cancel", () => form.remove())));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    try {
+      const data = {};
+      for (const f of fields) {
+        const v = readField(form, f);
+        if (v !== undefined && !f.readonly) data[f.name] = v;
+      }
+      await submit(data, form);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      showError(form, e);
+    }
+  });
+  setTimeout(() => {
+    const first = form.querySelector("input, select, textarea");
+    if (first) first.focus();
+  });
+  return form;
+}
+
+async function confirmDelete(what, path) {
+  if (!window.confirm("Delete " + what + "?")) return false;
+  try {
+    await call("DELETE", path);
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409 && window.confirm(e.message + "\n\nDelete it together with what uses it?")) {
+      await call("DELETE", path + "?cascade=true");
+      return true;
+    }
+    status(e.message);
+    return false;
+  }
+}
+
+// ---- a paged, sortable, searchable table ----------------------------------------------------
+
+// cfg: {title, path, columns: [{label, sort, cell(item)}], filters: [network|tag], search, form,
+// edit(item), remove(item), newItem}
+async function collection(cfg, params) {
+  const q = new URLSearchParams(params);
+  const offset = Number(q.get("offset") || 0);
+  const query = new URLSearchParams({ limit: PAGE_SIZE, offset });
+  for (const k of ["q", "network_id", "tag_ids", "order_by", "order_direction", "builtin"]) {
+    if (q.get(k)) query.set(k, q.get(k));
+  }
+  for (const [k, v] of Object.entries(cfg.fixed || {})) query.set(k, v);
+  const res = await call("GET", cfg.path + "?" + query);
+  const go = (changes) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) (v === null || v === "" ? next.delete(k) : next.set(k, v));
+    location.hash = "#/" + cfg.route + (next.toString() ? "?" + next : "");
+  };
+
+  const toolbar = el("div", { className: "toolbar", role: "search" });
+  if (cfg.search !== false) {
+    const box = el("input", { type: "search", id: "search", name: "q", value: q.get("q") || "", placeholder: "Search by name" });
+    box.addEventListener("change", () => go({ q: box.value, offset: null }));
+    toolbar.append(el("label", { for: "search", text: "Search" }), box);
+  }
+  if ((cfg.filters || []).includes("network")) {
+    const select = el("select", { id: "filter-network", onchange: (e) => go({ network_id: e.target.value, offset: null }) },
+      el("option", { value: "", text: "All networks" }), session.networks.map((n) => el("option", { value: n.id, text: n.name })));
+    select.value = q.get("network_id") || "";
+    toolbar.append(el("label", { for: "filter-network", text: "Network" }), select);
+  }
+  if ((cfg.filters || []).includes("tag")) {
+    const select = el("select", { id: "filter-tag", onchange: (e) => go({ tag_ids: e.target.value, offset: null }) },
+      el("option", { value: "", text: "Any tag" }), session.tags.map((t) => el("option", { value: t.id, text: t.name })));
+    select.value = q.get("tag_ids") || "";
+    toolbar.append(el("label", { for: "filter-tag", text: "Tag" }), select);
+  }
+  const holder = el("div");
+  if (cfg.create && canWrite()) toolbar.append(button("New " + cfg.one, () => holder.replaceChildren(cfg.create(holder)), "primary"));
+
+  const table = el("table", {}, el("caption", { className: "muted", text: res.meta.pagination.total_count + " " + cfg.title.toLowerCase() }));
+  const head = el("tr");
+  for (const c of cfg.columns) {
+    if (!c.sort) {
+      head.append(el("th", { scope: "col", text: c.label }));
+      continue;
+    }
+    const active = q.get("order_by") === c.sort;
+    const desc = active && q.get("order_direction") === "desc";
+    head.append(el("th", { scope: "col", "aria-sort": active ? (desc ? "descending" : "ascending") : "none" },
+      button(c.label + (active ? (desc ? " ▼" : " ▲") : ""), () => go({ order_by: c.sort, order_direction: active && !desc ? "desc" : "asc" }))));
+  }
+  head.append(el("th", { scope: "col" }, el("span", { className: "skip", text: "Actions" })));
+  table.append(el("thead", {}, head));
+  const tbody = el("tbody");
+  for (const item of res.data) {
+    const row = el("tr", { "data-id": item.id });
+    for (const c of cfg.columns) row.append(el("td", {}, c.cell(item)));
+    const actions = el("td", { className: "actions" });
+    if (cfg.edit && canWrite()) actions.append(button("Edit", () => holder.replaceChildren(cfg.edit(item, holder))));
+    if (cfg.remove && canWrite() && (!cfg.canRemove || cfg.canRemove(item))) actions.append(button("Delete", async () => (await cfg.remove(item)) && render(), "danger"));
+    row.append(actions);
+    tbody.append(row);
+  }
+  table.append(tbody);
+  const p = res.meta.pagination;
+  const pager = el("div", { className: "pager" },
+    button("Previous", () => go({ offset: Math.max(0, offset - PAGE_SIZE) || null })),
+    el("span", { text: p.total_count ? offset + 1 + "–" + (offset + res.data.length) + " of " + p.total_count : "Nothing yet" }),
+    button("Next", () => go({ offset: offset + PAGE_SIZE })));
+  pager.children[0].disabled = offset === 0;
+  pager.children[2].disabled = !p.has_more;
+  show(el("h2", { text: cfg.title }), toolbar, holder, table, pager);
+}
+
+const link = (text, hash) => el("a", { href: hash, text });
+const networkName = (id) => (session.networks.find((n) => n.id === id) || { name: id }).name;
+const tagNames = (ids) => ids.map((id) => (session.tags.find((t) => t.id === id) || { name: id }).name).join(", ");
+
+// ---- simple resources -----------------------------------------------------------------------
+
+function simpleResource(spec) {
+  const save = (item, holder) => async (data) => {
+    if (item) await call("PUT", spec.path + "/" + encodeURIComponent(item.id), spec.body(data, item));
+    else await call("POST", spec.path, spec.body(data));
+    holder.replaceChildren();
+    await refreshSession();
+    render();
+  };
+  return (params) =>
+    collection({
+      ...spec,
+      create: (holder) => panel("New " + spec.one, spec.fields, spec.defaults || {}, save(null, holder)),
+      edit: (item, holder) => panel("Edit " + spec.one, spec.fields, item, save(item, holder)),
+      remove: spec.removable === false ? null : async (item) => (await confirmDelete(spec.one + " " + (item.name || item.id), spec.path + "/" + encodeURIComponent(item.id))) && (await refreshSession(), true),
+    }, params);
+}
+
+const nameField = { name: "name", label: "Name", required: true };
+const descriptionField = { name: "description", label: "Description", type: "textarea" };
+const networkField = () => ({ name: "network_id", label: "Network", type: "select", options: session.networks.map((n) => [n.id, n.name]) });
+
+const pages = {};
+
+pages.networks = simpleResource({
+  route: "networks", title: "Networks", one: "network", path: "/api/v1/networks", filters: ["tag"],
+  columns: [
+    { label: "Name", sort: "name", cell: (n) => link(n.name, "#/hosts?network_id=" + n.id) },
+    { label: "Description", cell: (n) => n.description || "" },
+    { label: "Tags", cell: (n) => tagNames(n.tags) },
+    { label: "Map", cell: (n) => link("map", "#/map/" + n.id) },
+  ],
+  fields: [nameField, descriptionField, { name: "tags", label: "Tags", type: "tags" }],
+  body: (d) => d,
 });
 
-if (sessionStorage.getItem("portolan-key")) load();
+pages.subnets = (params) => simpleResource({
+  route: "subnets", title: "Subnets", one: "subnet", path: "/api/v1/subnets", filters: ["network"], search: false,
+  columns: [
+    { label: "CIDR", sort: "cidr", cell: (s) => s.cidr },
+    { label: "Name", sort: "name", cell: (s) => s.name },
+    { label: "Type", cell: (s) => s.subnet_type },
+    { label: "Network", cell: (s) => networkName(s.network_id) },
+  ],
+  fields: [networkField(), { name: "cidr", label: "CIDR", required: true, hint: "For example 192.168.1.0/24" }, nameField,
+    { name: "subnet_type", label: "Type", type: "select", options: ["Lan", "WiFi", "IoT", "Guest", "Dmz", "Management", "Storage", "VpnTunnel", "DockerBridge", "MacVlan", "IpVlan", "Gateway", "Internet", "Remote", "Unknown", "None"].map((t) => [t, t]) },
+    descriptionField],
+  body: (d) => d,
+})(params);
+
+pages.tags = simpleResource({
+  route: "tags", title: "Tags", one: "tag", path: "/api/v1/tags",
+  columns: [
+    { label: "Name", sort: "name", cell: (t) => t.name },
+    { label: "Colour", cell: (t) => t.color },
+    { label: "Description", cell: (t) => t.description || "" },
+  ],
+  fields: [nameField, { name: "color", label: "Colour", type: "select", options: ["Blue", "Gray", "Green", "Emerald", "Teal", "Cyan", "Indigo", "Purple", "Pink", "Rose", "Red", "Orange", "Yellow"].map((c) => [c, c]) }, descriptionField],
+  body: (d) => d,
+});
+
+const hostFields = () => [networkField(), nameField, { name: "hostname", label: "Hostname" }, descriptionField,
+  { name: "hidden", label: "Hidden", type: "checkbox" }, { name: "tags", label: "Tags", type: "tags" }];
+
+pages.hosts = (params) => collection({
+  route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"],
+  columns: [
+    { label: "Name", sort: "name", cell: (h) => link(h.name, "#/host/" + h.id) },
+    { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
+    { label: "Network", cell: (h) => networkName(h.network_id) },
+    { label: "Tags", cell: (h) => tagNames(h.tags) },
+  ],
+  create: (holder) => panel("New host", hostFields(), { network_id: new URLSearchParams(params).get("network_id") }, async (data) => {
+    const res = await call("POST", "/api/v1/hosts", data);
+    holder.replaceChildren();
+    location.hash = "#/host/" + res.data.id;
+  }),
+  remove: (h) => confirmDelete("host " + h.name, "/api/v1/hosts/" + h.id),
+}, params);
+
+// ---- host page --------------------------------------------------------------------------------
+
+function describeBinding(b, ips, ports) {
+  const ip = ips.get(b.ip_address_id);
+  if (b.type === "IPAddress") return "on " + (ip ? ip.ip_address : "?") + " (address only)";
+  const port = ports.get(b.port_id);
+  return (port ? port.number + "/" + port.protocol : "?") + " " + (b.ip_address_id ? "on " + (ip ? ip.ip_address : "?") : "on all interfaces");
+}
+
+// One row of the bindings editor: IP address only, a port on one IP, or a port on all IPs.
+function bindingRow(host, binding) {
+  const kind = !binding ? "all" : binding.type === "IPAddress" ? "ip" : binding.ip_address_id ? "port-ip" : "all";
+  const row = el("div", { className: "binding", "data-binding-id": binding ? binding.id : "" });
+  const kindSelect = el("select", { "aria-label": "Binding kind", name: "kind" },
+    el("option", { value: "all", text: "Port on all IPs" }), el("option", { value: "port-ip", text: "Port on one IP" }), el("option", { value: "ip", text: "IP address only" }));
+  kindSelect.value = kind;
+  const portSelect = el("select", { "aria-label": "Port", name: "port" },
+    host.ports.map((p) => el("option", { value: p.id, text: p.number + "/" + p.protocol + " " + p.type })));
+  const ipSelect = el("select", { "aria-label": "IP address", name: "ip" },
+    host.ip_addresses.map((i) => el("option", { value: i.id, text: i.ip_address })));
+  if (binding && binding.port_id) portSelect.value = binding.port_id;
+  if (binding && binding.ip_address_id) ipSelect.value = binding.ip_address_id;
+  const sync = () => {
+    portSelect.hidden = kindSelect.value === "ip";
+    ipSelect.hidden = kindSelect.value === "all";
+  };
+  kindSelect.addEventListener("change", sync);
+  sync();
+  row.append(kindSelect, portSelect, ipSelect, button("Remove", () => row.remove()), el("p", { className: "error", role: "alert" }));
+  row.read = () => {
+    const out = binding ? { id: binding.id } : {};
+    if (kindSelect.value === "ip") return { ...out, type: "IPAddress", ip_address_id: ipSelect.value };
+    return { ...out, type: "Port", port_id: portSelect.value, ip_address_id: kindSelect.value === "port-ip" ? ipSelect.value : null };
+  };
+  return row;
+}
+
+let serviceTypes = null;
+async function loadServiceTypes() {
+  if (!serviceTypes) serviceTypes = await everything("/api/v1/service-types");
+  return serviceTypes;
+}
+
+async function serviceForm(host, service, holder) {
+  const types = await loadServiceTypes();
+  const list = el("datalist", { id: "service-types-list" }, types.map((t) => el("option", { value: t.id, text: t.category })));
+  const bindings = el("div", { className: "bindings-editor", "aria-label": "Bindings" });
+  for (const b of service ? service.bindings : []) bindings.append(bindingRow(host, b));
+  const defaults = el("p", { className: "hint", "aria-live": "polite" });
+  const createPorts = el("input", { type: "checkbox", id: "create-default-ports" });
+  const extra = el("div", {},
+    el("h4", { text: "Bindings" }), bindings, button("Add binding", () => bindings.append(bindingRow(host, null))),
+    defaults, el("label", { className: "inline", for: "create-default-ports" }, createPorts, "Create the type's default ports that this host lacks, and bind them on all IPs"));
+  const form = panel(service ? "Edit service" : "New service", [
+    nameField,
+    { name: "service_definition", label: "Service type", list: "service-types-list", required: true, hint: "Type to search the catalogue" },
+    { name: "position", label: "Position", type: "number" },
+    { name: "tags", label: "Tags", type: "tags" },
+  ], service || {}, async (data) => {
+    const missing = createPorts.checked ? missingDefaultPorts(host, types, data.service_definition) : [];
+    const rows = [...bindings.querySelectorAll(".binding")].map((r) => r.read());
+    for (const p of missing) {
+      const res = await call("POST", "/api/v1/ports", { host_id: host.id, number: p.number, protocol: p.protocol });
+      rows.push({ type: "Port", port_id: res.data.id, ip_address_id: null });
+    }
+    const body = { ...data, host_id: host.id, bindings: rows, position: data.position == null ? undefined : data.position };
+    if (service) await call("PUT", "/api/v1/services/" + service.id, body);
+    else await call("POST", "/api/v1/services", body);
+    holder.replaceChildren();
+    render();
+  }, extra);
+  form.append(list);
+  const typeInput = form.querySelector('[data-field="service_definition"] input');
+  const describe = () => {
+    const t = types.find((x) => x.id === typeInput.value);
+    defaults.textContent = t && t.default_ports.length
+      ? "Default ports of " + t.id + ": " + t.default_ports.map((p) => p.number + "/" + p.protocol).join(", ")
+      : "";
+  };
+  typeInput.addEventListener("input", describe);
+  describe();
+  return form;
+}
+
+function missingDefaultPorts(host, types, typeId) {
+  const t = types.find((x) => x.id === typeId);
+  if (!t) return [];
+  return t.default_ports.filter((d) => !host.ports.some((p) => p.number === d.number && p.protocol === d.protocol));
+}
+
+async function hostPage(id) {
+  const host = await get("/api/v1/hosts/" + encodeURIComponent(id));
+  const ips = byId(host.ip_addresses);
+  const ports = byId(host.ports);
+  const holder = el("div");
+  const open = (node) => holder.replaceChildren(node);
+  const writable = canWrite();
+  const section = (title, addLabel, onAdd, table) =>
+    el("section", { "aria-label": title }, el("h3", { text: title }), writable && addLabel ? button(addLabel, onAdd) : null, table);
+
+  const ipTable = el("table", {}, el("thead", {}, el("tr", {}, ["Address", "MAC", "Name", ""].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, host.ip_addresses.map((i) => el("tr", { "data-id": i.id }, el("td", { text: i.ip_address }), el("td", { text: i.mac_address || "" }), el("td", { text: i.name || "" }),
+      el("td", { className: "actions" }, writable ? [
+        button("Edit", () => open(ipForm(host, i, holder))),
+        button("Delete", async () => (await confirmDelete("IP address " + i.ip_address, "/api/v1/ip-addresses/" + i.id)) && render(), "danger")] : null)))));
+  const sortedPorts = [...host.ports].sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
+  const portTable = el("table", {}, el("thead", {}, el("tr", {}, ["Port", "Protocol", "Type", ""].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, sortedPorts.map((p) => el("tr", { "data-id": p.id }, el("td", { text: p.number }), el("td", { text: p.protocol }), el("td", { text: p.type }),
+      el("td", { className: "actions" }, writable ? [
+        button("Edit", () => open(portForm(host, p, holder))),
+        button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + p.id)) && render(), "danger")] : null)))));
+  const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", { text: s.name }), el("td", { text: s.service_definition }),
+      el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
+      el("td", { className: "actions" }, writable ? [
+        button("Edit", async () => open(await serviceForm(host, s, holder))),
+        button("Delete", async () => (await confirmDelete("service " + s.name, "/api/v1/services/" + s.id)) && render(), "danger")] : null)))));
+
+  const title = el("h2", { text: host.name + (host.hostname ? " (" + host.hostname + ")" : "") });
+  const facts = el("p", { className: "muted" }, "Network ", link(networkName(host.network_id), "#/hosts?network_id=" + host.network_id),
+    host.tags.length ? " · Tags: " + tagNames(host.tags) : "", " · ", link("map", "#/map/" + host.network_id));
+  const actions = writable ? el("div", { className: "row" },
+    button("Edit host", () => open(panel("Edit host", hostFields(), host, async (data) => {
+      await call("PUT", "/api/v1/hosts/" + host.id, data);
+      render();
+    }))),
+    button("Delete host", async () => (await confirmDelete("host " + host.name, "/api/v1/hosts/" + host.id)) && (location.hash = "#/hosts"), "danger")) : null;
+  show(title, facts, host.description ? el("p", { text: host.description }) : null, actions, holder,
+    section("IP addresses", "Add IP address", () => open(ipForm(host, null, holder)), ipTable),
+    section("Ports", "Add port", () => open(portForm(host, null, holder)), portTable),
+    section("Services", "Add service", async () => open(await serviceForm(host, null, holder)), serviceTable));
+}
+
+function ipForm(host, ip, holder) {
+  return panel(ip ? "Edit IP address" : "New IP address", [
+    { name: "ip_address", label: "IP address", required: true },
+    { name: "mac_address", label: "MAC address" },
+    { name: "name", label: "Name", hint: "For example eth0" },
+    { name: "position", label: "Position", type: "number" },
+  ], ip || {}, async (data) => {
+    const body = { ...data, host_id: host.id, position: data.position == null ? undefined : data.position };
+    if (ip) await call("PUT", "/api/v1/ip-addresses/" + ip.id, body);
+    else await call("POST", "/api/v1/ip-addresses", body);
+    holder.replaceChildren();
+    render();
+  });
+}
+
+function portForm(host, port, holder) {
+  return panel(port ? "Edit port" : "New port", [
+    { name: "number", label: "Number", type: "number", required: true },
+    { name: "protocol", label: "Protocol", type: "select", options: [["Tcp", "TCP"], ["Udp", "UDP"]] },
+  ], port || {}, async (data) => {
+    const body = { ...data, host_id: host.id };
+    if (port) await call("PUT", "/api/v1/ports/" + port.id, body);
+    else await call("POST", "/api/v1/ports", body);
+    holder.replaceChildren();
+    render();
+  });
+}
+
+// ---- service types ----------------------------------------------------------------------------
+
+pages["service-types"] = (params) => collection({
+  route: "service-types", title: "Service types", one: "service type", path: "/api/v1/service-types",
+  columns: [
+    { label: "Name", cell: (t) => t.id },
+    { label: "Category", sort: "category", cell: (t) => t.category },
+    { label: "Default ports", cell: (t) => t.default_ports.map((p) => p.number + "/" + p.protocol).join(", ") },
+    { label: "", cell: (t) => (t.builtin ? "built-in" : "custom") },
+  ],
+  create: isAdmin() ? (holder) => panel("New service type", [
+    nameField, { name: "category", label: "Category", required: true }, descriptionField,
+    { name: "default_ports", label: "Default ports", type: "json", hint: 'JSON, for example [{"number": 8096, "protocol": "Tcp"}]' },
+  ], {}, async (data) => {
+    await call("POST", "/api/v1/service-types", { ...data, default_ports: data.default_ports || [] });
+    serviceTypes = null;
+    holder.replaceChildren();
+    render();
+  }) : null,
+  canRemove: (t) => !t.builtin,
+  remove: isAdmin() ? (t) => confirmDelete("service type " + t.id, "/api/v1/service-types/" + encodeURIComponent(t.id)) : null,
+}, params);
+
+// ---- templates --------------------------------------------------------------------------------
+
+const templateFields = [
+  nameField,
+  { name: "containerImageId", label: "Container image", required: true, hint: "Without tag, e.g. lscr.io/linuxserver/jellyfin" },
+  { name: "imageTag", label: "Image tag" },
+  { name: "composeTemplate", label: "Compose template", type: "textarea" },
+  { name: "healthCheckUrl", label: "Health check URL" },
+  { name: "baseEnv", label: "Base environment (JSON object)", type: "json" },
+  { name: "deployStrategy", label: "Deploy strategy", type: "select", options: [["sequential", "sequential"], ["parallel", "parallel"]] },
+  { name: "serviceTypeId", label: "Service type" },
+  { name: "healthWaitMs", label: "Health wait (ms)", type: "number" },
+  { name: "healthRetries", label: "Health retries", type: "number" },
+  { name: "healthIntervalMs", label: "Health interval (ms)", type: "number" },
+];
+
+pages.templates = (params) => collection({
+  route: "templates", title: "Service templates", one: "template", path: "/api/v1/service-templates",
+  columns: [
+    { label: "Name", sort: "name", cell: (t) => link(t.name, "#/template/" + t.id) },
+    { label: "Image", cell: (t) => t.containerImageId + ":" + t.imageTag },
+    { label: "Exposed ports", cell: (t) => t.exposedPorts.map((p) => (p.hostPort || "*") + "→" + p.containerPort + "/" + p.protocol).join(", ") },
+  ],
+  create: (holder) => panel("New template", templateFields, { deployStrategy: "sequential" }, async (data) => {
+    const body = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+    const res = await call("POST", "/api/v1/service-templates", body);
+    holder.replaceChildren();
+    location.hash = "#/template/" + res.data.id;
+  }),
+  remove: (t) => confirmDelete("template " + t.name, "/api/v1/service-templates/" + t.id),
+}, params);
+
+async function templatePage(id) {
+  const t = await get("/api/v1/service-templates/" + encodeURIComponent(id));
+  const exposed = el("div", { className: "field", "data-field": "exposedPorts" },
+    el("label", { text: "Exposed ports (derived from the compose template, read-only)" }),
+    el("table", {}, el("thead", {}, el("tr", {}, ["Host port", "Container port", "Protocol"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, t.exposedPorts.map((p) => el("tr", {}, el("td", { text: p.hostPort == null ? "any" : p.hostPort }), el("td", { text: p.containerPort }), el("td", { text: p.protocol }))))),
+    el("p", { className: "error", role: "alert" }));
+  const readOnly = el("div", {}, exposed,
+    formField({ name: "composePath", label: "Compose path (read-only)", readonly: true }, t.composePath));
+  // PATCH sends only what changed.
+  const form = panel("Edit template (PATCH)", templateFields, t, async (data) => {
+    const changes = {};
+    for (const [k, v] of Object.entries(data)) if (JSON.stringify(v) !== JSON.stringify(t[k] === undefined ? null : t[k])) changes[k] = v;
+    if (Object.keys(changes).length === 0) return status("Nothing changed.");
+    await call("PATCH", "/api/v1/service-templates/" + t.id, changes);
+    status("Saved.");
+    render();
+  }, readOnly);
+  form.querySelector(".row button:last-child").remove();
+  const raw = panel("Send a raw PATCH body", [{ name: "patch", label: "JSON body", type: "json", hint: "Any fields, sent as they are." }], {}, async (data, rawForm) => {
+    try {
+      await call("PATCH", "/api/v1/service-templates/" + t.id, data.patch || {});
+    } catch (e) {
+      // Errors name the template's fields: show them on this template's form as well.
+      if (e instanceof ApiError) {
+        clearErrors(form);
+        showError(form, e);
+        rawForm.querySelector(".form-error").textContent = (e.body.code ? e.body.code + ": " : "") + e.message + (e.body.hint ? " " + e.body.hint : "");
+        return;
+      }
+      throw e;
+    }
+    status("Saved.");
+    render();
+  });
+  raw.querySelector(".row button:last-child").remove();
+  show(el("h2", { text: t.name }), el("p", { className: "muted", text: "Template " + t.id }), form, raw);
+}
+
+// ---- API keys ---------------------------------------------------------------------------------
+
+const roleOptions = () => ["Viewer", "Member", "Admin", "Owner"].filter((r) => r !== "Owner" || session.me.role === "Owner").map((r) => [r, r]);
+
+pages.keys = (params) => {
+  const secret = (title, key) => el("div", { className: "dialog-note", role: "alert" }, el("p", { text: title + " Copy it now: it is not shown again." }), el("code", { className: "secret", text: key }));
+  const keyFields = () => [nameField, { name: "permissions", label: "Role", type: "select", options: roleOptions() },
+    { name: "network_ids", label: "Networks (none selected: every network)", type: "networks" },
+    { name: "expires_at", label: "Expires at", hint: "RFC 3339, e.g. 2027-01-01T00:00:00Z; empty: never" },
+    { name: "is_enabled", label: "Enabled", type: "checkbox" }];
+  return collection({
+    route: "keys", title: "API keys", one: "key", path: "/api/v1/auth/keys", search: false,
+    columns: [
+      { label: "Name", cell: (k) => k.name },
+      { label: "Role", cell: (k) => k.permissions },
+      { label: "Networks", cell: (k) => (k.network_ids.length ? k.network_ids.map(networkName).join(", ") : "all") },
+      { label: "State", cell: (k) => (k.is_enabled ? "enabled" : "disabled") + (k.expires_at ? ", expires " + k.expires_at : "") },
+      { label: "Last used", cell: (k) => k.last_used || "never" },
+      { label: "", cell: (k) => el("span", {}, button("Rotate", async () => {
+        if (!window.confirm("Replace the secret of " + k.name + "? The old one stops working.")) return;
+        const res = await call("POST", "/api/v1/auth/keys/" + k.id + "/rotate");
+        document.getElementById("key-holder").replaceChildren(secret("New secret for " + k.name + ".", res.data));
+      }), button(k.is_enabled ? "Disable" : "Enable", async () => {
+        await call("PUT", "/api/v1/auth/keys/" + k.id, { name: k.name, permissions: k.permissions, network_ids: k.network_ids, expires_at: k.expires_at, is_enabled: !k.is_enabled });
+        render();
+      })) },
+    ],
+    create: (holder) => panel("New API key", keyFields(), { permissions: "Viewer", is_enabled: true }, async (data) => {
+      const res = await call("POST", "/api/v1/auth/keys", data);
+      holder.replaceChildren(secret("Key " + res.data.api_key.name + " created.", res.data.key));
+    }),
+    edit: (k, holder) => panel("Edit API key", keyFields(), k, async (data) => {
+      await call("PUT", "/api/v1/auth/keys/" + k.id, data);
+      holder.replaceChildren();
+      render();
+    }),
+    remove: (k) => confirmDelete("key " + k.name, "/api/v1/auth/keys/" + k.id),
+  }, params).then(() => {
+    const holder = el("div", { id: "key-holder" });
+    view().insertBefore(holder, view().children[2]);
+  });
+};
+
+// ---- map ----------------------------------------------------------------------------------------
+
+async function mapPage(networkId) {
+  if (!networkId) {
+    if (session.networks.length === 0) return show(el("h2", { text: "Map" }), el("p", { text: "Create a network first." }));
+    location.hash = "#/map/" + session.networks[0].id;
+    return;
+  }
+  const [subnets, hosts] = await Promise.all([
+    everything("/api/v1/subnets?network_id=" + networkId),
+    everything("/api/v1/hosts?include=children&order_by=name&network_id=" + networkId),
+  ]);
+  const picker = el("select", { id: "map-network", onchange: (e) => (location.hash = "#/map/" + e.target.value) },
+    session.networks.map((n) => el("option", { value: n.id, text: n.name })));
+  picker.value = networkId;
+  const svg = window.PortolanMap.draw({ network: session.networks.find((n) => n.id === networkId), subnets, hosts });
+  const frame = el("div", { id: "map-frame" }, svg);
+  const controls = el("div", { className: "toolbar" }, el("label", { for: "map-network", text: "Network" }), picker,
+    button("Zoom in", () => svg.zoomBy(0.8)), button("Zoom out", () => svg.zoomBy(1.25)), button("Fit", () => svg.fit()),
+    button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")));
+  show(el("h2", { text: "Map" }), controls,
+    el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on; a line to the host's title means all interfaces." }),
+    frame);
+}
+
+// ---- shell ----------------------------------------------------------------------------------------
+
+async function refreshSession() {
+  [session.networks, session.tags] = await Promise.all([everything("/api/v1/networks?order_by=name"), everything("/api/v1/tags?order_by=name")]);
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(KEY);
+  session.me = null;
+  document.getElementById("menu").hidden = true;
+  document.getElementById("who").hidden = true;
+  document.getElementById("sign-in").hidden = false;
+  document.getElementById("sign-in-error").textContent = message || "";
+  view().replaceChildren();
+  status("");
+  document.getElementById("key").focus();
+}
+
+async function signIn() {
+  try {
+    session.me = (await call("GET", "/api/v1/auth/me")).data;
+  } catch (e) {
+    signOut(e.status === 401 ? "That key was not accepted." : e.message);
+    return;
+  }
+  await refreshSession();
+  document.getElementById("sign-in").hidden = true;
+  document.getElementById("menu").hidden = false;
+  document.getElementById("who").hidden = false;
+  document.getElementById("keys-link").hidden = !isAdmin();
+  document.getElementById("role").textContent = "Signed in as " + session.me.role +
+    (session.me.network_ids.length ? " (" + session.me.network_ids.length + " network(s))" : "");
+  render();
+}
+
+async function render() {
+  if (!session.me) return;
+  const [path, query] = (location.hash.slice(1) || "/hosts").split("?");
+  const parts = path.split("/").filter(Boolean);
+  const section = parts[0] || "hosts";
+  for (const a of document.querySelectorAll("#menu a")) {
+    const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
+      (section === "template" && a.getAttribute("href") === "#/templates");
+    if (current) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  status("");
+  try {
+    if (section === "host") await hostPage(parts[1]);
+    else if (section === "template") await templatePage(parts[1]);
+    else if (section === "map") await mapPage(parts[1]);
+    else if (pages[section]) await pages[section](query || "");
+    else show(el("h2", { text: "Not found" }), link("Back to hosts", "#/hosts"));
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    status(e.message);
+  }
+}
+
+window.addEventListener("hashchange", render);
+document.getElementById("sign-in").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
+  document.getElementById("key").value = "";
+  signIn();
+});
+document.getElementById("sign-out").addEventListener("click", () => signOut("Signed out."));
+
+if (sessionStorage.getItem(KEY)) signIn();
+else signOut();

@@ -30,6 +30,26 @@ pub fn routes(r: &mut Routes, base: &str) {
         );
 }
 
+/// Who is calling: what the web UI shows after sign-in.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    #[schema(format = Uuid)]
+    key_id: String,
+    role: &'static str,
+    /// Empty: every network.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    network_ids: Vec<String>,
+}
+
+pub async fn me(auth: Auth) -> ApiResult<HttpResponse> {
+    let who = auth.0;
+    Ok(envelope::ok(&Me {
+        key_id: who.key_id,
+        role: who.role.as_str(),
+        network_ids: who.network_ids,
+    }))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = ApiKeyInput)]
 #[serde(deny_unknown_fields)]

@@ -59,6 +59,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     templates::routes(&mut r, "/api/v1/service-templates");
     templates::routes(&mut r, "/api/services");
     api_keys::routes(&mut r, "/api/v1/auth/keys");
+    r.at("/api/v1/auth/me", [on(Method::GET, api_keys::me)]);
     r.table
 }
 

@@ -56,6 +56,8 @@ enum Filter {
     Uuids,
     Text,
     Flag,
+    /// `include=children`.
+    Children,
 }
 
 const TAGS_FILTER: (&str, Filter, &str) = (
@@ -110,7 +112,17 @@ const RESOURCES: &[Surface] = &[
         input: schema_of::<hosts::HostBody>,
         uuid_ids: true,
         order_by: hosts::ORDER_BY,
-        filters: &[NETWORK_FILTER, IDS_FILTER, TAGS_FILTER, TEXT_FILTER],
+        filters: &[
+            NETWORK_FILTER,
+            IDS_FILTER,
+            TAGS_FILTER,
+            TEXT_FILTER,
+            (
+                "include",
+                Filter::Children,
+                "children: embed each host's ip_addresses, ports and services.",
+            ),
+        ],
         write: "Member, in the host's network.",
     },
     Surface {
@@ -693,6 +705,22 @@ impl Doc {
                 &[READ_ERRORS, WRITE_ERRORS].concat(),
             ),
         );
+        let me = self.add_schema::<api_keys::Me>();
+        let me_env = self.envelope(&me);
+        self.add(
+            "/api/v1/auth/me",
+            "get",
+            operation(
+                tag,
+                "who_am_i",
+                "The calling key's id, role and networks",
+                "Needs: any valid key.",
+                vec![],
+                None,
+                ok("200", "The caller", &me_env),
+                &["401", "429", "503"],
+            ),
+        );
         let item = format!("{base}/{{id}}");
         self.add(
             &item,
@@ -813,7 +841,7 @@ impl Doc {
         let roles = [Role::Viewer, Role::Member, Role::Admin, Role::Owner].map(Role::as_str);
         let strategies = [DeployStrategy::Sequential, DeployStrategy::Parallel].map(|s| s.as_str());
         let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        let sets: [(&str, &str, &[&str]); 11] = [
+        let sets: [(&str, &str, &[&str]); 12] = [
             ("Tag", "color", &colors),
             ("TagInput", "color", &colors),
             ("Subnet", "subnet_type", &subnet_types),
@@ -824,6 +852,7 @@ impl Doc {
             ("DefaultPortInput", "protocol", &protocols),
             ("Binding", "type", &["Port", "IPAddress"]),
             ("ApiKey", "permissions", &roles),
+            ("Me", "role", &roles),
             ("Template", "deployStrategy", &strategies),
         ];
         for (schema, property, values) in sets {
@@ -913,6 +942,7 @@ fn filter(name: &str, kind: Filter, about: &str) -> Value {
         Filter::Uuids => json!({"type": "array", "items": {"type": "string", "format": "uuid"}}),
         Filter::Text => json!({"type": "string"}),
         Filter::Flag => json!({"type": "boolean"}),
+        Filter::Children => json!({"type": "string", "enum": ["children"]}),
     };
     json!({"name": name, "in": "query", "required": false, "description": about,
            "schema": schema, "explode": true})

@@ -159,3 +159,19 @@ fn the_last_enabled_owner_key_is_protected() {
     );
     assert_eq!(r.status, 200, "with another Owner, the first may go");
 }
+
+#[test]
+fn me_names_the_calling_keys_role_and_networks() {
+    let app = spawn_app();
+    let net = app.network("home");
+    let viewer = app.key_with("Viewer", &[&net]);
+    let r = app.call("GET", "/api/v1/auth/me", &viewer, None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.data()["role"], json!("Viewer"));
+    assert_eq!(r.data()["network_ids"], json!([net]));
+    let owner = app.get("/api/v1/auth/me");
+    assert_eq!(owner.data()["role"], json!("Owner"));
+    assert_eq!(owner.data()["network_ids"], json!([]));
+    let anonymous = app.raw("GET", "/api/v1/auth/me", None, None);
+    assert_error(&anonymous, 401, "UNAUTHORIZED", None);
+}

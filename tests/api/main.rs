@@ -24,3 +24,5 @@ mod subnets;
 mod system;
 mod tags;
 mod templates;
+mod ui;
+mod webdriver;

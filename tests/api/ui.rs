@@ -1,0 +1,206 @@
+//! The web UI in headless Chromium: a user's path through sign-in, editing, a refused binding, the
+//! map and a refused template patch. Screenshots go to `target/ui-screenshots/`.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+use crate::webdriver::{installed, Browser};
+
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
+}
+
+/// CI installs the browser (`.ci/run`); a developer machine without it skips, saying so.
+fn browser() -> Option<Browser> {
+    if installed() {
+        return Some(Browser::start());
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have /usr/bin/chromium and /usr/bin/chromedriver"
+    );
+    eprintln!("skipped: apt-get install chromium chromium-driver to run the browser test");
+    None
+}
+
+#[test]
+fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
+    let Some(b) = browser() else { return };
+    let app = spawn_app();
+    let shots = screenshots();
+
+    // Sign in: the key goes to sessionStorage and the role is shown.
+    b.goto(&format!("{}/", app.base));
+    let key = b.css("#key");
+    b.type_into(&key, &app.key);
+    b.click(&b.button("Sign in"));
+    b.wait_text("#role", "Owner");
+    assert_eq!(
+        b.run("return sessionStorage.getItem('portolan-key')", json!([])),
+        json!(app.key)
+    );
+    assert!(!b
+        .run("return location.href", json!([]))
+        .as_str()
+        .unwrap()
+        .contains(&app.key));
+
+    // A network.
+    b.goto(&format!("{}/#/networks", app.base));
+    b.click(&b.button("New network"));
+    b.type_into(&b.css("form.panel [data-field='name'] input"), "home");
+    b.click(&b.button("Save"));
+    b.wait_text("table tbody", "home");
+    let networks = app.get("/api/v1/networks");
+    assert_eq!(networks.data()[0]["name"], json!("home"));
+
+    // A host; saving opens its page.
+    b.goto(&format!("{}/#/hosts", app.base));
+    b.click(&b.button("New host"));
+    b.choose("form.panel [data-field='network_id'] select", "home");
+    b.type_into(&b.css("form.panel [data-field='name'] input"), "nas");
+    b.type_into(
+        &b.css("form.panel [data-field='hostname'] input"),
+        "nas.lan",
+    );
+    b.click(&b.button("Save"));
+    b.wait_text("#view h2", "nas (nas.lan)");
+    let hosts = app.get("/api/v1/hosts?include=children");
+    let host = &hosts.data()[0];
+    let host_id = host["id"].as_str().unwrap().to_string();
+    assert_eq!(host["hostname"], json!("nas.lan"));
+
+    // An IP address and two ports.
+    b.click(&b.button("Add IP address"));
+    b.type_into(
+        &b.css("form.panel [data-field='ip_address'] input"),
+        "192.168.1.10",
+    );
+    b.click(&b.button("Save"));
+    b.wait_text("section[aria-label='IP addresses'] table", "192.168.1.10");
+    for number in ["8096", "443"] {
+        b.click(&b.button("Add port"));
+        b.type_into(&b.css("form.panel [data-field='number'] input"), number);
+        b.click(&b.button("Save"));
+        b.wait_text("section[aria-label='Ports'] table", number);
+    }
+    let stored = app.get(&format!("/api/v1/hosts/{host_id}"));
+    assert_eq!(stored.data()["ip_addresses"].as_array().unwrap().len(), 1);
+    assert_eq!(stored.data()["ports"].as_array().unwrap().len(), 2);
+
+    // A service bound to 8096 on all interfaces and to 443 on the one address.
+    b.click(&b.button("Add service"));
+    b.type_into(&b.css("form.panel [data-field='name'] input"), "jellyfin");
+    b.type_into(
+        &b.css("form.panel [data-field='service_definition'] input"),
+        "Jellyfin",
+    );
+    b.click(&b.button("Add binding"));
+    b.choose(".binding:nth-of-type(1) select[name='port']", "8096");
+    b.click(&b.button("Add binding"));
+    b.choose(
+        ".binding:nth-of-type(2) select[name='kind']",
+        "Port on one IP",
+    );
+    b.choose(".binding:nth-of-type(2) select[name='port']", "443");
+    b.click(&b.button("Save"));
+    let listed = b.wait_text("section[aria-label='Services'] table", "jellyfin");
+    assert!(listed.contains("8096/Tcp on all interfaces"), "{listed}");
+    assert!(listed.contains("443/Tcp on 192.168.1.10"), "{listed}");
+    let services = app.get(&format!("/api/v1/services?host_id={host_id}"));
+    assert_eq!(services.data()[0]["bindings"].as_array().unwrap().len(), 2);
+
+    // A second service on the same port: the refusal shows on that binding and names jellyfin.
+    b.click(&b.button("Add service"));
+    b.type_into(&b.css("form.panel [data-field='name'] input"), "emby");
+    b.type_into(
+        &b.css("form.panel [data-field='service_definition'] input"),
+        "Emby",
+    );
+    b.click(&b.button("Add binding"));
+    b.choose(".binding:nth-of-type(1) select[name='port']", "8096");
+    b.click(&b.button("Save"));
+    let refusal = b.wait_text(".binding.invalid .error", "jellyfin");
+    assert!(refusal.contains("already bound"), "{refusal}");
+    b.screenshot(&shots.join("host-conflict.png"));
+    let after = app.get(&format!("/api/v1/services?host_id={host_id}"));
+    assert_eq!(
+        after.data().as_array().unwrap().len(),
+        1,
+        "nothing was written"
+    );
+
+    // The host page and the map, with the host and the service as nodes.
+    b.click(&b.button("Cancel"));
+    b.wait_text("section[aria-label='Services'] table", "jellyfin");
+    b.run("window.scrollTo(0, 0)", json!([]));
+    b.screenshot(&shots.join("host.png"));
+    let network_id = networks.data()[0]["id"].as_str().unwrap().to_string();
+    let service_id = services.data()[0]["id"].as_str().unwrap().to_string();
+    b.goto(&format!("{}/#/map/{network_id}", app.base));
+    let node = b.css(&format!("svg [data-kind='host'][data-id='{host_id}']"));
+    assert!(b.text(&node).contains("nas"));
+    b.css(&format!(
+        "svg [data-kind='service'][data-id='{service_id}']"
+    ));
+    assert_eq!(
+        b.run(
+            "return document.querySelectorAll(\"svg [data-kind='binding']\").length",
+            json!([])
+        ),
+        json!(2)
+    );
+    b.screenshot(&shots.join("map.png"));
+    b.click(&node);
+    b.wait_text("#view h2", "nas (nas.lan)");
+
+    // A template: patching a read-only field is refused, on that field, with the hint.
+    let created = app.post(
+        "/api/v1/service-templates",
+        json!({"name": "media", "containerImageId": "lscr.io/linuxserver/jellyfin",
+               "composeTemplate": "services:\n  jellyfin:\n    ports:\n      - \"8096:8096\"\n"}),
+    );
+    assert_eq!(created.status, 201);
+    let template_id = created.id();
+    b.goto(&format!("{}/#/template/{template_id}", app.base));
+    b.wait_text("[data-field='exposedPorts']", "8096");
+    b.type_into(
+        &b.css("form.panel [data-field='patch'] textarea"),
+        r#"{"exposedPorts": []}"#,
+    );
+    b.click(
+        &b.xpath("//form[@aria-label='Send a raw PATCH body']//button[normalize-space()='Save']"),
+    );
+    let refusal = b.wait_text("[data-field='exposedPorts'] .error", "read-only");
+    assert!(refusal.contains("ports mapping"), "the hint: {refusal}");
+    b.wait_text(
+        "form[aria-label='Send a raw PATCH body'] .form-error",
+        "READONLY_FIELD",
+    );
+    b.screenshot(&shots.join("template-read-only.png"));
+    let stored = app.get(&format!("/api/v1/service-templates/{template_id}"));
+    assert_eq!(stored.data()["exposedPorts"][0]["hostPort"], json!(8096));
+
+    // The remaining main pages render, then the console must be clean.
+    for (page, text) in [
+        ("hosts", "nas"),
+        ("service-types?q=Jelly", "Jellyfin"),
+        ("keys", "Owner"),
+        ("templates", "media"),
+    ] {
+        b.goto(&format!("{}/#/{page}", app.base));
+        b.wait_text("#view table", text);
+        let name = page.split('?').next().unwrap();
+        b.screenshot(&shots.join(format!("{name}.png")));
+    }
+    // Chromium logs every refused request as an error; the two refusals the test asked for are
+    // expected, and nothing else may appear (no script error, no asset or CSP failure).
+    let errors = b.console_errors();
+    let expected = [
+        format!("{}/api/v1/services - Failed to load resource: the server responded with a status of 409 (Conflict)", app.base),
+        format!("{}/api/v1/service-templates/{template_id} - Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)", app.base),
+    ];
+    assert_eq!(errors, expected, "console errors");
+}

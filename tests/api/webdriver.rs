@@ -1,0 +1,234 @@
+//! Just enough of the W3C WebDriver protocol (JSON over HTTP) to drive Debian's Chromium through
+//! chromedriver: the test client already speaks HTTP, so no browser-automation crate is needed.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+#[derive(Clone)]
+pub struct Element(String);
+
+/// Where Debian installs the browser and its driver (`apt-get install chromium chromium-driver`).
+pub fn installed() -> bool {
+    std::path::Path::new("/usr/bin/chromium").exists()
+        && std::path::Path::new("/usr/bin/chromedriver").exists()
+}
+
+impl Browser {
+    pub fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let root = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while agent.get(format!("{root}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1400,1000",
+                         format!("--user-data-dir={}", profile.display())],
+            },
+        }}});
+        let mut res = agent
+            .post(format!("{root}/session"))
+            .send_json(&capabilities)
+            .expect("a session");
+        let body: Value = res.body_mut().read_json().unwrap();
+        let id = body["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {body}"))
+            .to_string();
+        Browser {
+            driver,
+            base: format!("{root}/session/{id}"),
+            agent,
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.base, path);
+        let mut res = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, body) => self
+                .agent
+                .post(&url)
+                .send_json(body.unwrap_or_else(|| json!({}))),
+        }
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = res.status().as_u16();
+        let value: Value = res.body_mut().read_json().unwrap_or(Value::Null);
+        if status >= 400 {
+            return json!({"error": value["value"]["error"], "message": value["value"]["message"]});
+        }
+        value["value"].clone()
+    }
+
+    pub fn goto(&self, url: &str) {
+        let r = self.send("POST", "/url", Some(json!({"url": url})));
+        assert!(r.get("error").is_none(), "navigate to {url}: {r}");
+    }
+
+    pub fn run(&self, script: &str, args: Value) -> Value {
+        self.send(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    fn find_now(&self, using: &str, value: &str) -> Option<Element> {
+        let r = self.send(
+            "POST",
+            "/element",
+            Some(json!({"using": using, "value": value})),
+        );
+        r[ELEMENT].as_str().map(|id| Element(id.to_string()))
+    }
+
+    fn displayed(&self, e: &Element) -> bool {
+        self.send("GET", &format!("/element/{}/displayed", e.0), None) == json!(true)
+    }
+
+    /// Waits until a visible element matches.
+    fn wait(&self, using: &str, value: &str) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find_now(using, value) {
+                if self.displayed(&e) {
+                    return e;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no visible element for {using} {value}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn css(&self, selector: &str) -> Element {
+        self.wait("css selector", selector)
+    }
+
+    pub fn xpath(&self, path: &str) -> Element {
+        self.wait("xpath", path)
+    }
+
+    /// The visible button whose text is `text`.
+    pub fn button(&self, text: &str) -> Element {
+        self.xpath(&format!("//button[normalize-space()='{text}']"))
+    }
+
+    pub fn click(&self, e: &Element) {
+        let r = self.send("POST", &format!("/element/{}/click", e.0), None);
+        assert!(r.get("error").is_none(), "click: {r}");
+    }
+
+    pub fn type_into(&self, e: &Element, text: &str) {
+        self.send("POST", &format!("/element/{}/clear", e.0), None);
+        let r = self.send(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(json!({ "text": text })),
+        );
+        assert!(r.get("error").is_none(), "type: {r}");
+    }
+
+    /// Chooses the option whose text starts with `label` in the select matching `selector`.
+    pub fn choose(&self, selector: &str, label: &str) {
+        let select = self.css(selector);
+        let chosen = self.run(
+            "const s = arguments[0]; const o = [...s.options].find((o) => o.text.startsWith(arguments[1]));
+             if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true;",
+            json!([{ELEMENT: select.0}, label]),
+        );
+        assert_eq!(chosen, json!(true), "{selector} has no option {label}");
+    }
+
+    pub fn text(&self, e: &Element) -> String {
+        self.send("GET", &format!("/element/{}/text", e.0), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until the element matching `selector` shows `expected` in its text.
+    pub fn wait_text(&self, selector: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find_now("css selector", selector) {
+                let t = self.text(&e);
+                if t.contains(expected) {
+                    return t;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{selector} shows {t:?}, not {expected:?}"
+                );
+            }
+            assert!(Instant::now() < deadline, "nothing matches {selector}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let data = self.send("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().expect("a screenshot"))
+            .unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
+    /// What the page wrote to the console at level SEVERE (errors, failed loads, CSP refusals).
+    pub fn console_errors(&self) -> Vec<String> {
+        let logs = self.send("POST", "/se/log", Some(json!({"type": "browser"})));
+        logs.as_array()
+            .expect("chromedriver returns the browser log")
+            .iter()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(&self.base).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
