@@ -343,8 +343,11 @@ pages.hosts = (params) => collection({
     { label: "Name", sort: "name", cell: (h) => link(h.name, "#/host/" + h.id) },
     { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
     { label: "Network", cell: (h) => networkName(h.network_id) },
+    { label: "IP addresses", cell: (h) => h.ip_addresses.map((i) => i.ip_address).join(", ") },
+    { label: "Services", cell: (h) => h.services.map((x) => x.name).join(", ") },
     { label: "Tags", cell: (h) => tagNames(h.tags) },
   ],
+  fixed: { include: "children" },
   create: (holder) => panel("New host", hostFields(), { network_id: new URLSearchParams(params).get("network_id") }, async (data) => {
     const res = await call("POST", "/api/v1/hosts", data);
     holder.replaceChildren();
@@ -629,6 +632,7 @@ pages.keys = (params) => {
       { label: "", cell: (k) => el("span", {}, button("Rotate", async () => {
         if (!window.confirm("Replace the secret of " + k.name + "? The old one stops working.")) return;
         const res = await call("POST", "/api/v1/auth/keys/" + k.id + "/rotate");
+        await render();
         document.getElementById("key-holder").replaceChildren(secret("New secret for " + k.name + ".", res.data));
       }), button(k.is_enabled ? "Disable" : "Enable", async () => {
         await call("PUT", "/api/v1/auth/keys/" + k.id, { name: k.name, permissions: k.permissions, network_ids: k.network_ids, expires_at: k.expires_at, is_enabled: !k.is_enabled });
@@ -637,7 +641,8 @@ pages.keys = (params) => {
     ],
     create: (holder) => panel("New API key", keyFields(), { permissions: "Viewer", is_enabled: true }, async (data) => {
       const res = await call("POST", "/api/v1/auth/keys", data);
-      holder.replaceChildren(secret("Key " + res.data.api_key.name + " created.", res.data.key));
+      await render();
+      document.getElementById("key-holder").replaceChildren(secret("Key " + res.data.api_key.name + " created.", res.data.key));
     }),
     edit: (k, holder) => panel("Edit API key", keyFields(), k, async (data) => {
       await call("PUT", "/api/v1/auth/keys/" + k.id, data);
@@ -672,8 +677,9 @@ async function mapPage(networkId) {
     button("Zoom in", () => svg.zoomBy(0.8)), button("Zoom out", () => svg.zoomBy(1.25)), button("Fit", () => svg.fit()),
     button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")));
   show(el("h2", { text: "Map" }), controls,
-    el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on; a line to the host's title means all interfaces." }),
+    el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces." }),
     frame);
+  svg.readable();
 }
 
 // ---- shell ----------------------------------------------------------------------------------------
@@ -727,11 +733,12 @@ async function render() {
     if (section === "host") await hostPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "map") await mapPage(parts[1]);
+    else if (section === "keys" && !isAdmin()) show(el("h2", { text: "API keys" }), el("p", { text: "Managing API keys needs an Admin or Owner key." }));
     else if (pages[section]) await pages[section](query || "");
     else show(el("h2", { text: "Not found" }), link("Back to hosts", "#/hosts"));
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    status(e.message);
+    show(el("h2", { text: "This page cannot be shown" }), el("p", { className: "error", text: e.message }), link("Back to hosts", "#/hosts"));
   }
 }
 

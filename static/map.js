@@ -1,13 +1,13 @@
 // The map: an SVG of one network, laid out without a library. Subnets are groups of columns, each
 // host a card with its IP addresses on the left and its services on the right; a line joins a
-// service to each address it listens on (labelled with the port), or to the card's title when it
-// listens on all interfaces. Presentation attributes only (no style sheet), so an exported file
+// service to each address it listens on (labelled with the ports), or to an "all interfaces" pill.
+// Presentation attributes only (no style sheet), so an exported file
 // looks the same on its own.
 "use strict";
 
 window.PortolanMap = (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const CARD_W = 340, ROW = 24, HEAD = 30, GAP = 24, PER_COLUMN = 8, GROUP_PAD = 20, GROUP_HEAD = 34;
+  const CARD_W = 420, ROW = 24, HEAD = 30, GAP = 24, PER_COLUMN = 8, GROUP_PAD = 20, GROUP_HEAD = 34;
 
   function node(tag, attrs, ...children) {
     const n = document.createElementNS(NS, tag);
@@ -19,8 +19,11 @@ window.PortolanMap = (() => {
   const text = (x, y, value, attrs) =>
     node("text", { x, y, "font-family": "system-ui, sans-serif", "font-size": 13, fill: "#1d2733", ...attrs }, String(value));
 
+  const listensEverywhere = (host) => host.services.some((s) => s.bindings.some((b) => b.type === "Port" && !b.ip_address_id));
+
   function cardHeight(host) {
-    return HEAD + Math.max(host.ip_addresses.length, host.services.length, 1) * ROW + 12;
+    const targets = host.ip_addresses.length + (listensEverywhere(host) ? 1 : 0);
+    return HEAD + Math.max(targets, host.services.length, 1) * ROW + 12;
   }
 
   function groups(subnets, hosts) {
@@ -33,47 +36,57 @@ window.PortolanMap = (() => {
     return [...bySubnet.values(), other].filter((g) => g.hosts.length || g.subnet);
   }
 
+  // Addresses on the left (and "all interfaces" when a service listens everywhere), services on
+  // the right, one line per service and address carrying every port bound there.
   function drawCard(host, x, y) {
     const height = cardHeight(host);
-    const ips = new Map();
+    const targets = new Map();
     const card = node("g", { "data-kind": "host", "data-id": host.id, tabindex: 0, role: "link", "aria-label": "Host " + host.name, cursor: "pointer" });
     card.append(node("rect", { x, y, width: CARD_W, height, rx: 6, fill: "#ffffff", stroke: "#4f5b69" }));
     card.append(node("rect", { x, y, width: CARD_W, height: HEAD, rx: 6, fill: "#1d2733" }));
     card.append(text(x + 10, y + 20, host.name + (host.hostname ? "  " + host.hostname : ""), { fill: "#ffffff", "font-weight": 700 }));
-    host.ip_addresses.forEach((ip, i) => {
+    const pills = host.ip_addresses.map((ip) => ({ id: ip.id, label: ip.ip_address, kind: "ip" }));
+    if (listensEverywhere(host)) pills.push({ id: "*", label: "all interfaces", kind: "all-interfaces" });
+    pills.forEach((pill, i) => {
       const cy = y + HEAD + 8 + i * ROW;
-      const g = node("g", { "data-kind": "ip", "data-id": ip.id });
-      g.append(node("rect", { x: x + 8, y: cy, width: 130, height: ROW - 6, rx: 9, fill: "#e6eef7", stroke: "#0b5cad" }));
-      g.append(text(x + 16, cy + 13, ip.ip_address, { "font-size": 12 }));
+      const g = node("g", { "data-kind": pill.kind, "data-id": pill.id === "*" ? host.id : pill.id });
+      g.append(node("rect", { x: x + 8, y: cy, width: 130, height: ROW - 6, rx: 9, fill: pill.kind === "ip" ? "#e6eef7" : "#eef6ea", stroke: pill.kind === "ip" ? "#0b5cad" : "#2f6b1f" }));
+      g.append(text(x + 16, cy + 13, pill.label, { "font-size": 12 }));
       card.append(g);
-      ips.set(ip.id, { x: x + 138, y: cy + (ROW - 6) / 2 });
+      targets.set(pill.id, { x: x + 138, y: cy + (ROW - 6) / 2 });
     });
     const ports = new Map(host.ports.map((p) => [p.id, p]));
     const edges = node("g", { "data-kind": "edges" });
     host.services.forEach((s, i) => {
       const cy = y + HEAD + 8 + i * ROW;
-      const sx = x + 210;
+      const sx = x + CARD_W - 130;
       const g = node("g", { "data-kind": "service", "data-id": s.id });
       g.append(node("rect", { x: sx, y: cy, width: 122, height: ROW - 6, rx: 4, fill: "#fff7d6", stroke: "#a36b00" }));
       g.append(text(sx + 6, cy + 13, s.name.length > 17 ? s.name.slice(0, 16) + "…" : s.name, { "font-size": 12 }));
       g.append(node("title", {}, s.name + " (" + s.service_definition + ")"));
       card.append(g);
-      const start = { x: sx, y: cy + (ROW - 6) / 2 };
+      const lines = new Map();
       for (const b of s.bindings) {
+        const target = b.ip_address_id || (b.type === "Port" ? "*" : null);
+        if (!targets.has(target)) continue;
+        const line = lines.get(target) || { ports: [], addressOnly: false, ids: [] };
         const port = ports.get(b.port_id);
-        const label = port ? port.number + "/" + port.protocol.toLowerCase() : "";
-        // All interfaces: straight up to the host's title bar, one lane per binding.
-        const lane = sx + 70 + (s.bindings.indexOf(b) % 4) * 12;
-        const from = b.ip_address_id ? start : { x: lane, y: cy };
-        const to = b.ip_address_id ? ips.get(b.ip_address_id) : { x: lane, y: y + HEAD };
-        if (!to) continue;
-        edges.append(node("line", { x1: from.x, y1: from.y, x2: to.x, y2: to.y, stroke: "#4f5b69", "stroke-width": 1.2,
-          "stroke-dasharray": b.type === "IPAddress" ? "4 3" : null, "data-kind": "binding", "data-id": b.id }));
-        if (label) {
-          const at = b.ip_address_id ? { x: (from.x + to.x) / 2 - 14, y: (from.y + to.y) / 2 - 3 } : { x: lane + 3, y: (from.y + to.y) / 2 + 3 };
-          edges.append(text(at.x, at.y, label, { "font-size": 10, fill: "#4f5b69" }));
-        }
+        if (port) line.ports.push(port.number + "/" + port.protocol.toLowerCase());
+        else line.addressOnly = true;
+        line.ids.push(b.id);
+        lines.set(target, line);
       }
+      [...lines.entries()].forEach(([target, line], k) => {
+        const to = targets.get(target);
+        const from = { x: sx, y: cy + (ROW - 6) / 2 };
+        for (const id of line.ids) {
+          edges.append(node("line", { x1: from.x, y1: from.y, x2: to.x, y2: to.y, stroke: "#4f5b69", "stroke-width": 1.2,
+            "stroke-dasharray": line.ports.length ? null : "4 3", "data-kind": "binding", "data-id": id }));
+        }
+        if (line.ports.length) {
+          edges.append(text(sx - 4, cy + 4 + k * 10, line.ports.join(", "), { "font-size": 10, fill: "#4f5b69", "text-anchor": "end" }));
+        }
+      });
     });
     card.append(edges);
     return { card, height };
@@ -123,6 +136,14 @@ window.PortolanMap = (() => {
     };
     svg.fullBounds = bounds;
     svg.fit();
+    // Once on screen: a large network starts at a scale where names can be read, top left.
+    svg.readable = () => {
+      const r = svg.getBoundingClientRect();
+      if (r.width && bounds.w > r.width * 1.6) {
+        box = { x: bounds.x, y: bounds.y, w: r.width * 1.25, h: r.height * 1.25 };
+        apply();
+      }
+    };
 
     const toWorld = (event) => {
       const r = svg.getBoundingClientRect();

@@ -204,3 +204,103 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     ];
     assert_eq!(errors, expected, "console errors");
 }
+
+#[test]
+fn an_admin_manages_keys_and_a_viewer_only_reads() {
+    let Some(b) = browser() else { return };
+    let app = spawn_app();
+    let network = app.network("home");
+    b.goto(&format!("{}/", app.base));
+    b.type_into(&b.css("#key"), &app.key);
+    b.click(&b.button("Sign in"));
+    b.wait_text("#role", "Owner");
+
+    // Create a Viewer key for one network: its secret is shown once.
+    b.goto(&format!("{}/#/keys", app.base));
+    b.click(&b.button("New key"));
+    b.type_into(&b.css("form.panel [data-field='name'] input"), "reader");
+    b.choose("form.panel [data-field='permissions'] select", "Viewer");
+    b.choose("form.panel [data-field='network_ids'] select", "home");
+    b.click(&b.button("Save"));
+    let first = b.wait_text("#key-holder .secret", "scp_u_");
+    let keys = app.get("/api/v1/auth/keys");
+    let reader = keys
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "reader")
+        .expect("the key is stored")
+        .clone();
+    assert_eq!(reader["permissions"], json!("Viewer"));
+    assert_eq!(reader["network_ids"], json!([network]));
+    let reader_id = reader["id"].as_str().unwrap().to_string();
+    assert_eq!(app.call("GET", "/api/v1/hosts", &first, None).status, 200);
+
+    // Rotate: the old secret stops working, the new one works.
+    let row = |action: &str| {
+        format!("//tr[td[normalize-space()='reader']]//button[normalize-space()='{action}']")
+    };
+    b.click(&b.xpath(&row("Rotate")));
+    b.accept_dialog();
+    let second = b.wait_for(
+        "const s = document.querySelector('#key-holder .secret');
+         return s && s.textContent !== arguments[0] ? s.textContent : null;",
+        json!([first]),
+    );
+    let second = second.as_str().unwrap().to_string();
+    assert!(second.starts_with("scp_u_"));
+    assert_eq!(app.call("GET", "/api/v1/hosts", &first, None).status, 401);
+    assert_eq!(app.call("GET", "/api/v1/hosts", &second, None).status, 200);
+
+    // Disable, then enable again.
+    b.click(&b.xpath(&row("Disable")));
+    b.wait_text(&format!("tr[data-id='{reader_id}']"), "disabled");
+    let stored = app.get(&format!("/api/v1/auth/keys/{reader_id}"));
+    assert_eq!(stored.data()["is_enabled"], json!(false));
+    b.click(&b.xpath(&row("Enable")));
+    b.wait_text(&format!("tr[data-id='{reader_id}']"), "enabled");
+    b.screenshot(&screenshots().join("keys-rotated.png"));
+
+    // The Viewer sees its role and no way to write.
+    b.click(&b.button("Sign out"));
+    b.type_into(&b.css("#key"), &second);
+    b.click(&b.button("Sign in"));
+    b.wait_text("#role", "Viewer");
+    b.wait_text("#view", "needs an Admin");
+    b.goto(&format!("{}/#/hosts", app.base));
+    b.wait_text("#view h2", "Hosts");
+    assert_eq!(
+        b.run(
+            "return [...document.querySelectorAll('#view button')].filter((x) => /^(New|Edit|Delete)/.test(x.textContent)).length",
+            json!([])
+        ),
+        json!(0)
+    );
+    assert_eq!(
+        b.run(
+            "return document.getElementById('keys-link').hidden",
+            json!([])
+        ),
+        json!(true)
+    );
+
+    // Back as the Owner, delete the key through its confirmation.
+    b.click(&b.button("Sign out"));
+    b.type_into(&b.css("#key"), &app.key);
+    b.click(&b.button("Sign in"));
+    b.wait_text("#role", "Owner");
+    b.goto(&format!("{}/#/keys", app.base));
+    b.click(&b.xpath(&row("Delete")));
+    b.accept_dialog();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.get(&format!("/api/v1/auth/keys/{reader_id}")).status != 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key was not deleted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let errors = b.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}

@@ -203,6 +203,32 @@ impl Browser {
         }
     }
 
+    /// Waits until `script` returns something other than null, false or "".
+    pub fn wait_for(&self, script: &str, args: Value) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.run(script, args.clone());
+            if !(v.is_null() || v == json!(false) || v == json!("")) && v.get("error").is_none() {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "still waiting for: {script}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Accepts the `window.confirm` the page opened, waiting for it to appear.
+    pub fn accept_dialog(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self
+            .send("POST", "/alert/accept", None)
+            .get("error")
+            .is_some()
+        {
+            assert!(Instant::now() < deadline, "no dialog opened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn screenshot(&self, path: &std::path::Path) {
         use base64::Engine;
         let data = self.send("GET", "/screenshot", None);
