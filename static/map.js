@@ -193,13 +193,17 @@ window.PortolanMap = (() => {
   }
 
   // The whole map, whatever the current zoom, as a standalone file.
-  function download(svg, name) {
+  function serialize(svg) {
     const copy = svg.cloneNode(true);
     const b = svg.fullBounds;
     copy.setAttribute("viewBox", [b.x, b.y, b.w, b.h].join(" "));
     copy.setAttribute("width", Math.round(b.w));
     copy.setAttribute("height", Math.round(b.h));
-    const source = '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+  }
+
+  function download(svg, name) {
+    const source = serialize(svg);
     const url = URL.createObjectURL(new Blob([source], { type: "image/svg+xml" }));
     const a = document.createElement("a");
     a.href = url;
@@ -210,5 +214,5 @@ window.PortolanMap = (() => {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
-  return { draw, download };
+  return { draw, download, serialize };
 })();

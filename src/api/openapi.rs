@@ -38,8 +38,10 @@ struct Surface {
     /// A deprecated path that serves the same operations.
     alias: Option<&'static str>,
     tag: &'static str,
-    /// For summaries and operation ids: "network", "ip_address".
+    /// For operation ids: "network", "ip_address".
     one: &'static str,
+    /// For summaries: "a network", "an IP address".
+    noun: &'static str,
     record: fn(&mut Doc) -> String,
     input: fn(&mut Doc) -> String,
     /// Whether ids in the path are UUIDs (service types use their name).
@@ -84,6 +86,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Networks",
         one: "network",
+        noun: "a network",
         record: schema_of::<db::networks::Network>,
         input: schema_of::<networks::NetworkBody>,
         uuid_ids: true,
@@ -96,6 +99,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Subnets",
         one: "subnet",
+        noun: "a subnet",
         record: schema_of::<db::subnets::Subnet>,
         input: schema_of::<subnets::SubnetBody>,
         uuid_ids: true,
@@ -108,6 +112,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Hosts",
         one: "host",
+        noun: "a host",
         record: schema_of::<db::hosts::Host>,
         input: schema_of::<hosts::HostBody>,
         uuid_ids: true,
@@ -130,6 +135,7 @@ const RESOURCES: &[Surface] = &[
         alias: Some("/api/v1/interfaces"),
         tag: "IP addresses",
         one: "ip_address",
+        noun: "an IP address",
         record: schema_of::<db::ip_addresses::IpAddress>,
         input: schema_of::<ip_addresses::IpAddressBody>,
         uuid_ids: true,
@@ -146,6 +152,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Ports",
         one: "port",
+        noun: "a port",
         record: schema_of::<db::ports::Port>,
         input: schema_of::<ports::PortBody>,
         uuid_ids: true,
@@ -158,6 +165,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Tags",
         one: "tag",
+        noun: "a tag",
         record: schema_of::<db::tags::Tag>,
         input: schema_of::<tags::TagBody>,
         uuid_ids: true,
@@ -170,6 +178,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Service types",
         one: "service_type",
+        noun: "a service type",
         record: schema_of::<db::service_types::ServiceType>,
         input: schema_of::<service_types::ServiceTypeBody>,
         uuid_ids: false,
@@ -190,6 +199,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Services",
         one: "service",
+        noun: "a service",
         record: schema_of::<db::services::Service>,
         input: schema_of::<services::ServiceBody>,
         uuid_ids: true,
@@ -213,6 +223,7 @@ const RESOURCES: &[Surface] = &[
         alias: None,
         tag: "Bindings",
         one: "binding",
+        noun: "a binding",
         record: schema_of::<db::bindings::Binding>,
         input: schema_of::<bindings::BindingBody>,
         uuid_ids: true,
@@ -414,21 +425,12 @@ impl Doc {
     fn standard(&mut self, r: &Surface) {
         let record = (r.record)(self);
         let input = (r.input)(self);
-        let one_env = self.envelope(&record);
-        let page = self.page(&record);
-        let one = r.one;
-        let plural = r.tag.to_lowercase();
-        let id_param = if r.uuid_ids { "Id" } else { "Name" };
-        let item = format!("{}/{{id}}", r.base);
-        let write_note = format!("Needs: {}", r.write);
+        let f = Family::new(self, r.tag, r.one, r.noun, r.base, &record, r.uuid_ids);
+        let needs = format!("Needs: {}", r.write);
+        let writes = [READ_ERRORS, WRITE_ERRORS].concat();
 
-        let mut list_params = vec![
-            param_ref("Limit"),
-            param_ref("Offset"),
-            order_by_param(r.order_by),
-            param_ref("OrderDirection"),
-        ];
-        list_params.extend(
+        let mut params = page_params(r.order_by);
+        params.extend(
             r.filters
                 .iter()
                 .map(|(name, kind, about)| filter(name, *kind, about)),
@@ -436,37 +438,17 @@ impl Doc {
         self.add(
             r.base,
             "get",
-            operation(
-                r.tag,
-                &format!("list_{one}s"),
-                &format!("List {plural}"),
+            f.list(
                 "Needs: Viewer. Keys scoped to networks see only their networks.",
-                list_params,
-                None,
-                ok("200", "A page", &page),
-                READ_ERRORS,
+                params,
             ),
         );
-        let mut created = ok("201", "Created", &one_env);
-        created["201"]["headers"] = json!({"Location": {"description": "The new object's URL",
-            "schema": {"type": "string"}}});
-        created["201"]["links"] = item_links(one);
-        let mut create = operation(
-            r.tag,
-            &format!("create_{one}"),
-            &format!("Create a {}", one.replace('_', " ")),
-            &write_note,
-            vec![param_ref("IdempotencyKey")],
-            Some(body(&input)),
-            created,
-            &[READ_ERRORS, WRITE_ERRORS].concat(),
-        );
+        let mut create = f.create(&needs, &input, ("Created", &f.envelope), &writes);
         if r.base == "/api/v1/bindings" {
-            create["requestBody"]["content"]["application/json"]["examples"] = json!({
-                "seed-002": {"summary": "Seed 002", "value": example(SEED_002)}});
+            set_example(&mut create, "002", SEED_002);
             create["responses"]["200"] = json!({
                 "description": "Already covered by an existing binding, which is returned",
-                "content": {"application/json": {"schema": schema_ref(&one_env)}}});
+                "content": {"application/json": {"schema": schema_ref(&f.envelope)}}});
         }
         self.add(r.base, "post", create);
         self.add(
@@ -474,64 +456,40 @@ impl Doc {
             "post",
             operation(
                 r.tag,
-                &format!("bulk_delete_{one}s"),
-                &format!("Delete several {plural}"),
-                &format!("{write_note} All or nothing; ids that do not exist are skipped."),
+                &format!("bulk_delete_{}s", r.one),
+                &format!("Delete several {}", r.tag.to_lowercase()),
+                &format!("{needs} All or nothing; ids that do not exist are skipped."),
                 vec![param_ref("Cascade"), param_ref("IdempotencyKey")],
                 Some(
                     json!({"required": true, "content": {"application/json": {"schema":
                     {"type": "array", "minItems": 1, "items": id_schema(r.uuid_ids)}}}}),
                 ),
                 ok("200", "Deleted", "BulkDeletedEnvelope"),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
+                &writes,
             ),
         );
-        self.add(
-            &item,
-            "get",
-            operation(
-                r.tag,
-                &format!("get_{one}"),
-                &format!("Get a {}", one.replace('_', " ")),
-                "Needs: Viewer.",
-                vec![param_ref(id_param)],
-                None,
-                ok("200", "Found", &one_env),
-                READ_ERRORS,
-            ),
+        self.add(&f.item, "get", f.get("Needs: Viewer."));
+        let mut update = f.change(
+            "update",
+            "Replace",
+            &format!("{needs} Fields left out take their defaults."),
+            &input,
+            &writes,
         );
-        let mut update = operation(
-            r.tag,
-            &format!("update_{one}"),
-            &format!("Replace a {}", one.replace('_', " ")),
-            &format!("{write_note} Fields left out take their defaults."),
-            vec![param_ref(id_param), param_ref("IdempotencyKey")],
-            Some(body(&input)),
-            ok("200", "Updated", &one_env),
-            &[READ_ERRORS, WRITE_ERRORS].concat(),
-        );
-        let seed = match r.base {
-            "/api/v1/services" => Some(("seed-000", SEED_000)),
-            "/api/v1/bindings" => Some(("seed-001", SEED_001)),
-            _ => None,
-        };
-        if let Some((name, text)) = seed {
-            update["requestBody"]["content"]["application/json"]["examples"] =
-                json!({ name: {"summary": name, "value": example(text)} });
+        match r.base {
+            "/api/v1/services" => set_example(&mut update, "000", SEED_000),
+            "/api/v1/bindings" => set_example(&mut update, "001", SEED_001),
+            _ => {}
         }
-        self.add(&item, "put", update);
+        self.add(&f.item, "put", update);
         self.add(
-            &item,
+            &f.item,
             "delete",
-            operation(
-                r.tag,
-                &format!("delete_{one}"),
-                &format!("Delete a {}", one.replace('_', " ")),
-                &format!("{write_note} Refused with 409 while other objects use it, unless cascade=true."),
-                vec![param_ref(id_param), param_ref("Cascade")],
-                None,
-                ok("200", "Deleted", "DeletedEnvelope"),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            f.delete(
+                &format!(
+                    "{needs} Refused with 409 while other objects use it, unless cascade=true."
+                ),
+                true,
             ),
         );
     }
@@ -540,161 +498,102 @@ impl Doc {
         let record = self.add_schema::<db::templates::Template>();
         let create_input = self.add_schema::<TemplateInput>();
         let patch_input = self.add_schema::<TemplatePatch>();
-        let one = self.envelope(&record);
-        let page = self.page(&record);
-        let tag = "Service templates";
-        let write = "Needs: Member; keys scoped to networks may not write templates.";
-        let mut list_params = vec![
-            param_ref("Limit"),
-            param_ref("Offset"),
-            order_by_param(&[super::templates::ORDER_BY, &["createdAt", "updatedAt"]].concat()),
-            param_ref("OrderDirection"),
-        ];
-        list_params.push(filter(
+        let f = Family::new(
+            self,
+            "Service templates",
+            "service_template",
+            "a service template",
+            base,
+            &record,
+            true,
+        );
+        let needs = "Needs: Member; keys scoped to networks may not write templates.";
+        let writes = [READ_ERRORS, WRITE_ERRORS, &["422"]].concat();
+        let mut params =
+            page_params(&[super::templates::ORDER_BY, &["createdAt", "updatedAt"]].concat());
+        params.push(filter(
             "serviceTypeId",
             Filter::Text,
             "Only of this service type.",
         ));
-        list_params.push(filter(
+        params.push(filter(
             "q",
             Filter::Text,
             "Case-insensitive substring of the name.",
         ));
-        self.add(
-            base,
-            "get",
-            operation(
-                tag,
-                "list_service_templates",
-                "List service templates",
-                "Needs: Viewer.",
-                list_params,
-                None,
-                ok("200", "A page", &page),
-                READ_ERRORS,
-            ),
-        );
-        let mut created = ok("201", "Created", &one);
-        created["201"]["links"] = item_links("service_template");
+        self.add(base, "get", f.list("Needs: Viewer.", params));
         self.add(
             base,
             "post",
-            operation(
-                tag,
-                "create_service_template",
-                "Create a service template",
-                write,
-                vec![param_ref("IdempotencyKey")],
-                Some(body(&create_input)),
-                created,
-                &[READ_ERRORS, WRITE_ERRORS, &["422"]].concat(),
-            ),
+            f.create(needs, &create_input, ("Created", &f.envelope), &writes),
         );
-        let item = format!("{base}/{{id}}");
-        self.add(
-            &item,
-            "get",
-            operation(
-                tag,
-                "get_service_template",
-                "Get a service template",
-                "Needs: Viewer.",
-                vec![param_ref("Id")],
-                None,
-                ok("200", "Found", &one),
-                READ_ERRORS,
-            ),
-        );
-        let mut patch = operation(
-            tag,
-            "patch_service_template",
-            "Change some fields of a service template",
+        self.add(&f.item, "get", f.get("Needs: Viewer."));
+        let mut patch = f.change(
+            "patch",
+            "Change some fields of",
             &format!(
-                "{write} Fields left out keep their values; null clears a nullable field. \
-                      Read-only fields are refused with 422 READONLY_FIELD, before the template \
-                      is looked up."
+                "{needs} Fields left out keep their values; null clears a nullable field. \
+                 Read-only fields are refused with 422 READONLY_FIELD, before the template \
+                 is looked up."
             ),
-            vec![param_ref("Id"), param_ref("IdempotencyKey")],
-            Some(body(&patch_input)),
-            ok("200", "Updated", &one),
-            &[READ_ERRORS, WRITE_ERRORS, &["422"]].concat(),
+            &patch_input,
+            &writes,
         );
-        patch["requestBody"]["content"]["application/json"]["examples"] =
-            json!({"seed-003": {"summary": "Seed 003", "value": example(SEED_003)}});
-        self.add(&item, "patch", patch);
-        self.add(
-            &item,
-            "delete",
-            operation(
-                tag,
-                "delete_service_template",
-                "Delete a service template",
-                write,
-                vec![param_ref("Id")],
-                None,
-                ok("200", "Deleted", "DeletedEnvelope"),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
-            ),
-        );
+        set_example(&mut patch, "003", SEED_003);
+        self.add(&f.item, "patch", patch);
+        self.add(&f.item, "delete", f.delete(needs, false));
     }
 
     fn api_keys(&mut self, base: &str) {
         let record = self.add_schema::<db::api_keys::ApiKey>();
         let input = self.add_schema::<api_keys::ApiKeyBody>();
-        let one = self.envelope(&record);
-        let page = self.page(&record);
-        let tag = "API keys";
-        let write = "Needs: Admin; only an Owner manages Owner keys. The secret is shown once, \
-                     in the answer to create and rotate.";
-        self.add(
-            base,
-            "get",
-            operation(
-                tag,
-                "list_api_keys",
-                "List API keys",
-                "Needs: Admin.",
-                vec![param_ref("Limit"), param_ref("Offset")],
-                None,
-                ok("200", "A page", &page),
-                READ_ERRORS,
-            ),
-        );
         let created_key = self.add_schema::<crate::ops::api_keys::CreatedKey>();
-        let created_env = self.envelope(&created_key);
+        let created = self.envelope(&created_key);
         self.schemas.insert(
             "RotatedKey".into(),
             json!({"type": "string", "description": "The new secret, shown this once."}),
         );
         let rotated = self.envelope("RotatedKey");
-        let mut created = ok(
-            "201",
-            "Created; `key` holds the secret, this once",
-            &created_env,
+        let me = self.add_schema::<api_keys::Me>();
+        let me_envelope = self.envelope(&me);
+        let f = Family::new(
+            self,
+            "API keys",
+            "api_key",
+            "an API key",
+            base,
+            &record,
+            true,
         );
-        created["201"]["links"] = item_links("api_key");
+        let needs = "Needs: Admin; only an Owner manages Owner keys. The secret is shown once, \
+                     in the answer to create and rotate.";
+        let writes = [READ_ERRORS, WRITE_ERRORS].concat();
+        self.add(
+            base,
+            "get",
+            f.list(
+                "Needs: Admin.",
+                vec![param_ref("Limit"), param_ref("Offset")],
+            ),
+        );
         self.add(
             base,
             "post",
-            operation(
-                tag,
-                "create_api_key",
-                "Create an API key",
-                write,
-                vec![param_ref("IdempotencyKey")],
-                Some(body(&input)),
-                created,
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
+            f.create(
+                needs,
+                &input,
+                ("Created; `key` holds the secret, this once", &created),
+                &writes,
             ),
         );
         self.add(
             &format!("{base}/{{id}}/rotate"),
             "post",
             operation(
-                tag,
+                f.tag,
                 "rotate_api_key",
                 "Replace an API key's secret",
-                write,
+                needs,
                 vec![param_ref("Id"), param_ref("IdempotencyKey")],
                 None,
                 ok(
@@ -702,68 +601,30 @@ impl Doc {
                     "Rotated; `data` is the new secret, shown this once",
                     &rotated,
                 ),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
+                &writes,
             ),
         );
-        let me = self.add_schema::<api_keys::Me>();
-        let me_env = self.envelope(&me);
         self.add(
             "/api/v1/auth/me",
             "get",
             operation(
-                tag,
+                f.tag,
                 "who_am_i",
                 "The calling key's id, role and networks",
                 "Needs: any valid key.",
                 vec![],
                 None,
-                ok("200", "The caller", &me_env),
+                ok("200", "The caller", &me_envelope),
                 &["401", "429", "503"],
             ),
         );
-        let item = format!("{base}/{{id}}");
+        self.add(&f.item, "get", f.get("Needs: Admin."));
         self.add(
-            &item,
-            "get",
-            operation(
-                tag,
-                "get_api_key",
-                "Get an API key",
-                "Needs: Admin.",
-                vec![param_ref("Id")],
-                None,
-                ok("200", "Found", &one),
-                READ_ERRORS,
-            ),
-        );
-        self.add(
-            &item,
+            &f.item,
             "put",
-            operation(
-                tag,
-                "update_api_key",
-                "Replace an API key's settings",
-                write,
-                vec![param_ref("Id"), param_ref("IdempotencyKey")],
-                Some(body(&input)),
-                ok("200", "Updated", &one),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
-            ),
+            f.change("update", "Replace the settings of", needs, &input, &writes),
         );
-        self.add(
-            &item,
-            "delete",
-            operation(
-                tag,
-                "delete_api_key",
-                "Revoke and delete an API key",
-                write,
-                vec![param_ref("Id")],
-                None,
-                ok("200", "Deleted", "DeletedEnvelope"),
-                &[READ_ERRORS, WRITE_ERRORS].concat(),
-            ),
-        );
+        self.add(&f.item, "delete", f.delete(needs, false));
     }
 
     fn finish(mut self) -> Value {
@@ -901,6 +762,144 @@ impl Doc {
             }
         }
     }
+}
+
+/// The operations every collection has, named after one object of it (`get_host`, ...).
+struct Family<'a> {
+    tag: &'a str,
+    /// Snake case, for operation ids: "ip_address".
+    one: &'a str,
+    /// With its article, for summaries: "an IP address".
+    noun: &'a str,
+    item: String,
+    id_param: &'static str,
+    envelope: String,
+    page: String,
+}
+
+impl<'a> Family<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        doc: &mut Doc,
+        tag: &'a str,
+        one: &'a str,
+        noun: &'a str,
+        base: &str,
+        record: &str,
+        uuid_ids: bool,
+    ) -> Family<'a> {
+        Family {
+            tag,
+            one,
+            noun,
+            item: format!("{base}/{{id}}"),
+            id_param: if uuid_ids { "Id" } else { "Name" },
+            envelope: doc.envelope(record),
+            page: doc.page(record),
+        }
+    }
+
+    /// "Networks" -> "networks", "API keys" stays.
+    fn plural(&self) -> String {
+        let mut chars = self.tag.chars();
+        match (chars.next(), chars.next()) {
+            (Some(first), Some(second)) if second.is_lowercase() => {
+                first.to_lowercase().chain(self.tag[1..].chars()).collect()
+            }
+            _ => self.tag.to_string(),
+        }
+    }
+
+    fn list(&self, needs: &str, params: Vec<Value>) -> Value {
+        operation(
+            self.tag,
+            &format!("list_{}s", self.one),
+            &format!("List {}", self.plural()),
+            needs,
+            params,
+            None,
+            ok("200", "A page", &self.page),
+            READ_ERRORS,
+        )
+    }
+
+    /// 201 with `Location` and links to read, change and delete what was created.
+    fn create(&self, needs: &str, input: &str, answer: (&str, &str), errors: &[&str]) -> Value {
+        let mut created = ok("201", answer.0, answer.1);
+        created["201"]["headers"] = json!({"Location": {"description": "The new object's URL",
+            "schema": {"type": "string"}}});
+        created["201"]["links"] = item_links(self.one);
+        operation(
+            self.tag,
+            &format!("create_{}", self.one),
+            &format!("Create {}", self.noun),
+            needs,
+            vec![param_ref("IdempotencyKey")],
+            Some(body(input)),
+            created,
+            errors,
+        )
+    }
+
+    fn get(&self, needs: &str) -> Value {
+        operation(
+            self.tag,
+            &format!("get_{}", self.one),
+            &format!("Get {}", self.noun),
+            needs,
+            vec![param_ref(self.id_param)],
+            None,
+            ok("200", "Found", &self.envelope),
+            READ_ERRORS,
+        )
+    }
+
+    /// PUT (`update`) or PATCH (`patch`) of one object.
+    fn change(&self, verb: &str, what: &str, needs: &str, input: &str, errors: &[&str]) -> Value {
+        operation(
+            self.tag,
+            &format!("{verb}_{}", self.one),
+            &format!("{what} {}", self.noun),
+            needs,
+            vec![param_ref(self.id_param), param_ref("IdempotencyKey")],
+            Some(body(input)),
+            ok("200", "Updated", &self.envelope),
+            errors,
+        )
+    }
+
+    fn delete(&self, needs: &str, cascade: bool) -> Value {
+        let mut params = vec![param_ref(self.id_param)];
+        if cascade {
+            params.push(param_ref("Cascade"));
+        }
+        operation(
+            self.tag,
+            &format!("delete_{}", self.one),
+            &format!("Delete {}", self.noun),
+            needs,
+            params,
+            None,
+            ok("200", "Deleted", "DeletedEnvelope"),
+            &[READ_ERRORS, WRITE_ERRORS].concat(),
+        )
+    }
+}
+
+fn page_params(order_by: &[&str]) -> Vec<Value> {
+    vec![
+        param_ref("Limit"),
+        param_ref("Offset"),
+        order_by_param(order_by),
+        param_ref("OrderDirection"),
+    ]
+}
+
+/// The body of seed `number` (000 to 003) as the request's example.
+fn set_example(op: &mut Value, number: &str, text: &str) {
+    op["requestBody"]["content"]["application/json"]["examples"] = json!({
+        format!("seed-{number}"): {"summary": format!("Seed {number}"), "value": example(text)}
+    });
 }
 
 fn alias_slug(alias: &str) -> String {

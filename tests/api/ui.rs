@@ -153,6 +153,15 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
         json!(2)
     );
     b.screenshot(&shots.join("map.png"));
+    let exported = b.run(
+        "return PortolanMap.serialize(document.querySelector('#map-frame svg'))",
+        json!([]),
+    );
+    let exported = exported.as_str().unwrap();
+    assert!(exported.starts_with("<?xml"));
+    assert!(exported.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(exported.contains(">nas  nas.lan<") && exported.contains(">jellyfin<"));
+    b.click(&b.button("Export SVG"));
     b.click(&node);
     b.wait_text("#view h2", "nas (nas.lan)");
 
