@@ -255,6 +255,15 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("OpenAPI objects serialize")
 }
 
+/// The success envelope around `data`.
+fn success(data: Value, meta: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["success", "data", "meta"],
+        "properties": {"success": {"const": true}, "data": data, "meta": meta},
+    })
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -291,17 +300,9 @@ impl Doc {
     /// `{success: true, data: <record>, meta}` under `<Record>Envelope`.
     fn envelope(&mut self, record: &str) -> String {
         let name = format!("{record}Envelope");
-        self.schemas.entry(name.clone()).or_insert_with(|| {
-            json!({
-                "type": "object",
-                "required": ["success", "data", "meta"],
-                "properties": {
-                    "success": {"const": true},
-                    "data": schema_ref(record),
-                    "meta": schema_ref("Meta"),
-                }
-            })
-        });
+        self.schemas
+            .entry(name.clone())
+            .or_insert_with(|| success(schema_ref(record), schema_ref("Meta")));
         name
     }
 
@@ -309,15 +310,10 @@ impl Doc {
     fn page(&mut self, record: &str) -> String {
         let name = format!("{record}Page");
         self.schemas.entry(name.clone()).or_insert_with(|| {
-            json!({
-                "type": "object",
-                "required": ["success", "data", "meta"],
-                "properties": {
-                    "success": {"const": true},
-                    "data": {"type": "array", "items": schema_ref(record)},
-                    "meta": {"allOf": [schema_ref("Meta"), {"required": ["pagination"]}]},
-                }
-            })
+            success(
+                json!({"type": "array", "items": schema_ref(record)}),
+                json!({"allOf": [schema_ref("Meta"), {"required": ["pagination"]}]}),
+            )
         });
         name
     }
@@ -632,18 +628,16 @@ impl Doc {
         self.add_schema::<ErrorBody>();
         self.schemas.insert(
             "BulkDeletedEnvelope".into(),
-            json!({"type": "object", "required": ["success", "data", "meta"], "properties": {
-                "success": {"const": true},
-                "data": {"type": "object", "required": ["deleted_count", "requested_count"],
+            success(
+                json!({"type": "object", "required": ["deleted_count", "requested_count"],
                     "properties": {"deleted_count": {"type": "integer", "minimum": 0},
-                                   "requested_count": {"type": "integer", "minimum": 0}}},
-                "meta": schema_ref("Meta")}}),
+                                   "requested_count": {"type": "integer", "minimum": 0}}}),
+                schema_ref("Meta"),
+            ),
         );
         self.schemas.insert(
             "DeletedEnvelope".into(),
-            json!({"type": "object", "required": ["success", "data", "meta"], "properties": {
-                "success": {"const": true}, "data": {"type": "null"},
-                "meta": schema_ref("Meta")}}),
+            success(json!({"type": "null"}), schema_ref("Meta")),
         );
         self.closed_sets();
 
