@@ -25,6 +25,21 @@ fn browser() -> Option<Browser> {
     None
 }
 
+/// Signs in from the sign-in form and waits for the key's role to show.
+fn sign_in(b: &Browser, key: &str, role: &str) {
+    b.type_into(&b.css("#key"), key);
+    b.click(&b.button("Sign in"));
+    b.wait_text("#role", role);
+}
+
+/// Types into the input or text area of the open form's field `name`.
+fn fill(b: &Browser, name: &str, value: &str) {
+    let selector = format!(
+        "form.panel [data-field='{name}'] input, form.panel [data-field='{name}'] textarea"
+    );
+    b.type_into(&b.css(&selector), value);
+}
+
 #[test]
 fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     let Some(b) = browser() else { return };
@@ -33,10 +48,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
 
     // Sign in: the key goes to sessionStorage and the role is shown.
     b.goto(&format!("{}/", app.base));
-    let key = b.css("#key");
-    b.type_into(&key, &app.key);
-    b.click(&b.button("Sign in"));
-    b.wait_text("#role", "Owner");
+    sign_in(&b, &app.key, "Owner");
     assert_eq!(
         b.run("return sessionStorage.getItem('portolan-key')", json!([])),
         json!(app.key)
@@ -50,7 +62,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     // A network.
     b.goto(&format!("{}/#/networks", app.base));
     b.click(&b.button("New network"));
-    b.type_into(&b.css("form.panel [data-field='name'] input"), "home");
+    fill(&b, "name", "home");
     b.click(&b.button("Save"));
     b.wait_text("table tbody", "home");
     let networks = app.get("/api/v1/networks");
@@ -60,11 +72,8 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     b.goto(&format!("{}/#/hosts", app.base));
     b.click(&b.button("New host"));
     b.choose("form.panel [data-field='network_id'] select", "home");
-    b.type_into(&b.css("form.panel [data-field='name'] input"), "nas");
-    b.type_into(
-        &b.css("form.panel [data-field='hostname'] input"),
-        "nas.lan",
-    );
+    fill(&b, "name", "nas");
+    fill(&b, "hostname", "nas.lan");
     b.click(&b.button("Save"));
     b.wait_text("#view h2", "nas (nas.lan)");
     let hosts = app.get("/api/v1/hosts?include=children");
@@ -74,15 +83,12 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
 
     // An IP address and two ports.
     b.click(&b.button("Add IP address"));
-    b.type_into(
-        &b.css("form.panel [data-field='ip_address'] input"),
-        "192.168.1.10",
-    );
+    fill(&b, "ip_address", "192.168.1.10");
     b.click(&b.button("Save"));
     b.wait_text("section[aria-label='IP addresses'] table", "192.168.1.10");
     for number in ["8096", "443"] {
         b.click(&b.button("Add port"));
-        b.type_into(&b.css("form.panel [data-field='number'] input"), number);
+        fill(&b, "number", number);
         b.click(&b.button("Save"));
         b.wait_text("section[aria-label='Ports'] table", number);
     }
@@ -92,11 +98,8 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
 
     // A service bound to 8096 on all interfaces and to 443 on the one address.
     b.click(&b.button("Add service"));
-    b.type_into(&b.css("form.panel [data-field='name'] input"), "jellyfin");
-    b.type_into(
-        &b.css("form.panel [data-field='service_definition'] input"),
-        "Jellyfin",
-    );
+    fill(&b, "name", "jellyfin");
+    fill(&b, "service_definition", "Jellyfin");
     b.click(&b.button("Add binding"));
     b.choose(".binding:nth-of-type(1) select[name='port']", "8096");
     b.click(&b.button("Add binding"));
@@ -114,11 +117,8 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
 
     // A second service on the same port: the refusal shows on that binding and names jellyfin.
     b.click(&b.button("Add service"));
-    b.type_into(&b.css("form.panel [data-field='name'] input"), "emby");
-    b.type_into(
-        &b.css("form.panel [data-field='service_definition'] input"),
-        "Emby",
-    );
+    fill(&b, "name", "emby");
+    fill(&b, "service_definition", "Emby");
     b.click(&b.button("Add binding"));
     b.choose(".binding:nth-of-type(1) select[name='port']", "8096");
     b.click(&b.button("Save"));
@@ -175,10 +175,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     let template_id = created.id();
     b.goto(&format!("{}/#/template/{template_id}", app.base));
     b.wait_text("[data-field='exposedPorts']", "8096");
-    b.type_into(
-        &b.css("form.panel [data-field='patch'] textarea"),
-        r#"{"exposedPorts": []}"#,
-    );
+    fill(&b, "patch", r#"{"exposedPorts": []}"#);
     b.click(
         &b.xpath("//form[@aria-label='Send a raw PATCH body']//button[normalize-space()='Save']"),
     );
@@ -220,14 +217,12 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
     let app = spawn_app();
     let network = app.network("home");
     b.goto(&format!("{}/", app.base));
-    b.type_into(&b.css("#key"), &app.key);
-    b.click(&b.button("Sign in"));
-    b.wait_text("#role", "Owner");
+    sign_in(&b, &app.key, "Owner");
 
     // Create a Viewer key for one network: its secret is shown once.
     b.goto(&format!("{}/#/keys", app.base));
     b.click(&b.button("New key"));
-    b.type_into(&b.css("form.panel [data-field='name'] input"), "reader");
+    fill(&b, "name", "reader");
     b.choose("form.panel [data-field='permissions'] select", "Viewer");
     b.choose("form.panel [data-field='network_ids'] select", "home");
     b.click(&b.button("Save"));
@@ -273,9 +268,7 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
 
     // The Viewer sees its role and no way to write.
     b.click(&b.button("Sign out"));
-    b.type_into(&b.css("#key"), &second);
-    b.click(&b.button("Sign in"));
-    b.wait_text("#role", "Viewer");
+    sign_in(&b, &second, "Viewer");
     b.wait_text("#view", "needs an Admin");
     b.goto(&format!("{}/#/hosts", app.base));
     b.wait_text("#view h2", "Hosts");
@@ -296,9 +289,7 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
 
     // Back as the Owner, delete the key through its confirmation.
     b.click(&b.button("Sign out"));
-    b.type_into(&b.css("#key"), &app.key);
-    b.click(&b.button("Sign in"));
-    b.wait_text("#role", "Owner");
+    sign_in(&b, &app.key, "Owner");
     b.goto(&format!("{}/#/keys", app.base));
     b.click(&b.xpath(&row("Delete")));
     b.accept_dialog();
