@@ -114,6 +114,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     assert!(listed.contains("443/Tcp on 192.168.1.10"), "{listed}");
     let services = app.get(&format!("/api/v1/services?host_id={host_id}"));
     assert_eq!(services.data()[0]["bindings"].as_array().unwrap().len(), 2);
+    let jellyfin_id = services.data()[0]["id"].as_str().unwrap().to_string();
 
     // A second service on the same port: the refusal shows on that binding and names jellyfin.
     b.click(&b.button("Add service"));
@@ -132,25 +133,53 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
         "nothing was written"
     );
 
-    // The host page and the map, with the host and the service as nodes.
     b.click(&b.button("Cancel"));
+
+    // A service type's default ports, created on the way and bound on all interfaces.
+    b.click(&b.button("Add service"));
+    fill(&b, "name", "plex");
+    fill(&b, "service_definition", "Plex Media Server");
+    b.wait_text("form.panel .hint[aria-live]", "32400/Tcp");
+    b.click(&b.css("#create-default-ports"));
+    b.click(&b.button("Save"));
+    let listed = b.wait_text("section[aria-label='Services'] table", "plex");
+    assert!(listed.contains("32400/Tcp on all interfaces"), "{listed}");
+    let stored = app.get(&format!("/api/v1/hosts/{host_id}"));
+    let port = stored.data()["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["number"] == 32400)
+        .expect("the default port was created")
+        .clone();
+    let plex = stored.data()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "plex")
+        .unwrap()
+        .clone();
+    assert_eq!(plex["bindings"][0]["port_id"], port["id"]);
+    assert_eq!(plex["bindings"][0]["ip_address_id"], json!(null));
+
+    // The host page and the map, with the host and the service as nodes.
     b.wait_text("section[aria-label='Services'] table", "jellyfin");
     b.run("window.scrollTo(0, 0)", json!([]));
     b.screenshot(&shots.join("host.png"));
     let network_id = networks.data()[0]["id"].as_str().unwrap().to_string();
-    let service_id = services.data()[0]["id"].as_str().unwrap().to_string();
     b.goto(&format!("{}/#/map/{network_id}", app.base));
     let node = b.css(&format!("svg [data-kind='host'][data-id='{host_id}']"));
     assert!(b.text(&node).contains("nas"));
     b.css(&format!(
-        "svg [data-kind='service'][data-id='{service_id}']"
+        "svg [data-kind='service'][data-id='{jellyfin_id}']"
     ));
     assert_eq!(
         b.run(
             "return document.querySelectorAll(\"svg [data-kind='binding']\").length",
             json!([])
         ),
-        json!(2)
+        json!(3),
+        "jellyfin's two bindings and plex's one"
     );
     b.screenshot(&shots.join("map.png"));
     let exported = b.run(
