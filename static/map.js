@@ -93,7 +93,7 @@ window.PortolanMap = (() => {
   }
 
   function draw({ network, subnets, hosts }) {
-    const svg = node("svg", { xmlns: NS, role: "img", "aria-label": "Map of network " + (network ? network.name : ""), tabindex: 0 });
+    const svg = node("svg", { xmlns: NS, role: "group", "aria-label": "Map of network " + (network ? network.name : ""), tabindex: 0 });
     const world = node("g");
     svg.append(node("title", {}, "Network " + (network ? network.name : "")), world);
     let gx = 0;

@@ -25,6 +25,32 @@ fn browser() -> Option<Browser> {
     None
 }
 
+/// axe-core, which `.ci/run` installs from npm into `target/axe`.
+fn axe() -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have {}",
+                path.display()
+            );
+            eprintln!("no accessibility audit: npm install --prefix target/axe axe-core@4");
+            None
+        }
+    }
+}
+
+/// Fails on any WCAG 2 A/AA violation axe-core finds on the page as it is now.
+fn audit(b: &Browser, page: &str) {
+    if let Some(source) = axe() {
+        let violations = b.accessibility_violations(&source);
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+}
+
 /// Signs in from the sign-in form and waits for the key's role to show.
 fn sign_in(b: &Browser, key: &str, role: &str) {
     b.type_into(&b.css("#key"), key);
@@ -48,6 +74,8 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
 
     // Sign in: the key goes to sessionStorage and the role is shown.
     b.goto(&format!("{}/", app.base));
+    b.css("#key");
+    audit(&b, "sign-in");
     sign_in(&b, &app.key, "Owner");
     assert_eq!(
         b.run("return sessionStorage.getItem('portolan-key')", json!([])),
@@ -126,6 +154,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
     let refusal = b.wait_text(".binding.invalid .error", "jellyfin");
     assert!(refusal.contains("already bound"), "{refusal}");
     b.screenshot(&shots.join("host-conflict.png"));
+    audit(&b, "host page with a refused binding");
     let after = app.get(&format!("/api/v1/services?host_id={host_id}"));
     assert_eq!(
         after.data().as_array().unwrap().len(),
@@ -182,6 +211,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
         "jellyfin's two bindings and plex's one"
     );
     b.screenshot(&shots.join("map.png"));
+    audit(&b, "map");
     let exported = b.run(
         "return PortolanMap.serialize(document.querySelector('#map-frame svg'))",
         json!([]),
@@ -215,6 +245,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
         "READONLY_FIELD",
     );
     b.screenshot(&shots.join("template-read-only.png"));
+    audit(&b, "template with a read-only refusal");
     let stored = app.get(&format!("/api/v1/service-templates/{template_id}"));
     assert_eq!(stored.data()["exposedPorts"][0]["hostPort"], json!(8096));
 
@@ -229,6 +260,7 @@ fn a_user_builds_a_host_sees_a_conflict_the_map_and_a_read_only_refusal() {
         b.wait_text("#view table", text);
         let name = page.split('?').next().unwrap();
         b.screenshot(&shots.join(format!("{name}.png")));
+        audit(&b, page);
     }
     // Chromium logs every refused request as an error; the two refusals the test asked for are
     // expected, and nothing else may appear (no script error, no asset or CSP failure).
@@ -294,10 +326,13 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
     b.click(&b.xpath(&row("Enable")));
     b.wait_text(&format!("tr[data-id='{reader_id}']"), "enabled");
     b.screenshot(&screenshots().join("keys-rotated.png"));
+    audit(&b, "keys with a new secret");
 
     // The Viewer sees its role and no way to write.
     b.click(&b.button("Sign out"));
-    sign_in(&b, &second, "Viewer");
+    // From the keyboard: the key, then Enter.
+    b.type_into(&b.css("#key"), &format!("{second}\u{E007}"));
+    b.wait_text("#role", "Viewer");
     b.wait_text("#view", "needs an Admin");
     b.goto(&format!("{}/#/hosts", app.base));
     b.wait_text("#view h2", "Hosts");

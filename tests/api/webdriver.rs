@@ -203,6 +203,34 @@ impl Browser {
         }
     }
 
+    /// Runs `script` with a callback as its last argument and waits for the value given to it.
+    pub fn run_async(&self, script: &str, args: Value) -> Value {
+        self.send(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// The WCAG 2 A and AA rules axe-core finds broken on the current page, one line each.
+    pub fn accessibility_violations(&self, axe_source: &str) -> Vec<String> {
+        self.run(&format!("{axe_source}\n;return typeof axe;"), json!([]));
+        let found = self.run_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+               .then((r) => done(r.violations.map((v) => v.id + ': ' + v.help + ' at ' +
+                 v.nodes.map((n) => n.target.join(' ')).join(', '))))
+               .catch((e) => done(['axe failed: ' + e]));",
+            json!([]),
+        );
+        found
+            .as_array()
+            .unwrap_or_else(|| panic!("axe answered {found}"))
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Waits until `script` returns something other than null, false or "".
     pub fn wait_for(&self, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
