@@ -252,7 +252,7 @@ async function collection(cfg, params) {
     const row = el("tr", { "data-id": item.id });
     for (const c of cfg.columns) row.append(el("td", {}, c.cell(item)));
     const actions = el("td", { className: "actions" });
-    if (cfg.edit && canWrite()) actions.append(button("Edit", () => holder.replaceChildren(cfg.edit(item, holder))));
+    if (cfg.edit && canWrite() && (!cfg.canEdit || cfg.canEdit(item))) actions.append(button("Edit", () => holder.replaceChildren(cfg.edit(item, holder))));
     if (cfg.remove && canWrite() && (!cfg.canRemove || cfg.canRemove(item))) actions.append(button("Delete", async () => (await cfg.remove(item)) && render(), "danger"));
     row.append(actions);
     tbody.append(row);
@@ -519,6 +519,11 @@ function portForm(host, port, holder) {
 
 // ---- service types ----------------------------------------------------------------------------
 
+const serviceTypeFields = [
+  nameField, { name: "category", label: "Category", required: true }, descriptionField,
+  { name: "default_ports", label: "Default ports", type: "json", hint: 'JSON, for example [{"number": 8096, "protocol": "Tcp"}]' },
+];
+
 pages["service-types"] = (params) => collection({
   route: "service-types", title: "Service types", one: "service type", path: "/api/v1/service-types",
   columns: [
@@ -527,16 +532,20 @@ pages["service-types"] = (params) => collection({
     { label: "Default ports", cell: (t) => t.default_ports.map((p) => p.number + "/" + p.protocol).join(", ") },
     { label: "", cell: (t) => (t.builtin ? "built-in" : "custom") },
   ],
-  create: isAdmin() ? (holder) => panel("New service type", [
-    nameField, { name: "category", label: "Category", required: true }, descriptionField,
-    { name: "default_ports", label: "Default ports", type: "json", hint: 'JSON, for example [{"number": 8096, "protocol": "Tcp"}]' },
-  ], {}, async (data) => {
+  create: isAdmin() ? (holder) => panel("New service type", serviceTypeFields, {}, async (data) => {
     await call("POST", "/api/v1/service-types", { ...data, default_ports: data.default_ports || [] });
     serviceTypes = null;
     holder.replaceChildren();
     render();
   }) : null,
   canRemove: (t) => !t.builtin,
+  canEdit: (t) => !t.builtin,
+  edit: isAdmin() ? (t, holder) => panel("Edit service type " + t.id, serviceTypeFields.slice(1), t, async (data) => {
+    await call("PUT", "/api/v1/service-types/" + encodeURIComponent(t.id), { ...data, name: t.id, default_ports: data.default_ports || [] });
+    serviceTypes = null;
+    holder.replaceChildren();
+    render();
+  }) : null,
   remove: isAdmin() ? (t) => confirmDelete("service type " + t.id, "/api/v1/service-types/" + encodeURIComponent(t.id)) : null,
 }, params);
 

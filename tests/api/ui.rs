@@ -280,6 +280,50 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
     b.goto(&format!("{}/", app.base));
     sign_in(&b, &app.key, "Owner");
 
+    // A custom service type, then a change to it; built-in types offer neither edit nor delete.
+    b.goto(&format!("{}/#/service-types?q=Lab", app.base));
+    b.click(&b.button("New service type"));
+    fill(&b, "name", "Lab Console");
+    fill(&b, "category", "Development");
+    fill(
+        &b,
+        "default_ports",
+        r#"[{"number": 9443, "protocol": "Tcp"}]"#,
+    );
+    b.click(&b.button("Save"));
+    b.wait_text("#view table", "9443/Tcp");
+    b.click(
+        &b.xpath("//tr[td[normalize-space()='Lab Console']]//button[normalize-space()='Edit']"),
+    );
+    fill(&b, "description", "The lab's admin console");
+    b.click(&b.button("Save"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored = app.get("/api/v1/service-types/Lab%20Console");
+        if stored.data()["description"] == json!("The lab's admin console") {
+            assert_eq!(
+                stored.data()["default_ports"],
+                json!([{"number": 9443, "protocol": "Tcp"}])
+            );
+            assert_eq!(stored.data()["builtin"], json!(false));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change was not stored"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    b.goto(&format!("{}/#/service-types?q=Jellyfin", app.base));
+    b.wait_text("#view table", "built-in");
+    assert_eq!(
+        b.run(
+            "return document.querySelectorAll('#view tbody button').length",
+            json!([])
+        ),
+        json!(0)
+    );
+
     // Create a Viewer key for one network: its secret is shown once.
     b.goto(&format!("{}/#/keys", app.base));
     b.click(&b.button("New key"));
