@@ -233,7 +233,7 @@ async function collection(cfg, params) {
   const holder = el("div");
   if (cfg.create && canWrite()) toolbar.append(button("New " + cfg.one, () => holder.replaceChildren(cfg.create(holder)), "primary"));
 
-  const table = el("table", {}, el("caption", { className: "muted", text: res.meta.pagination.total_count + " " + cfg.title.toLowerCase() }));
+  const table = el("table", {}, el("caption", { className: "muted", text: res.meta.pagination.total_count + " " + (res.meta.pagination.total_count === 1 ? cfg.one : cfg.title.toLowerCase()) }));
   const head = el("tr");
   for (const c of cfg.columns) {
     if (!c.sort) {
@@ -243,7 +243,7 @@ async function collection(cfg, params) {
     const active = q.get("order_by") === c.sort;
     const desc = active && q.get("order_direction") === "desc";
     head.append(el("th", { scope: "col", "aria-sort": active ? (desc ? "descending" : "ascending") : "none" },
-      button(c.label + (active ? (desc ? " ▼" : " ▲") : ""), () => go({ order_by: c.sort, order_direction: active && !desc ? "desc" : "asc" }))));
+      button(c.label + (active ? (desc ? " ▼" : " ▲") : ""), () => go({ order_by: c.sort, order_direction: active && !desc ? "desc" : "asc", offset: null }))));
   }
   head.append(el("th", { scope: "col" }, el("span", { className: "skip", text: "Actions" })));
   table.append(el("thead", {}, head));

@@ -412,3 +412,71 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
     let errors = b.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn the_host_table_pages_sorts_and_searches_a_thousand_hosts() {
+    let Some(b) = browser() else { return };
+    let app = spawn_app();
+    let network = app.network("big");
+    app.network("small");
+    {
+        // Straight into the database: a thousand API calls would only slow the test down.
+        let mut conn = rusqlite::Connection::open(app.dir.path().join("portolan.db")).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        for i in 0..1050 {
+            tx.execute(
+                "INSERT INTO hosts (id, network_id, name, hostname, hidden, source, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, '{\"type\":\"Manual\"}', ?5, ?5)",
+                rusqlite::params![
+                    uuid::Uuid::new_v4().to_string(),
+                    network,
+                    format!("host-{i:04}"),
+                    format!("host-{i:04}.lan"),
+                    format!("2026-01-01T00:{:02}:{:02}.000000Z", i / 60 % 60, i % 60),
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    b.goto(&format!("{}/", app.base));
+    sign_in(&b, &app.key, "Owner");
+    b.goto(&format!("{}/#/hosts", app.base));
+    b.wait_text("#view table caption", "1050 hosts");
+    let rows = "return document.querySelectorAll('#view tbody tr').length";
+    assert_eq!(b.run(rows, json!([])), json!(25));
+    b.wait_text(".pager", "1–25 of 1050");
+
+    b.click(&b.button("Next"));
+    b.wait_text(".pager", "26–50 of 1050");
+    let name_header = "//th/button[starts-with(normalize-space(), 'Name')]";
+    b.click(&b.xpath(name_header));
+    b.wait_text("th[aria-sort='ascending']", "Name");
+    b.wait_text("#view tbody tr:first-child", "host-0000");
+    b.click(&b.xpath(name_header));
+    b.wait_text("th[aria-sort='descending']", "Name");
+    b.wait_text("#view tbody tr:first-child", "host-1049");
+    b.wait_text(".pager", "1–25 of 1050");
+
+    let search = b.css("#search");
+    b.type_into(&search, "host-0042\u{E007}");
+    b.wait_text("#view table caption", "1 host");
+    b.wait_text("#view tbody", "host-0042.lan");
+
+    b.goto(&format!("{}/#/hosts", app.base));
+    b.wait_text("#view table caption", "1050 hosts");
+    b.choose("#filter-network", "small");
+    b.wait_text(".pager", "Nothing yet");
+    assert_eq!(
+        b.run(
+            "return document.querySelector('#view caption').textContent",
+            json!([])
+        ),
+        json!("0 hosts")
+    );
+    audit(&b, "an empty page of hosts");
+    let errors = b.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
