@@ -480,3 +480,31 @@ fn the_host_table_pages_sorts_and_searches_a_thousand_hosts() {
     let errors = b.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn the_api_reference_renders_from_the_server_alone() {
+    let Some(b) = browser() else { return };
+    let app = spawn_app();
+    b.goto(&format!("{}/api/docs", app.base));
+    b.wait_text(".swagger-ui .info", "Portolan");
+    b.wait_text(".swagger-ui", "/api/v1/services/{id}");
+    let loaded = b.run(
+        "return performance.getEntriesByType('resource').map((e) => e.name)",
+        json!([]),
+    );
+    let loaded: Vec<&str> = loaded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(loaded.iter().any(|u| u.ends_with("/api/openapi.json")));
+    let outside: Vec<_> = loaded
+        .iter()
+        .filter(|u| !u.starts_with(&app.base) && !u.starts_with("data:"))
+        .collect();
+    assert!(outside.is_empty(), "loaded from outside: {outside:?}");
+    b.screenshot(&screenshots().join("api-docs.png"));
+    let errors = b.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
