@@ -4,7 +4,7 @@
 
 const KEY = "portolan-key";
 const PAGE_SIZE = 25;
-const session = { me: null, networks: [], tags: [] };
+const session = { me: null, networks: [], tags: [], schemas: {} };
 
 // ---- API ----------------------------------------------------------------------------------
 
@@ -268,11 +268,21 @@ async function collection(cfg, params) {
   show(el("h2", { text: cfg.title }), toolbar, holder, table, pager);
 }
 
+// A closed set (colours, subnet types, roles, ...) as the API's own document lists it, so that the
+// UI never keeps a second copy of it.
+function choices(schema, property) {
+  const s = session.schemas[schema];
+  const values = (s && s.properties[property] && s.properties[property].enum) || [];
+  return values.map((v) => [v, v]);
+}
+
 const link = (text, hash) => el("a", { href: hash, text });
 const networkName = (id) => (session.networks.find((n) => n.id === id) || { name: id }).name;
 const tagNames = (ids) => ids.map((id) => (session.tags.find((t) => t.id === id) || { name: id }).name).join(", ");
 
 // ---- simple resources -----------------------------------------------------------------------
+
+const fieldsOf = (spec) => (typeof spec.fields === "function" ? spec.fields() : spec.fields);
 
 function simpleResource(spec) {
   const save = (item, holder) => async (data) => {
@@ -285,8 +295,8 @@ function simpleResource(spec) {
   return (params) =>
     collection({
       ...spec,
-      create: (holder) => panel("New " + spec.one, spec.fields, spec.defaults || {}, save(null, holder)),
-      edit: (item, holder) => panel("Edit " + spec.one, spec.fields, item, save(item, holder)),
+      create: (holder) => panel("New " + spec.one, fieldsOf(spec), spec.defaults || {}, save(null, holder)),
+      edit: (item, holder) => panel("Edit " + spec.one, fieldsOf(spec), item, save(item, holder)),
       remove: spec.removable === false ? null : async (item) => (await confirmDelete(spec.one + " " + (item.name || item.id), spec.path + "/" + encodeURIComponent(item.id))) && (await refreshSession(), true),
     }, params);
 }
@@ -318,7 +328,7 @@ pages.subnets = (params) => simpleResource({
     { label: "Network", cell: (s) => networkName(s.network_id) },
   ],
   fields: [networkField(), { name: "cidr", label: "CIDR", required: true, hint: "For example 192.168.1.0/24" }, nameField,
-    { name: "subnet_type", label: "Type", type: "select", options: ["Lan", "WiFi", "IoT", "Guest", "Dmz", "Management", "Storage", "VpnTunnel", "DockerBridge", "MacVlan", "IpVlan", "Gateway", "Internet", "Remote", "Unknown", "None"].map((t) => [t, t]) },
+    { name: "subnet_type", label: "Type", type: "select", options: choices("SubnetInput", "subnet_type") },
     descriptionField],
   body: (d) => d,
 })(params);
@@ -330,7 +340,8 @@ pages.tags = simpleResource({
     { label: "Colour", cell: (t) => t.color },
     { label: "Description", cell: (t) => t.description || "" },
   ],
-  fields: [nameField, { name: "color", label: "Colour", type: "select", options: ["Blue", "Gray", "Green", "Emerald", "Teal", "Cyan", "Indigo", "Purple", "Pink", "Rose", "Red", "Orange", "Yellow"].map((c) => [c, c]) }, descriptionField],
+  fields: () => [nameField, { name: "color", label: "Colour", type: "select", options: choices("TagInput", "color") }, descriptionField],
+  defaults: { color: "Gray" },
   body: (d) => d,
 });
 
@@ -507,7 +518,7 @@ function ipForm(host, ip, holder) {
 function portForm(host, port, holder) {
   return panel(port ? "Edit port" : "New port", [
     { name: "number", label: "Number", type: "number", required: true },
-    { name: "protocol", label: "Protocol", type: "select", options: [["Tcp", "TCP"], ["Udp", "UDP"]] },
+    { name: "protocol", label: "Protocol", type: "select", options: choices("PortInput", "protocol") },
   ], port || {}, async (data) => {
     const body = { ...data, host_id: host.id };
     if (port) await call("PUT", "/api/v1/ports/" + port.id, body);
@@ -551,14 +562,14 @@ pages["service-types"] = (params) => collection({
 
 // ---- templates --------------------------------------------------------------------------------
 
-const templateFields = [
+const templateFields = () => [
   nameField,
   { name: "containerImageId", label: "Container image", required: true, hint: "Without tag, e.g. lscr.io/linuxserver/jellyfin" },
   { name: "imageTag", label: "Image tag" },
   { name: "composeTemplate", label: "Compose template", type: "textarea" },
   { name: "healthCheckUrl", label: "Health check URL" },
   { name: "baseEnv", label: "Base environment (JSON object)", type: "json" },
-  { name: "deployStrategy", label: "Deploy strategy", type: "select", options: [["sequential", "sequential"], ["parallel", "parallel"]] },
+  { name: "deployStrategy", label: "Deploy strategy", type: "select", options: choices("TemplateInput", "deployStrategy") },
   { name: "serviceTypeId", label: "Service type" },
   { name: "healthWaitMs", label: "Health wait (ms)", type: "number" },
   { name: "healthRetries", label: "Health retries", type: "number" },
@@ -572,7 +583,7 @@ pages.templates = (params) => collection({
     { label: "Image", cell: (t) => t.containerImageId + ":" + t.imageTag },
     { label: "Exposed ports", cell: (t) => t.exposedPorts.map((p) => (p.hostPort || "*") + "→" + p.containerPort + "/" + p.protocol).join(", ") },
   ],
-  create: (holder) => panel("New template", templateFields, { deployStrategy: "sequential" }, async (data) => {
+  create: (holder) => panel("New template", templateFields(), { deployStrategy: "sequential" }, async (data) => {
     const body = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
     const res = await call("POST", "/api/v1/service-templates", body);
     holder.replaceChildren();
@@ -591,7 +602,7 @@ async function templatePage(id) {
   const readOnly = el("div", {}, exposed,
     formField({ name: "composePath", label: "Compose path (read-only)", readonly: true }, t.composePath));
   // PATCH sends only what changed.
-  const form = panel("Edit template (PATCH)", templateFields, t, async (data) => {
+  const form = panel("Edit template (PATCH)", templateFields(), t, async (data) => {
     const changes = {};
     for (const [k, v] of Object.entries(data)) if (JSON.stringify(v) !== JSON.stringify(t[k] === undefined ? null : t[k])) changes[k] = v;
     if (Object.keys(changes).length === 0) return status("Nothing changed.");
@@ -622,7 +633,7 @@ async function templatePage(id) {
 
 // ---- API keys ---------------------------------------------------------------------------------
 
-const roleOptions = () => ["Viewer", "Member", "Admin", "Owner"].filter((r) => r !== "Owner" || session.me.role === "Owner").map((r) => [r, r]);
+const roleOptions = () => choices("ApiKey", "permissions").filter(([r]) => r !== "Owner" || session.me.role === "Owner");
 
 pages.keys = (params) => {
   const secret = (title, key) => el("div", { className: "dialog-note", role: "alert" }, el("p", { text: title + " Copy it now: it is not shown again." }), el("code", { className: "secret", text: key }));
@@ -716,6 +727,8 @@ async function signIn() {
     signOut(e.status === 401 ? "That key was not accepted." : e.message);
     return;
   }
+  const doc = await (await fetch("/api/openapi.json")).json();
+  session.schemas = doc.components.schemas;
   await refreshSession();
   document.getElementById("sign-in").hidden = true;
   document.getElementById("menu").hidden = false;
