@@ -230,11 +230,7 @@ pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResul
     }
     let role = Role::parse(&key.permissions)
         .map_err(|_| ApiError::internal("stored key has an unknown role"))?;
-    let principal = Principal {
-        key_id: key.id,
-        role,
-        network_ids: key.network_ids,
-    };
+    let principal = Principal::api_key(key.id, key.name, role, key.network_ids);
     state.keys.put(
         hash,
         CachedKey {

@@ -3,18 +3,16 @@
 use crate::config::{Config, KeysCommand};
 use crate::db::{self, Db};
 use crate::domain::clock;
+use crate::domain::history::ActorKind;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
 use crate::ops::api_keys::{self, ApiKeyInput};
+use crate::ops::journal::Writer;
 
 /// The command line acts with the authority of the machine's operator: an unscoped Owner.
 fn operator() -> Principal {
-    Principal {
-        key_id: String::new(),
-        role: Role::Owner,
-        network_ids: Vec::new(),
-    }
+    Principal::operator(ActorKind::Cli, "portolan command line")
 }
 
 pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
@@ -40,9 +38,10 @@ pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
                 expires_at,
                 is_enabled: true,
             };
-            let who = operator();
             let created = db
-                .write_blocking(|tx| api_keys::create(tx, &who, input))
+                .write_blocking(|tx| {
+                    api_keys::create(tx, &Writer::begin(tx, operator(), None)?, input)
+                })
                 .map_err(|e| e.message.clone())?;
             println!("{}", created.key);
             eprintln!(
@@ -70,12 +69,8 @@ pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Revoke { id } => {
-            let now = clock::now();
             db.write_blocking(|tx| {
-                let mut key = db::api_keys::get(tx, &id)?;
-                key.is_enabled = false;
-                key.updated_at = now;
-                db::api_keys::update(tx, &key)
+                api_keys::disable(tx, &Writer::begin(tx, operator(), None)?, &id)
             })
             .map_err(|e| e.message.clone())?;
             eprintln!("key {id} disabled");

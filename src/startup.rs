@@ -15,7 +15,10 @@ use crate::api::write::InFlight;
 use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::history::ActorKind;
+use crate::domain::principal::Principal;
 use crate::ops;
+use crate::ops::journal::Writer;
 use crate::rate_limit::{self, Limits};
 use crate::request_log;
 
@@ -166,7 +169,10 @@ where
 fn bootstrap_key(db: &Db, config: &Config) -> Result<(), String> {
     let preset = config.admin_api_key.clone();
     let created = db
-        .write_blocking(|tx| ops::api_keys::bootstrap(tx, preset.as_deref()))
+        .write_blocking(|tx| {
+            let who = Principal::operator(ActorKind::System, "first start");
+            ops::api_keys::bootstrap(tx, &Writer::begin(tx, who, None)?, preset.as_deref())
+        })
         .map_err(|e| format!("cannot create the initial API key: {e}"))?;
     match (created, preset.is_some()) {
         (Some(_), true) => log::info!("created the Owner key from PORTOLAN_ADMIN_API_KEY"),

@@ -5,14 +5,16 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
+use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::domain::clock;
+use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, api_keys::ApiKeyInput};
 use crate::startup::AppState;
 use actix_web::http::Method;
@@ -159,10 +161,8 @@ async fn create(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    change_keys(&state, &req, &key_id, Some(&body), move |tx| {
-        let created = ops::api_keys::create(tx, &who, input)?;
+    change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
+        let created = ops::api_keys::create(tx, who, input)?;
         Ok(Reply::created(
             format!("/api/v1/auth/keys/{}", created.api_key.id),
             &created,
@@ -181,10 +181,8 @@ async fn update(
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    change_keys(&state, &req, &key_id, Some(&body), move |tx| {
-        Ok(Reply::ok(&ops::api_keys::update(tx, &who, &id, input)?))
+    change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
+        Ok(Reply::ok(&ops::api_keys::update(tx, who, &id, input)?))
     })
     .await
 }
@@ -193,14 +191,14 @@ async fn delete(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
-    let who = auth.0;
-    let result = state
-        .db
-        .write(move |tx| ops::api_keys::delete(tx, &who, &id))
-        .await;
+    let result = write_as(&state, &req, auth.0, move |tx, who| {
+        ops::api_keys::delete(tx, who, &id)
+    })
+    .await;
     state.keys.invalidate();
     result?;
     Ok(envelope::deleted())
@@ -214,10 +212,8 @@ async fn rotate(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    change_keys(&state, &req, &key_id, None, move |tx| {
-        Ok(Reply::ok(&ops::api_keys::rotate(tx, &who, &id)?))
+    change_keys(&state, &req, auth.0, None, move |tx, who| {
+        Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?))
     })
     .await
 }
@@ -226,14 +222,14 @@ async fn rotate(
 async fn change_keys<F>(
     state: &AppState,
     req: &HttpRequest,
-    key_id: &str,
+    who: Principal,
     body: Option<&JsonBody>,
     change: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&rusqlite::Transaction) -> ApiResult<Reply> + Send + 'static,
+    F: FnOnce(&rusqlite::Transaction, &Writer) -> ApiResult<Reply> + Send + 'static,
 {
-    let result = write_reply(state, req, key_id, body, change).await;
+    let result = write_reply(state, req, who, body, change).await;
     state.keys.invalidate();
     result
 }

@@ -12,10 +12,12 @@ use super::Routes;
 use crate::auth::Auth;
 use crate::db::bindings::Binding;
 use crate::db::bindings::BindingFilter;
+use crate::db::query::{PageRequest, Scope};
+use crate::db::versions::{AsOf, History};
 use crate::domain::bindings::Target;
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, bindings::BindingInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -180,10 +182,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         host_id: q.uuid("host_id")?,
         kind,
     };
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::bindings::list(c, &scope, &filter, &order, page))
+        .read(move |c| crate::db::bindings::list(c, &scope, &filter, &order, page, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -192,6 +195,7 @@ pub struct Bindings;
 
 impl Resource for Bindings {
     const PATH: &'static str = "bindings";
+    const VERSIONED: bool = true;
     type Body = BindingBody;
     type Input = BindingInput;
     type Record = Binding;
@@ -204,6 +208,19 @@ impl Resource for Bindings {
         crate::db::bindings::get(conn, id)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Binding> {
+        crate::db::bindings::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<Binding>>> {
+        crate::db::bindings::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &Binding) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -212,12 +229,12 @@ impl Resource for Bindings {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: BindingInput) -> ApiResult<Binding> {
+    fn create(tx: &Transaction, who: &Writer, input: BindingInput) -> ApiResult<Binding> {
         Ok(ops::bindings::create(tx, who, input)?.0)
     }
 
     /// 201 with the new binding, or 200 with the live binding that already covers the request.
-    fn create_reply(tx: &Transaction, who: &Principal, input: BindingInput) -> ApiResult<Reply> {
+    fn create_reply(tx: &Transaction, who: &Writer, input: BindingInput) -> ApiResult<Reply> {
         let (binding, created) = ops::bindings::create(tx, who, input)?;
         Ok(if created {
             Reply::created(Self::location(&binding), &binding)
@@ -226,16 +243,11 @@ impl Resource for Bindings {
         })
     }
 
-    fn update(
-        tx: &Transaction,
-        who: &Principal,
-        id: &str,
-        input: BindingInput,
-    ) -> ApiResult<Binding> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: BindingInput) -> ApiResult<Binding> {
         ops::bindings::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, _cascade: bool) -> ApiResult<()> {
         ops::bindings::delete(tx, who, id)
     }
 }

@@ -12,10 +12,12 @@ use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::hosts::Host;
 use crate::db::hosts::HostFilter;
-use crate::domain::principal::Principal;
+use crate::db::query::{PageRequest, Scope};
+use crate::db::versions::{AsOf, History};
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Hostname, Name};
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, hosts::HostInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -65,6 +67,24 @@ pub struct HostBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "ip_addresses")]
     _ip_addresses: IgnoredAny,
@@ -118,10 +138,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         tag_ids: q.uuids("tag_ids")?,
         q: q.text("q"),
     };
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::hosts::list(c, &scope, &filter, &order, page, children))
+        .read(move |c| crate::db::hosts::list(c, &scope, &filter, &order, page, children, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -130,6 +151,7 @@ pub struct Hosts;
 
 impl Resource for Hosts {
     const PATH: &'static str = "hosts";
+    const VERSIONED: bool = true;
     type Body = HostBody;
     type Input = HostInput;
     type Record = Host;
@@ -142,6 +164,19 @@ impl Resource for Hosts {
         crate::db::hosts::get(conn, id, true)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Host> {
+        crate::db::hosts::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<Host>>> {
+        crate::db::hosts::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &Host) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -150,15 +185,15 @@ impl Resource for Hosts {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<Host> {
+    fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Host> {
         ops::hosts::create(tx, who, input)
     }
 
-    fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> ApiResult<Host> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: HostInput) -> ApiResult<Host> {
         ops::hosts::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, _cascade: bool) -> ApiResult<()> {
         ops::hosts::delete(tx, who, id)
     }
 }

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::db::query::PageRequest;
+use crate::db::versions::AsOf;
 use crate::error::{ApiError, ApiResult};
 
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -275,6 +276,36 @@ impl QueryParams {
             }
         };
         Ok(crate::db::query::order_sql(alias, column, descending))
+    }
+
+    /// An RFC 3339 instant, normalised to the stored form (UTC, microseconds) so that it
+    /// compares with stored times as text.
+    pub fn instant(&self, key: &str) -> ApiResult<Option<String>> {
+        self.one(key)
+            .map(|v| {
+                // An unencoded `+` of an offset arrives as a space: read it as the `+` it was.
+                crate::domain::clock::parse_rfc3339(v)
+                    .or_else(|| crate::domain::clock::parse_rfc3339(&v.replace(' ', "+")))
+                    .map(crate::domain::clock::format)
+                    .ok_or_else(|| {
+                        ApiError::validation(
+                            key,
+                            format!(
+                                "\"{v}\" is not an RFC 3339 instant, e.g. 2026-01-15T10:30:00Z"
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    }
+
+    /// `at`: the live state without it, the state at that instant with it. An instant after
+    /// now reads like now (no version ends in the future).
+    pub fn as_of(&self) -> ApiResult<AsOf> {
+        Ok(match self.instant("at")? {
+            None => AsOf::Live,
+            Some(at) => AsOf::At(at),
+        })
     }
 
     /// A closed-set filter value, checked with the domain parser.

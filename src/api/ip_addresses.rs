@@ -11,11 +11,13 @@ use super::Routes;
 use crate::auth::Auth;
 use crate::db::ip_addresses::IpAddress;
 use crate::db::ip_addresses::IpAddressFilter;
+use crate::db::query::{PageRequest, Scope};
+use crate::db::versions::{AsOf, History};
 use crate::domain::net::{parse_ip, MacAddress};
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::optional_text;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, ip_addresses::IpAddressInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -55,6 +57,24 @@ pub struct IpAddressBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
 }
 
 impl IpAddressBody {
@@ -101,10 +121,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         subnet_id: q.uuid("subnet_id")?,
         network_id: q.uuid("network_id")?,
     };
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::ip_addresses::list(c, &scope, &filter, &order, page))
+        .read(move |c| crate::db::ip_addresses::list(c, &scope, &filter, &order, page, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -113,6 +134,7 @@ pub struct IpAddresses;
 
 impl Resource for IpAddresses {
     const PATH: &'static str = "ip-addresses";
+    const VERSIONED: bool = true;
     type Body = IpAddressBody;
     type Input = IpAddressInput;
     type Record = IpAddress;
@@ -125,6 +147,19 @@ impl Resource for IpAddresses {
         crate::db::ip_addresses::get(conn, id)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<IpAddress> {
+        crate::db::ip_addresses::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<IpAddress>>> {
+        crate::db::ip_addresses::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &IpAddress) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -133,20 +168,20 @@ impl Resource for IpAddresses {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: IpAddressInput) -> ApiResult<IpAddress> {
+    fn create(tx: &Transaction, who: &Writer, input: IpAddressInput) -> ApiResult<IpAddress> {
         ops::ip_addresses::create(tx, who, input)
     }
 
     fn update(
         tx: &Transaction,
-        who: &Principal,
+        who: &Writer,
         id: &str,
         input: IpAddressInput,
     ) -> ApiResult<IpAddress> {
         ops::ip_addresses::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::ip_addresses::delete(tx, who, id, cascade)
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod changes;
 pub mod docs;
 pub mod hosts;
 pub mod input;
@@ -60,6 +61,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     templates::routes(&mut r, "/api/services");
     api_keys::routes(&mut r, "/api/v1/auth/keys");
     r.at("/api/v1/auth/me", [on(Method::GET, api_keys::me)]);
+    changes::routes(&mut r, "/api/v1/changes");
     r.table
 }
 

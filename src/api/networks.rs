@@ -11,10 +11,10 @@ use super::{list_response, tag_ids};
 use crate::auth::Auth;
 use crate::db::networks::Network;
 use crate::db::networks::NetworkFilter;
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
 use crate::error::ApiResult;
+use crate::ops::journal::Writer;
 use crate::ops::{self, networks::NetworkInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -108,20 +108,15 @@ impl Resource for Networks {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: NetworkInput) -> ApiResult<Network> {
+    fn create(tx: &Transaction, who: &Writer, input: NetworkInput) -> ApiResult<Network> {
         ops::networks::create(tx, who, input)
     }
 
-    fn update(
-        tx: &Transaction,
-        who: &Principal,
-        id: &str,
-        input: NetworkInput,
-    ) -> ApiResult<Network> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: NetworkInput) -> ApiResult<Network> {
         ops::networks::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::networks::delete(tx, who, id, cascade)
     }
 }

@@ -10,6 +10,7 @@ use super::{api_keys, bindings, hosts, ip_addresses, networks, ports, services};
 use super::{service_types, subnets, tags};
 use crate::db;
 use crate::domain::enums::{Color, SubnetType};
+use crate::domain::history::EntityType;
 use crate::domain::port::Protocol;
 use crate::domain::role::Role;
 use crate::domain::template::DeployStrategy;
@@ -29,6 +30,7 @@ pub fn document() -> Value {
     doc.templates("/api/v1/service-templates");
     doc.alias("/api/v1/service-templates", "/api/services");
     doc.api_keys("/api/v1/auth/keys");
+    doc.changes("/api/v1/changes");
     doc.finish()
 }
 
@@ -50,6 +52,8 @@ struct Surface {
     filters: &'static [(&'static str, Filter, &'static str)],
     /// What may write: the role and any extra rule.
     write: &'static str,
+    /// Keeps every state: `at=` on reads, and `/{id}/history`.
+    versioned: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -93,6 +97,7 @@ const RESOURCES: &[Surface] = &[
         order_by: networks::ORDER_BY,
         filters: &[IDS_FILTER, TAGS_FILTER, TEXT_FILTER],
         write: "Admin; keys scoped to networks may not write networks.",
+        versioned: false,
     },
     Surface {
         base: "/api/v1/subnets",
@@ -106,6 +111,7 @@ const RESOURCES: &[Surface] = &[
         order_by: subnets::ORDER_BY,
         filters: &[NETWORK_FILTER],
         write: "Member, in the subnet's network.",
+        versioned: true,
     },
     Surface {
         base: "/api/v1/hosts",
@@ -129,6 +135,7 @@ const RESOURCES: &[Surface] = &[
             ),
         ],
         write: "Member, in the host's network.",
+        versioned: true,
     },
     Surface {
         base: "/api/v1/ip-addresses",
@@ -146,6 +153,7 @@ const RESOURCES: &[Surface] = &[
             NETWORK_FILTER,
         ],
         write: "Member, in the host's network.",
+        versioned: true,
     },
     Surface {
         base: "/api/v1/ports",
@@ -159,6 +167,7 @@ const RESOURCES: &[Surface] = &[
         order_by: ports::ORDER_BY,
         filters: &[HOST_FILTER, NETWORK_FILTER],
         write: "Member, in the host's network.",
+        versioned: true,
     },
     Surface {
         base: "/api/v1/tags",
@@ -172,6 +181,7 @@ const RESOURCES: &[Surface] = &[
         order_by: tags::ORDER_BY,
         filters: &[TEXT_FILTER],
         write: "Admin; keys scoped to networks may not write tags.",
+        versioned: false,
     },
     Surface {
         base: "/api/v1/service-types",
@@ -193,6 +203,7 @@ const RESOURCES: &[Surface] = &[
             TEXT_FILTER,
         ],
         write: "Admin; built-in types cannot be changed or deleted.",
+        versioned: false,
     },
     Surface {
         base: "/api/v1/services",
@@ -217,6 +228,7 @@ const RESOURCES: &[Surface] = &[
             TEXT_FILTER,
         ],
         write: "Member, in the host's network. Bindings follow the binding rules.",
+        versioned: true,
     },
     Surface {
         base: "/api/v1/bindings",
@@ -241,6 +253,7 @@ const RESOURCES: &[Surface] = &[
             HOST_FILTER,
         ],
         write: "Member, in the service's network. Bindings follow the binding rules.",
+        versioned: true,
     },
 ];
 
@@ -266,6 +279,42 @@ fn success(data: Value, meta: Value) -> Value {
 
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A record with `#[serde(flatten)]` fields (the temporal ones) derives as `allOf` of its own
+/// object and the flattened one; one plain object with every property says the same more
+/// simply, and keeps `properties` where clients (and `closed_sets`) look for them.
+fn inline_flattened(schema: &mut Value, known: &Map<String, Value>) {
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array).cloned() else {
+        return;
+    };
+    let resolve = |part: &Value| -> Value {
+        match part["$ref"].as_str() {
+            Some(r) => known
+                .get(r.trim_start_matches("#/components/schemas/"))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => part.clone(),
+        }
+    };
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    // The record's own fields first, the flattened ones after them, as they serialise.
+    let (own, flattened): (Vec<&Value>, Vec<&Value>) =
+        parts.iter().partition(|p| p.get("$ref").is_none());
+    for part in own.into_iter().chain(flattened).map(resolve) {
+        if let Some(p) = part["properties"].as_object() {
+            properties.extend(p.clone());
+        }
+        if let Some(r) = part["required"].as_array() {
+            required.extend(r.iter().cloned());
+        }
+    }
+    let mut merged = json!({"type": "object", "properties": properties, "required": required});
+    if let Some(description) = schema.get("description") {
+        merged["description"] = description.clone();
+    }
+    *schema = merged;
 }
 
 fn response_ref(name: &str) -> Value {
@@ -431,6 +480,9 @@ impl Doc {
                 .iter()
                 .map(|(name, kind, about)| filter(name, *kind, about)),
         );
+        if r.versioned {
+            params.push(param_ref("At"));
+        }
         self.add(
             r.base,
             "get",
@@ -464,7 +516,19 @@ impl Doc {
                 &writes,
             ),
         );
-        self.add(&f.item, "get", f.get("Needs: Viewer."));
+        let mut get = f.get("Needs: Viewer.");
+        if r.versioned {
+            push_param(&mut get, param_ref("At"));
+            self.add(
+                &format!("{}/history", f.item),
+                "get",
+                f.history(
+                    "Needs: Viewer. Every version of the object, the live one first, then newest \
+                     first; also after a delete. Scope follows the newest version.",
+                ),
+            );
+        }
+        self.add(&f.item, "get", get);
         let mut update = f.change(
             "update",
             "Replace",
@@ -486,6 +550,75 @@ impl Doc {
                     "{needs} Refused with 409 while other objects use it, unless cascade=true."
                 ),
                 true,
+            ),
+        );
+    }
+
+    fn changes(&mut self, base: &str) {
+        let record = self.add_schema::<db::changes::Change>();
+        self.add_schema::<db::changes::ChangeActor>();
+        let page = self.page(&record);
+        let entity_types: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
+        let mut params = vec![param_ref("Limit"), param_ref("Offset")];
+        params.push(
+            json!({"name": "entity_type", "in": "query", "required": false,
+            "explode": true, "description": "Only these kinds of object.",
+            "schema": {"type": "array", "items": {"type": "string", "enum": entity_types}}}),
+        );
+        for (name, kind, about) in [
+            (
+                "entity_id",
+                Filter::Uuids,
+                "Only changes of these objects (live ids).",
+            ),
+            ("network_id", Filter::Uuid, "Only changes in this network."),
+            (
+                "host_id",
+                Filter::Uuid,
+                "Only changes of this host and its parts.",
+            ),
+            (
+                "service_id",
+                Filter::Uuid,
+                "Only changes of this service and its bindings.",
+            ),
+            (
+                "actor_id",
+                Filter::Uuid,
+                "Only changes made with this API key.",
+            ),
+            (
+                "request_id",
+                Filter::Text,
+                "Only changes made by this request (X-Request-Id).",
+            ),
+        ] {
+            params.push(filter(name, kind, about));
+        }
+        params.push(json!({"name": "action", "in": "query", "required": false,
+            "schema": {"type": "string", "enum": ["create", "update", "delete"]}}));
+        for (name, about) in [
+            ("since", "Only changes at or after this instant."),
+            ("until", "Only changes before this instant."),
+        ] {
+            params.push(json!({"name": name, "in": "query", "required": false,
+                "description": about, "schema": {"type": "string", "format": "date-time"}}));
+        }
+        self.add(
+            base,
+            "get",
+            operation(
+                "Changes",
+                "list_changes",
+                "List changes",
+                "Needs: Viewer. The change journal, newest first: one entry per object a write \
+                 changed, with its actor, request id, changed fields and the object before and \
+                 after. Keys scoped to networks see only entries of their networks; changes of \
+                 API keys are shown to Admins only.",
+                params,
+                None,
+                ok("200", "A page", &page),
+                READ_ERRORS,
             ),
         );
     }
@@ -639,6 +772,11 @@ impl Doc {
             "DeletedEnvelope".into(),
             success(json!({"type": "null"}), schema_ref("Meta")),
         );
+        let known = self.schemas.clone();
+        for schema in self.schemas.values_mut() {
+            inline_flattened(schema, &known);
+        }
+        self.schemas.remove("Temporal");
         self.closed_sets();
 
         let mut responses = Map::new();
@@ -664,6 +802,7 @@ impl Doc {
         tags.extend(RESOURCES.iter().map(|r| json!({"name": r.tag})));
         tags.push(json!({"name": "Service templates"}));
         tags.push(json!({"name": "API keys"}));
+        tags.push(json!({"name": "Changes"}));
 
         json!({
             "openapi": "3.1.0",
@@ -862,6 +1001,23 @@ impl<'a> Family<'a> {
         )
     }
 
+    fn history(&self, needs: &str) -> Value {
+        operation(
+            self.tag,
+            &format!("get_{}_history", self.one),
+            &format!("Versions of {}", self.noun),
+            needs,
+            vec![
+                param_ref(self.id_param),
+                param_ref("Limit"),
+                param_ref("Offset"),
+            ],
+            None,
+            ok("200", "A page of versions", &self.page),
+            READ_ERRORS,
+        )
+    }
+
     fn delete(&self, needs: &str, cascade: bool) -> Value {
         let mut params = vec![param_ref(self.id_param)];
         if cascade {
@@ -877,6 +1033,12 @@ impl<'a> Family<'a> {
             ok("200", "Deleted", "DeletedEnvelope"),
             &[READ_ERRORS, WRITE_ERRORS].concat(),
         )
+    }
+}
+
+fn push_param(op: &mut Value, param: Value) {
+    if let Some(list) = op["parameters"].as_array_mut() {
+        list.push(param);
     }
 }
 
@@ -953,6 +1115,11 @@ fn parameters() -> Value {
                    "schema": {"type": "integer", "minimum": 0}},
         "OrderDirection": {"name": "order_direction", "in": "query", "required": false,
                            "schema": {"type": "string", "enum": ["asc", "desc"]}},
+        "At": {"name": "at", "in": "query", "required": false,
+               "description": "Answer the state at this RFC 3339 instant instead of the live \
+                               one: per object, the version current then (closed versions have \
+                               their own id and `lineage_id`). An instant after now reads as now.",
+               "schema": {"type": "string", "format": "date-time"}},
         "Cascade": {"name": "cascade", "in": "query", "required": false,
                     "description": "Also delete what refers to the object (bindings, children).",
                     "schema": {"type": "boolean"}},

@@ -11,10 +11,12 @@ use super::Routes;
 use crate::auth::Auth;
 use crate::db::ports::Port;
 use crate::db::ports::PortFilter;
+use crate::db::query::{PageRequest, Scope};
+use crate::db::versions::{AsOf, History};
 use crate::domain::port::{PortNumber, Protocol};
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::error::ApiResult;
+use crate::ops::journal::Writer;
 use crate::ops::{self, ports::PortInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -48,6 +50,24 @@ pub struct PortBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
 }
 
 impl PortBody {
@@ -95,10 +115,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
             .parsed("protocol", Protocol::parse)?
             .map(|p| p.as_str().to_string()),
     };
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::ports::list(c, &scope, &filter, &order, page))
+        .read(move |c| crate::db::ports::list(c, &scope, &filter, &order, page, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -107,6 +128,7 @@ pub struct Ports;
 
 impl Resource for Ports {
     const PATH: &'static str = "ports";
+    const VERSIONED: bool = true;
     type Body = PortBody;
     type Input = PortInput;
     type Record = Port;
@@ -119,6 +141,19 @@ impl Resource for Ports {
         crate::db::ports::get(conn, id)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Port> {
+        crate::db::ports::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<Port>>> {
+        crate::db::ports::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &Port) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -127,15 +162,15 @@ impl Resource for Ports {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: PortInput) -> ApiResult<Port> {
+    fn create(tx: &Transaction, who: &Writer, input: PortInput) -> ApiResult<Port> {
         ops::ports::create(tx, who, input)
     }
 
-    fn update(tx: &Transaction, who: &Principal, id: &str, input: PortInput) -> ApiResult<Port> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: PortInput) -> ApiResult<Port> {
         ops::ports::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::ports::delete(tx, who, id, cascade)
     }
 }

@@ -7,13 +7,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
-use super::{bulk_ids, on, Routes};
+use super::write::{write_as, write_reply, Reply};
+use super::{bulk_ids, list_response, on, Routes};
 use crate::auth::Auth;
-use crate::domain::principal::Principal;
+use crate::db::query::{PageRequest, Scope};
+use crate::db::versions::{AsOf, History};
 use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::startup::AppState;
 use actix_web::http::Method;
 
@@ -24,6 +26,9 @@ pub trait Resource: 'static {
     const WRITE_ROLE: Role = Role::Member;
     /// Global resources belong to no network: only unscoped keys write them.
     const GLOBAL: bool = false;
+    /// Versioned resources keep every state: they answer `at=` and `/{id}/history`. Other
+    /// resources ignore `at` like any unknown parameter.
+    const VERSIONED: bool = false;
 
     type Body: DeserializeOwned;
     type Input: Send + 'static;
@@ -37,17 +42,32 @@ pub trait Resource: 'static {
         Self::input(body)
     }
     fn fetch(conn: &Connection, id: &str) -> ApiResult<Self::Record>;
+
+    /// The record of lineage `id` as of `at`; only versioned resources are asked.
+    fn fetch_at(conn: &Connection, id: &str, _at: &AsOf) -> ApiResult<Self::Record> {
+        Self::fetch(conn, id)
+    }
+
+    /// Every version of lineage `id`; only versioned resources are asked.
+    fn history(
+        _conn: &Connection,
+        _id: &str,
+        _scope: &Scope,
+        _page: PageRequest,
+    ) -> ApiResult<Option<History<Self::Record>>> {
+        Ok(None)
+    }
     /// The network whose scope a reader needs; `None` for global resources.
     fn network_of(record: &Self::Record) -> Option<&str>;
     fn id_of(record: &Self::Record) -> &str;
-    fn create(tx: &Transaction, who: &Principal, input: Self::Input) -> ApiResult<Self::Record>;
+    fn create(tx: &Transaction, who: &Writer, input: Self::Input) -> ApiResult<Self::Record>;
     fn update(
         tx: &Transaction,
-        who: &Principal,
+        who: &Writer,
         id: &str,
         input: Self::Input,
     ) -> ApiResult<Self::Record>;
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()>;
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()>;
 
     /// The id in a path; UUIDs unless the resource says otherwise.
     fn parse_id(raw: &str) -> ApiResult<String> {
@@ -59,7 +79,7 @@ pub trait Resource: 'static {
     }
 
     /// The answer to a create: 201 with `Location`, unless the resource decides otherwise.
-    fn create_reply(tx: &Transaction, who: &Principal, input: Self::Input) -> ApiResult<Reply> {
+    fn create_reply(tx: &Transaction, who: &Writer, input: Self::Input) -> ApiResult<Reply> {
         let record = Self::create(tx, who, input)?;
         Ok(Reply::created(Self::location(&record), &record))
     }
@@ -77,14 +97,41 @@ pub async fn get<R: Resource>(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
     let id = R::parse_id(&path)?;
-    let record = state.db.read(move |c| R::fetch(c, &id)).await?;
+    let at = if R::VERSIONED {
+        QueryParams::from_request(&req)?.as_of()?
+    } else {
+        AsOf::Live
+    };
+    let record = state.db.read(move |c| R::fetch_at(c, &id, &at)).await?;
     if let Some(network) = R::network_of(&record) {
         auth.check_network(network)?;
     }
     Ok(envelope::ok(&record))
+}
+
+/// `GET /{id}/history`: the lineage's versions, newest first. Scope follows the newest version,
+/// also after a delete; older versions in networks the key cannot see are left out.
+pub async fn history<R: Resource>(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let id = R::parse_id(&path)?;
+    let page = QueryParams::from_request(&req)?.page()?;
+    let scope = auth.scope();
+    let found = state
+        .db
+        .read(move |c| R::history(c, &id, &scope, page))
+        .await?
+        .ok_or_else(|| ApiError::not_found("Object"))?;
+    auth.check_network(&found.network_id)?;
+    Ok(list_response(&found.items, page, found.total))
 }
 
 pub async fn create<R: Resource>(
@@ -95,10 +142,8 @@ pub async fn create<R: Resource>(
 ) -> ApiResult<HttpResponse> {
     check_write::<R>(&auth)?;
     let input = R::input(body.parse::<R::Body>()?)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        R::create_reply(tx, &who, input)
+    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+        R::create_reply(tx, who, input)
     })
     .await
 }
@@ -113,10 +158,8 @@ pub async fn update<R: Resource>(
     check_write::<R>(&auth)?;
     let id = R::parse_id(&path)?;
     let input = R::update_input(body.parse::<R::Body>()?)?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        Ok(Reply::ok(&R::update(tx, &who, &id, input)?))
+    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+        Ok(Reply::ok(&R::update(tx, who, &id, input)?))
     })
     .await
 }
@@ -130,11 +173,10 @@ pub async fn delete<R: Resource>(
     check_write::<R>(&auth)?;
     let id = R::parse_id(&path)?;
     let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
-    let who = auth.0;
-    state
-        .db
-        .write(move |tx| R::delete(tx, &who, &id, cascade))
-        .await?;
+    write_as(&state, &req, auth.0, move |tx, who| {
+        R::delete(tx, who, &id, cascade)
+    })
+    .await?;
     Ok(envelope::deleted())
 }
 
@@ -149,10 +191,8 @@ pub async fn bulk_delete<R: Resource>(
     check_write::<R>(&auth)?;
     let ids = bulk_ids(&body, R::parse_id)?;
     let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let result = crate::ops::bulk_delete(&ids, |id| R::delete(tx, &who, id, cascade))?;
+    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+        let result = crate::ops::bulk_delete(&ids, |id| R::delete(tx, who, id, cascade))?;
         Ok(Reply::ok(&result))
     })
     .await
@@ -179,6 +219,12 @@ where
                 on(Method::DELETE, delete::<R>),
             ],
         );
+    if R::VERSIONED {
+        r.at(
+            &format!("{base}/{{id}}/history"),
+            [on(Method::GET, history::<R>)],
+        );
+    }
 }
 
 /// For resources whose ids are not UUIDs: the raw path segment, non-empty.

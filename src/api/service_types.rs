@@ -12,10 +12,10 @@ use crate::auth::Auth;
 use crate::db::service_types::ServiceType;
 use crate::db::service_types::{DefaultPort, ServiceTypeFilter};
 use crate::domain::port::{PortNumber, Protocol};
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, service_types::ServiceTypeInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -156,24 +156,20 @@ impl Resource for ServiceTypes {
         &record.id
     }
 
-    fn create(
-        tx: &Transaction,
-        who: &Principal,
-        input: ServiceTypeInput,
-    ) -> ApiResult<ServiceType> {
+    fn create(tx: &Transaction, who: &Writer, input: ServiceTypeInput) -> ApiResult<ServiceType> {
         ops::service_types::create(tx, who, input)
     }
 
     fn update(
         tx: &Transaction,
-        who: &Principal,
+        who: &Writer,
         id: &str,
         input: ServiceTypeInput,
     ) -> ApiResult<ServiceType> {
         ops::service_types::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::service_types::delete(tx, who, id, cascade)
     }
 }

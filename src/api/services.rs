@@ -11,13 +11,15 @@ use super::resource::{self, Resource};
 use super::Routes;
 use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
+use crate::db::query::{PageRequest, Scope};
 use crate::db::services::Service;
 use crate::db::services::ServiceFilter;
+use crate::db::versions::{AsOf, History};
 use crate::domain::bindings::Wanted;
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::journal::Writer;
 use crate::ops::{self, services::ServiceInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -65,6 +67,24 @@ pub struct ServiceBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
 }
 
 impl ServiceBody {
@@ -120,10 +140,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         service_definition: q.text("service_definition"),
         q: q.text("q"),
     };
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::services::list(c, &scope, &filter, &order, page))
+        .read(move |c| crate::db::services::list(c, &scope, &filter, &order, page, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -132,6 +153,7 @@ pub struct Services;
 
 impl Resource for Services {
     const PATH: &'static str = "services";
+    const VERSIONED: bool = true;
     type Body = ServiceBody;
     type Input = ServiceInput;
     type Record = Service;
@@ -150,6 +172,19 @@ impl Resource for Services {
         crate::db::services::get(conn, id)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Service> {
+        crate::db::services::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<Service>>> {
+        crate::db::services::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &Service) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -158,20 +193,15 @@ impl Resource for Services {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: ServiceInput) -> ApiResult<Service> {
+    fn create(tx: &Transaction, who: &Writer, input: ServiceInput) -> ApiResult<Service> {
         ops::services::create(tx, who, input)
     }
 
-    fn update(
-        tx: &Transaction,
-        who: &Principal,
-        id: &str,
-        input: ServiceInput,
-    ) -> ApiResult<Service> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> ApiResult<Service> {
         ops::services::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, _cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, _cascade: bool) -> ApiResult<()> {
         ops::services::delete(tx, who, id)
     }
 }

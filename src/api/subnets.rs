@@ -9,13 +9,15 @@ use super::resource::{self, Resource};
 use super::Routes;
 use super::{list_response, tag_ids};
 use crate::auth::Auth;
+use crate::db::query::{PageRequest, Scope};
 use crate::db::subnets::Subnet;
+use crate::db::versions::{AsOf, History};
 use crate::domain::enums::SubnetType;
 use crate::domain::net::Cidr;
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
 use crate::error::ApiResult;
+use crate::ops::journal::Writer;
 use crate::ops::{self, subnets::SubnetInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -55,6 +57,24 @@ pub struct SubnetBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_from")]
+    _valid_from: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "valid_to")]
+    _valid_to: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "lineage_id")]
+    _lineage_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "first_discovery_id")]
+    _first_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_discovery_id")]
+    _last_discovery_id: IgnoredAny,
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "last_seen_at")]
+    _last_seen_at: IgnoredAny,
 }
 
 impl SubnetBody {
@@ -83,10 +103,11 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let page = q.page()?;
     let order = q.order("s", ORDER_BY)?;
     let network_id = q.uuid("network_id")?;
+    let at = q.as_of()?;
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::subnets::list(c, &scope, network_id, &order, page))
+        .read(move |c| crate::db::subnets::list(c, &scope, network_id, &order, page, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -95,6 +116,7 @@ pub struct Subnets;
 
 impl Resource for Subnets {
     const PATH: &'static str = "subnets";
+    const VERSIONED: bool = true;
     type Body = SubnetBody;
     type Input = SubnetInput;
     type Record = Subnet;
@@ -107,6 +129,19 @@ impl Resource for Subnets {
         crate::db::subnets::get(conn, id)
     }
 
+    fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Subnet> {
+        crate::db::subnets::get_at(conn, id, at)
+    }
+
+    fn history(
+        conn: &Connection,
+        id: &str,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> ApiResult<Option<History<Subnet>>> {
+        crate::db::subnets::history(conn, id, scope, page)
+    }
+
     fn network_of(record: &Subnet) -> Option<&str> {
         Some(&record.network_id)
     }
@@ -115,20 +150,15 @@ impl Resource for Subnets {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: SubnetInput) -> ApiResult<Subnet> {
+    fn create(tx: &Transaction, who: &Writer, input: SubnetInput) -> ApiResult<Subnet> {
         ops::subnets::create(tx, who, input)
     }
 
-    fn update(
-        tx: &Transaction,
-        who: &Principal,
-        id: &str,
-        input: SubnetInput,
-    ) -> ApiResult<Subnet> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: SubnetInput) -> ApiResult<Subnet> {
         ops::subnets::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::subnets::delete(tx, who, id, cascade)
     }
 }

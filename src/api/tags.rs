@@ -12,10 +12,10 @@ use crate::auth::Auth;
 use crate::db::tags::Tag;
 use crate::db::tags::TagFilter;
 use crate::domain::enums::Color;
-use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Name};
 use crate::error::ApiResult;
+use crate::ops::journal::Writer;
 use crate::ops::{self, tags::TagInput};
 use crate::startup::AppState;
 use rusqlite::{Connection, Transaction};
@@ -110,15 +110,15 @@ impl Resource for Tags {
         &record.id
     }
 
-    fn create(tx: &Transaction, who: &Principal, input: TagInput) -> ApiResult<Tag> {
+    fn create(tx: &Transaction, who: &Writer, input: TagInput) -> ApiResult<Tag> {
         ops::tags::create(tx, who, input)
     }
 
-    fn update(tx: &Transaction, who: &Principal, id: &str, input: TagInput) -> ApiResult<Tag> {
+    fn update(tx: &Transaction, who: &Writer, id: &str, input: TagInput) -> ApiResult<Tag> {
         ops::tags::update(tx, who, id, input)
     }
 
-    fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+    fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
         ops::tags::delete(tx, who, id, cascade)
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
+use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::templates::TemplateFilter;
@@ -78,10 +78,8 @@ async fn create(
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let patch = parse_patch(&body.parse_any::<Value>()?, "POST")?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        let t = ops::templates::create(tx, &who, patch)?;
+    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+        let t = ops::templates::create(tx, who, patch)?;
         Ok(Reply::created(
             format!("/api/v1/service-templates/{}", t.id),
             &t,
@@ -103,10 +101,8 @@ async fn patch(
     auth.check_global_write()?;
     let patch = parse_patch(&body.parse_any::<Value>()?, "PATCH")?;
     let id = parse_uuid(&path, "id")?;
-    let who = auth.0;
-    let key_id = who.key_id.clone();
-    write_reply(&state, &req, &key_id, Some(&body), move |tx| {
-        Ok(Reply::ok(&ops::templates::patch(tx, &who, &id, patch)?))
+    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+        Ok(Reply::ok(&ops::templates::patch(tx, who, &id, patch)?))
     })
     .await
 }
@@ -115,14 +111,14 @@ async fn delete(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let id = parse_uuid(&path, "id")?;
-    let who = auth.0;
-    state
-        .db
-        .write(move |tx| ops::templates::delete(tx, &who, &id))
-        .await?;
+    write_as(&state, &req, auth.0, move |tx, who| {
+        ops::templates::delete(tx, who, &id)
+    })
+    .await?;
     Ok(envelope::deleted())
 }

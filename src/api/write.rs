@@ -15,8 +15,10 @@ use super::input::JsonBody;
 use crate::db::idempotency::{self, Scope, Stored};
 use crate::db::IDEMPOTENCY_RETENTION;
 use crate::domain::clock;
+use crate::domain::principal::Principal;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ops::journal::Writer;
 use crate::request_log::RequestId;
 use crate::startup::AppState;
 
@@ -186,23 +188,46 @@ enum Outcome {
     Earlier(Stored),
 }
 
+fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
+/// Runs `write` in one write transaction as `who`, journaled under this request's id.
+pub async fn write_as<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    who: Principal,
+    write: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(&Transaction, &Writer) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let request_id = request_id(req);
+    state
+        .db
+        .write(move |tx| write(tx, &Writer::begin(tx, who, request_id)?))
+        .await
+}
+
 /// Runs a write and answers with its `Reply`. With an `Idempotency-Key` the reply is stored in
 /// the same transaction, a retry replays it, and a concurrent duplicate is refused.
 pub async fn write_reply<F>(
     state: &AppState,
     req: &HttpRequest,
-    api_key_id: &str,
+    who: Principal,
     body: Option<&JsonBody>,
     write: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&Transaction) -> ApiResult<Reply> + Send + 'static,
+    F: FnOnce(&Transaction, &Writer) -> ApiResult<Reply> + Send + 'static,
 {
     let Some(key) = header_key(req)? else {
-        return Ok(state.db.write(write).await?.into_response(false));
+        return Ok(write_as(state, req, who, write).await?.into_response(false));
     };
+    let journal_request_id = request_id(req);
     let scope = Scope {
-        api_key_id: api_key_id.to_string(),
+        api_key_id: who.key_id.clone(),
         method: req.method().to_string(),
         path: req.path().to_string(),
         key,
@@ -218,7 +243,7 @@ where
             if let Some(stored) = idempotency::find(tx, &first_scope, &not_before)? {
                 return Ok(Outcome::Earlier(stored));
             }
-            let reply = write(tx)?;
+            let reply = write(tx, &Writer::begin(tx, who, journal_request_id)?)?;
             let stored = Stored {
                 fingerprint: first_print,
                 status: reply.status.as_u16(),
@@ -246,7 +271,7 @@ where
         .with_hint("Use a new key for a new request")),
         Err(e) if is_stored(&e) => {
             // The write rolled back; its answer is kept so that a retry gets the same one.
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let request_id = request_id(req);
             let stored = Stored {
                 fingerprint: print,
                 status: e.http_status().as_u16(),

@@ -10,9 +10,12 @@ use std::process::ExitCode;
 
 use portolan::db;
 use portolan::domain::clock;
+use portolan::domain::history::ActorKind;
+use portolan::domain::principal::Principal;
 use portolan::domain::role::Role;
 use portolan::domain::text::Name;
 use portolan::ops::api_keys::{self, ApiKeyInput};
+use portolan::ops::journal::Writer;
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
@@ -88,7 +91,13 @@ fn seed(dir: PathBuf, scale: &Scale) -> Result<String, Box<dyn std::error::Error
         expires_at: None,
         is_enabled: true,
     };
-    api_keys::insert(&tx, input, &key).map_err(|e| e.to_string())?;
+    let who = Writer::begin(
+        &tx,
+        Principal::operator(ActorKind::System, "bench seed"),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    api_keys::insert(&tx, &who, input, &key).map_err(|e| e.to_string())?;
 
     let now = clock::now();
     let network = id();
@@ -97,20 +106,24 @@ fn seed(dir: PathBuf, scale: &Scale) -> Result<String, Box<dyn std::error::Error
         params![network, now],
     )?;
     let mut host_stmt = tx.prepare(
-        "INSERT INTO hosts (id, network_id, name, hostname, hidden, source, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 0, '{\"type\":\"Manual\"}', ?5, ?5)",
+        "INSERT INTO hosts (id, network_id, name, hostname, hidden, source, created_at, updated_at,
+                            valid_from, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, 0, '{\"type\":\"Manual\"}', ?5, ?5, ?5, ?5)",
     )?;
     let mut ip_stmt = tx.prepare(
-        "INSERT INTO ip_addresses (id, host_id, network_id, ip_address, position, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        "INSERT INTO ip_addresses (id, host_id, network_id, ip_address, position, created_at, updated_at,
+                                   valid_from, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?6)",
     )?;
     let mut port_stmt = tx.prepare(
-        "INSERT INTO ports (id, host_id, network_id, number, protocol, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'Tcp', ?5, ?5)",
+        "INSERT INTO ports (id, host_id, network_id, number, protocol, created_at, updated_at,
+                            valid_from, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, 'Tcp', ?5, ?5, ?5, ?5)",
     )?;
     let mut service_stmt = tx.prepare(
-        "INSERT INTO services (id, host_id, network_id, name, service_definition, position, source, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'Nginx Proxy Manager', ?5, '{\"type\":\"Manual\"}', ?6, ?6)",
+        "INSERT INTO services (id, host_id, network_id, name, service_definition, position, source, created_at, updated_at,
+                               valid_from, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, 'Nginx Proxy Manager', ?5, '{\"type\":\"Manual\"}', ?6, ?6, ?6, ?6)",
     )?;
     let mut binding_stmt = tx.prepare(
         "INSERT INTO bindings (id, service_id, network_id, type, port_id, ip_address_id, ord, created_at, updated_at, valid_from, last_seen_at)

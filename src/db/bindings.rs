@@ -1,14 +1,16 @@
-//! Bindings: which service is present at which port and/or IP address. Only live rows are stored.
+//! Bindings: which service is present at which port and/or IP address. Closed versions live in
+//! `binding_versions` (see `versions`).
 
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
+use super::versions::{self, AsOf, History, Temporal, BINDINGS, SERVICES};
 use super::{optional, or_not_found};
 use crate::domain::bindings::{Held, Live, Target};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// The v0.17 wire shape.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -29,18 +31,8 @@ pub struct Binding {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
-    #[schema(read_only, format = DateTime)]
-    pub valid_from: String,
-    #[schema(read_only, format = DateTime)]
-    pub valid_to: Option<String>,
-    #[schema(read_only, format = Uuid)]
-    pub lineage_id: Option<String>,
-    #[schema(read_only, format = Uuid)]
-    pub first_discovery_id: Option<String>,
-    #[schema(read_only, format = Uuid)]
-    pub last_discovery_id: Option<String>,
-    #[schema(read_only, format = DateTime)]
-    pub last_seen_at: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
 }
 
 impl Binding {
@@ -58,7 +50,12 @@ impl Binding {
 }
 
 const COLUMNS: &str = "b.id, b.service_id, b.network_id, b.type, b.port_id, b.ip_address_id, \
-                       b.created_at, b.updated_at, b.valid_from, b.last_seen_at";
+                       b.created_at, b.updated_at, b.valid_from, b.last_seen_at, \
+                       b.first_discovery_id, b.last_discovery_id";
+
+fn columns(union: bool) -> String {
+    format!("{COLUMNS}, {}", versions::extra("b", union))
+}
 
 fn from_row(r: &Row) -> rusqlite::Result<Binding> {
     let kind: String = r.get(3)?;
@@ -71,20 +68,48 @@ fn from_row(r: &Row) -> rusqlite::Result<Binding> {
         ip_address_id: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
-        valid_from: r.get(8)?,
-        valid_to: None,
-        lineage_id: None,
-        first_discovery_id: None,
-        last_discovery_id: None,
-        last_seen_at: r.get(9)?,
+        temporal: Temporal::from_row(r, 8)?,
     })
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Binding> {
-    let sql = format!("SELECT {COLUMNS} FROM bindings b WHERE b.id = ?");
+    let sql = format!("SELECT {} FROM bindings b WHERE b.id = ?", columns(false));
     or_not_found(
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "Binding",
+    )
+}
+
+/// The version of lineage `id` current at `at` (the live row when `at` is live).
+pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Binding> {
+    versions::get_at(
+        conn,
+        &BINDINGS,
+        "b",
+        &columns(at.is_union()),
+        id,
+        at,
+        from_row,
+    )?
+    .ok_or_else(|| ApiError::not_found("Binding"))
+}
+
+/// Every version of lineage `id`, live first, then newest first.
+pub fn history(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> ApiResult<Option<History<Binding>>> {
+    versions::history(
+        conn,
+        &BINDINGS,
+        "b",
+        &columns(true),
+        id,
+        scope,
+        page,
+        from_row,
     )
 }
 
@@ -94,17 +119,36 @@ pub fn of_services(
     conn: &Connection,
     service_ids: &[String],
 ) -> ApiResult<HashMap<String, Vec<Binding>>> {
+    of_services_at(conn, service_ids, &AsOf::Live)
+}
+
+/// `of_services` at an instant. Closed versions keep no order among their siblings, so an
+/// as-of read lists a service's bindings in the order they were created.
+pub fn of_services_at(
+    conn: &Connection,
+    service_ids: &[String],
+    at: &AsOf,
+) -> ApiResult<HashMap<String, Vec<Binding>>> {
     let mut out: HashMap<String, Vec<Binding>> = HashMap::new();
     if service_ids.is_empty() {
         return Ok(out);
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM bindings b WHERE b.service_id IN (SELECT value FROM json_each(?))
-         ORDER BY b.service_id, b.ord"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    for row in stmt.query_map([json_ids(service_ids)], from_row)? {
-        let b = row?;
+    let (from, params) = at.source(&BINDINGS, "b");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids("b.service_id", service_ids);
+    let order = if at.is_live() {
+        "b.service_id, b.ord"
+    } else {
+        "b.service_id, b.created_at, b.lineage"
+    };
+    for b in all(
+        conn,
+        &columns(at.is_union()),
+        &from,
+        &filter,
+        order,
+        from_row,
+    )? {
         out.entry(b.service_id.clone()).or_default().push(b);
     }
     Ok(out)
@@ -196,8 +240,10 @@ pub fn list(
     f: &BindingFilter,
     order_by: &str,
     page: PageRequest,
+    at: &AsOf,
 ) -> ApiResult<(Vec<Binding>, u64)> {
-    let mut filter = Filter::new();
+    let (from, params) = at.source(&BINDINGS, "b");
+    let mut filter = Filter::over_source(params);
     filter
         .scope("b.network_id", scope)
         .eq_opt("b.service_id", f.service_id.clone())
@@ -206,15 +252,19 @@ pub fn list(
         .eq_opt("b.ip_address_id", f.ip_address_id.clone())
         .eq_opt("b.type", f.kind.map(str::to_string));
     if let Some(host) = &f.host_id {
-        filter.clause(
-            "b.service_id IN (SELECT id FROM services WHERE host_id = ?)",
-            vec![host.clone().into()],
+        // As of an instant, the services of the host are those of that instant.
+        let (services, mut params) = at.source(&SERVICES, "s");
+        params.push(host.clone().into());
+        let sql = format!(
+            "b.service_id IN (SELECT {} FROM {services} WHERE s.host_id = ?)",
+            at.lineage("s")
         );
+        filter.clause(&sql, params);
     }
     paged(
         conn,
-        COLUMNS,
-        "bindings b",
+        &columns(at.is_union()),
+        &from,
         &filter,
         order_by,
         page,

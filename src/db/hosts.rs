@@ -12,8 +12,9 @@ use super::ports::{self, Port};
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
 use super::services::{self, Service};
 use super::tags::{any_tag_clause, tags_of, Tagged};
+use super::versions::{self, tags_column, AsOf, History, Temporal, HOSTS};
 use super::{json_column, or_not_found};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Host {
@@ -35,6 +36,8 @@ pub struct Host {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_addresses: Option<Vec<IpAddress>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,10 +47,17 @@ pub struct Host {
 }
 
 const COLUMNS: &str = "h.id, h.network_id, h.name, h.hostname, h.description, h.hidden, \
-                       h.virtualization, h.source, h.created_at, h.updated_at";
+                       h.virtualization, h.source, h.created_at, h.updated_at, \
+                       h.valid_from, h.last_seen_at, h.first_discovery_id, h.last_discovery_id";
+
+fn columns(union: bool) -> String {
+    format!("{COLUMNS}, {}", versions::extra("h", union))
+}
 
 fn from_row(r: &Row) -> rusqlite::Result<Host> {
     Ok(Host {
+        temporal: Temporal::from_row(r, 10)?,
+        tags: tags_column(r, 16)?.unwrap_or_default(),
         id: r.get(0)?,
         network_id: r.get(1)?,
         name: r.get(2)?,
@@ -56,7 +66,6 @@ fn from_row(r: &Row) -> rusqlite::Result<Host> {
         hidden: r.get(5)?,
         virtualization: json_column(r, 6)?,
         source: json_column(r, 7)?.unwrap_or(Json::Null),
-        tags: Vec::new(),
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
         ip_addresses: None,
@@ -65,25 +74,45 @@ fn from_row(r: &Row) -> rusqlite::Result<Host> {
     })
 }
 
-/// Fills tags (always) and children (when asked) with one query per kind, whatever the page size.
-fn complete(conn: &Connection, mut rows: Vec<Host>, children: bool) -> ApiResult<Vec<Host>> {
-    let ids: Vec<String> = rows.iter().map(|h| h.id.clone()).collect();
-    let mut tags = tags_of(conn, Tagged::Host, &ids)?;
+/// The live id of a row (its lineage for a closed version), which children reference.
+fn lineage(h: &Host) -> &str {
+    h.temporal.lineage_id.as_deref().unwrap_or(&h.id)
+}
+
+/// Fills tags (always) and children (when asked) with one query per kind, whatever the page
+/// size. As of an instant, the tags came with the rows and the children are those of then.
+fn complete(
+    conn: &Connection,
+    mut rows: Vec<Host>,
+    children: bool,
+    at: &AsOf,
+) -> ApiResult<Vec<Host>> {
+    let ids: Vec<String> = rows.iter().map(|h| lineage(h).to_string()).collect();
+    let mut tags = if at.is_live() {
+        tags_of(conn, Tagged::Host, &ids)?
+    } else {
+        HashMap::new()
+    };
     let (mut ips, mut ports, mut svcs) = if children {
         (
-            group(ip_addresses::of_hosts(conn, &ids)?, |i| i.host_id.clone()),
-            group(ports::of_hosts(conn, &ids)?, |p| p.host_id.clone()),
-            services::of_hosts(conn, &ids)?,
+            group(ip_addresses::of_hosts(conn, &ids, at)?, |i| {
+                i.host_id.clone()
+            }),
+            group(ports::of_hosts(conn, &ids, at)?, |p| p.host_id.clone()),
+            services::of_hosts(conn, &ids, at)?,
         )
     } else {
         (HashMap::new(), HashMap::new(), HashMap::new())
     };
     for h in &mut rows {
-        h.tags = tags.remove(&h.id).unwrap_or_default();
+        if let Some(t) = tags.remove(&h.id) {
+            h.tags = t;
+        }
         if children {
-            h.ip_addresses = Some(ips.remove(&h.id).unwrap_or_default());
-            h.ports = Some(ports.remove(&h.id).unwrap_or_default());
-            h.services = Some(svcs.remove(&h.id).unwrap_or_default());
+            let key = lineage(h).to_string();
+            h.ip_addresses = Some(ips.remove(&key).unwrap_or_default());
+            h.ports = Some(ports.remove(&key).unwrap_or_default());
+            h.services = Some(svcs.remove(&key).unwrap_or_default());
         }
     }
     Ok(rows)
@@ -98,9 +127,26 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>
 }
 
 pub fn get(conn: &Connection, id: &str, children: bool) -> ApiResult<Host> {
-    let sql = format!("SELECT {COLUMNS} FROM hosts h WHERE h.id = ?");
+    let sql = format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false));
     let row = or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Host")?;
-    Ok(complete(conn, vec![row], children)?.remove(0))
+    Ok(complete(conn, vec![row], children, &AsOf::Live)?.remove(0))
+}
+
+/// The host of lineage `id` as of `at`, with its children of then.
+pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Host> {
+    let row = versions::get_at(conn, &HOSTS, "h", &columns(at.is_union()), id, at, from_row)?
+        .ok_or_else(|| ApiError::not_found("Host"))?;
+    Ok(complete(conn, vec![row], true, at)?.remove(0))
+}
+
+/// Every version of lineage `id`, without children (they have versions of their own).
+pub fn history(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> ApiResult<Option<History<Host>>> {
+    versions::history(conn, &HOSTS, "h", &columns(true), id, scope, page, from_row)
 }
 
 /// The network of a host, for scope and same-network checks; `None` if there is no such host.
@@ -126,23 +172,26 @@ pub fn list(
     order_by: &str,
     page: PageRequest,
     children: bool,
+    at: &AsOf,
 ) -> ApiResult<(Vec<Host>, u64)> {
-    let mut filter = Filter::new();
+    let (from, params) = at.source(&HOSTS, "h");
+    let mut filter = Filter::over_source(params);
     filter
         .scope("h.network_id", scope)
         .eq_opt("h.network_id", f.network_id.clone())
         .search(&["h.name", "h.hostname"], f.q.as_deref());
     if !f.ids.is_empty() {
-        filter.in_ids("h.id", &f.ids);
+        filter.in_ids(&at.lineage("h"), &f.ids);
     }
     if !f.tag_ids.is_empty() {
         filter.clause(
-            &any_tag_clause(Tagged::Host, "h"),
+            &any_tag_clause(Tagged::Host, "h", at.is_union()),
             vec![Value::Text(json_ids(&f.tag_ids))],
         );
     }
-    let (rows, total) = paged(conn, COLUMNS, "hosts h", &filter, order_by, page, from_row)?;
-    Ok((complete(conn, rows, children)?, total))
+    let cols = columns(at.is_union());
+    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
+    Ok((complete(conn, rows, children, at)?, total))
 }
 
 fn json_text(v: &Option<Json>) -> Option<String> {
@@ -151,12 +200,16 @@ fn json_text(v: &Option<Json>) -> Option<String> {
 
 pub fn insert(conn: &Connection, h: &Host) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO hosts (id, network_id, name, hostname, description, hidden, virtualization, source, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO hosts (id, network_id, name, hostname, description, hidden, virtualization, source,
+                            created_at, updated_at, valid_from, last_seen_at, first_discovery_id,
+                            last_discovery_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         h.id, h.network_id, h.name, h.hostname, h.description, h.hidden,
-        json_text(&h.virtualization), h.source.to_string(), h.created_at, h.updated_at
+        json_text(&h.virtualization), h.source.to_string(), h.created_at, h.updated_at,
+        h.temporal.valid_from, h.temporal.last_seen_at, h.temporal.first_discovery_id,
+        h.temporal.last_discovery_id
     ])?;
     Ok(())
 }
@@ -164,7 +217,7 @@ pub fn insert(conn: &Connection, h: &Host) -> ApiResult<()> {
 pub fn update(conn: &Connection, h: &Host) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE hosts SET network_id = ?, name = ?, hostname = ?, description = ?, hidden = ?,
-         virtualization = ?, updated_at = ? WHERE id = ?",
+         virtualization = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",
     )?
     .execute(params![
         h.network_id,
@@ -174,6 +227,8 @@ pub fn update(conn: &Connection, h: &Host) -> ApiResult<()> {
         h.hidden,
         json_text(&h.virtualization),
         h.updated_at,
+        h.temporal.valid_from,
+        h.temporal.last_seen_at,
         h.id
     ])?;
     Ok(())

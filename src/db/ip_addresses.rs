@@ -4,8 +4,9 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
 use super::or_not_found;
-use super::query::{json_ids, paged, Filter, PageRequest, Scope};
-use crate::error::ApiResult;
+use super::query::{all, paged, Filter, PageRequest, Scope};
+use super::versions::{self, AsOf, History, Temporal, IP_ADDRESSES};
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IpAddress {
@@ -25,10 +26,17 @@ pub struct IpAddress {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
 }
 
 const COLUMNS: &str = "i.id, i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, \
-                       i.name, i.position, i.created_at, i.updated_at";
+                       i.name, i.position, i.created_at, i.updated_at, \
+                       i.valid_from, i.last_seen_at, i.first_discovery_id, i.last_discovery_id";
+
+fn columns(union: bool) -> String {
+    format!("{COLUMNS}, {}", versions::extra("i", union))
+}
 
 fn from_row(r: &Row) -> rusqlite::Result<IpAddress> {
     Ok(IpAddress {
@@ -42,31 +50,70 @@ fn from_row(r: &Row) -> rusqlite::Result<IpAddress> {
         position: r.get(7)?,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
+        temporal: Temporal::from_row(r, 10)?,
     })
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<IpAddress> {
-    let sql = format!("SELECT {COLUMNS} FROM ip_addresses i WHERE i.id = ?");
+    let sql = format!(
+        "SELECT {} FROM ip_addresses i WHERE i.id = ?",
+        columns(false)
+    );
     or_not_found(
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "IP address",
     )
 }
 
+/// The IP address of lineage `id` as of `at`.
+pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<IpAddress> {
+    versions::get_at(
+        conn,
+        &IP_ADDRESSES,
+        "i",
+        &columns(at.is_union()),
+        id,
+        at,
+        from_row,
+    )?
+    .ok_or_else(|| ApiError::not_found("IP address"))
+}
+
+pub fn history(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> ApiResult<Option<History<IpAddress>>> {
+    versions::history(
+        conn,
+        &IP_ADDRESSES,
+        "i",
+        &columns(true),
+        id,
+        scope,
+        page,
+        from_row,
+    )
+}
+
 /// The IP addresses of several hosts in one query, ordered for embedding.
-pub fn of_hosts(conn: &Connection, host_ids: &[String]) -> ApiResult<Vec<IpAddress>> {
+pub fn of_hosts(conn: &Connection, host_ids: &[String], at: &AsOf) -> ApiResult<Vec<IpAddress>> {
     if host_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ip_addresses i WHERE i.host_id IN (SELECT value FROM json_each(?))
-         ORDER BY i.position, i.created_at, i.id"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([json_ids(host_ids)], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let (from, params) = at.source(&IP_ADDRESSES, "i");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids("i.host_id", host_ids);
+    let order = "i.position, i.created_at, i.id";
+    all(
+        conn,
+        &columns(at.is_union()),
+        &from,
+        &filter,
+        order,
+        from_row,
+    )
 }
 
 pub fn address_taken(
@@ -103,32 +150,30 @@ pub fn list(
     f: &IpAddressFilter,
     order_by: &str,
     page: PageRequest,
+    at: &AsOf,
 ) -> ApiResult<(Vec<IpAddress>, u64)> {
-    let mut filter = Filter::new();
+    let (from, params) = at.source(&IP_ADDRESSES, "i");
+    let mut filter = Filter::over_source(params);
     filter
         .scope("i.network_id", scope)
         .eq_opt("i.host_id", f.host_id.clone())
         .eq_opt("i.subnet_id", f.subnet_id.clone())
         .eq_opt("i.network_id", f.network_id.clone());
-    paged(
-        conn,
-        COLUMNS,
-        "ip_addresses i",
-        &filter,
-        order_by,
-        page,
-        from_row,
-    )
+    let cols = columns(at.is_union());
+    paged(conn, &cols, &from, &filter, order_by, page, from_row)
 }
 
 pub fn insert(conn: &Connection, i: &IpAddress) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO ip_addresses (id, host_id, network_id, subnet_id, ip_address, mac_address, name, position, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ip_addresses (id, host_id, network_id, subnet_id, ip_address, mac_address, name, position,
+                                   created_at, updated_at, valid_from, last_seen_at,
+                                   first_discovery_id, last_discovery_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         i.id, i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, i.name,
-        i.position, i.created_at, i.updated_at
+        i.position, i.created_at, i.updated_at, i.temporal.valid_from, i.temporal.last_seen_at,
+        i.temporal.first_discovery_id, i.temporal.last_discovery_id
     ])?;
     Ok(())
 }
@@ -136,11 +181,11 @@ pub fn insert(conn: &Connection, i: &IpAddress) -> ApiResult<()> {
 pub fn update(conn: &Connection, i: &IpAddress) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE ip_addresses SET host_id = ?, network_id = ?, subnet_id = ?, ip_address = ?, mac_address = ?,
-         name = ?, position = ?, updated_at = ? WHERE id = ?",
+         name = ?, position = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",
     )?
     .execute(params![
         i.host_id, i.network_id, i.subnet_id, i.ip_address, i.mac_address, i.name, i.position,
-        i.updated_at, i.id
+        i.updated_at, i.temporal.valid_from, i.temporal.last_seen_at, i.id
     ])?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod changes;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
@@ -17,6 +18,7 @@ pub mod services;
 pub mod subnets;
 pub mod tags;
 pub mod templates;
+pub mod versions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -198,16 +200,25 @@ impl Db {
 /// Applies pending migrations on a connection of its own, before any pool exists. A database
 /// that already holds data is first copied to `backups/pre-migration-<version>-<time>.db`.
 pub fn migrate(path: &Path) -> Result<usize, String> {
+    migrate_to(path, None)
+}
+
+/// `migrate`, stopping at schema version `target` when given (tests build older databases).
+pub fn migrate_to(path: &Path, target: Option<i32>) -> Result<usize, String> {
     let mut conn =
         Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| format!("cannot configure {}: {e}", path.display()))?;
-    let runner = embedded::migrations::runner();
+    let mut runner = embedded::migrations::runner();
+    if let Some(version) = target {
+        runner = runner.set_target(refinery::Target::Version(version));
+    }
     let latest = runner
         .get_migrations()
         .iter()
         .map(|m| m.version())
         .max()
+        .map(|v| target.map_or(v, |t| v.min(t)))
         .unwrap_or(0);
     let has_history: bool = conn
         .query_row(

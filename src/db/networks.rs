@@ -90,7 +90,7 @@ pub fn list(
     }
     if !f.tag_ids.is_empty() {
         filter.clause(
-            &any_tag_clause(Tagged::Network, "n"),
+            &any_tag_clause(Tagged::Network, "n", false),
             vec![Value::Text(json_ids(&f.tag_ids))],
         );
     }
@@ -137,4 +137,30 @@ pub fn contents(conn: &Connection, id: &str) -> ApiResult<(i64, i64)> {
         .prepare_cached("SELECT count(*) FROM subnets WHERE network_id = ?")?
         .query_row([id], |r| r.get(0))?;
     Ok((hosts, subnets))
+}
+
+/// Ids of the hosts in the network, for a cascade that journals each one.
+pub fn host_ids(conn: &Connection, id: &str) -> ApiResult<Vec<String>> {
+    ids_where(
+        conn,
+        "SELECT id FROM hosts WHERE network_id = ? ORDER BY created_at, id",
+        id,
+    )
+}
+
+/// Ids of the subnets in the network, for a cascade that journals each one.
+pub fn subnet_ids(conn: &Connection, id: &str) -> ApiResult<Vec<String>> {
+    ids_where(
+        conn,
+        "SELECT id FROM subnets WHERE network_id = ? ORDER BY created_at, id",
+        id,
+    )
+}
+
+fn ids_where(conn: &Connection, sql: &str, id: &str) -> ApiResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(rows)
 }

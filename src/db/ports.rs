@@ -4,9 +4,10 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
 use super::or_not_found;
-use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::query::{all, paged, Filter, PageRequest, Scope};
+use super::versions::{self, AsOf, History, Temporal, PORTS};
 use crate::domain::port::{port_type, Protocol};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Port {
@@ -24,10 +25,17 @@ pub struct Port {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
 }
 
-const COLUMNS: &str =
-    "p.id, p.host_id, p.network_id, p.number, p.protocol, p.created_at, p.updated_at";
+const COLUMNS: &str = "p.id, p.host_id, p.network_id, p.number, p.protocol, p.created_at, \
+                       p.updated_at, p.valid_from, p.last_seen_at, p.first_discovery_id, \
+                       p.last_discovery_id";
+
+fn columns(union: bool) -> String {
+    format!("{COLUMNS}, {}", versions::extra("p", union))
+}
 
 fn from_row(r: &Row) -> rusqlite::Result<Port> {
     let number: u16 = r.get(3)?;
@@ -42,28 +50,46 @@ fn from_row(r: &Row) -> rusqlite::Result<Port> {
         protocol,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        temporal: Temporal::from_row(r, 7)?,
     })
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Port> {
-    let sql = format!("SELECT {COLUMNS} FROM ports p WHERE p.id = ?");
+    let sql = format!("SELECT {} FROM ports p WHERE p.id = ?", columns(false));
     or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Port")
 }
 
+/// The port of lineage `id` as of `at`.
+pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Port> {
+    versions::get_at(conn, &PORTS, "p", &columns(at.is_union()), id, at, from_row)?
+        .ok_or_else(|| ApiError::not_found("Port"))
+}
+
+pub fn history(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> ApiResult<Option<History<Port>>> {
+    versions::history(conn, &PORTS, "p", &columns(true), id, scope, page, from_row)
+}
+
 /// The ports of several hosts in one query, ordered for embedding.
-pub fn of_hosts(conn: &Connection, host_ids: &[String]) -> ApiResult<Vec<Port>> {
+pub fn of_hosts(conn: &Connection, host_ids: &[String], at: &AsOf) -> ApiResult<Vec<Port>> {
     if host_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ports p WHERE p.host_id IN (SELECT value FROM json_each(?))
-         ORDER BY p.created_at, p.id"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([json_ids(host_ids)], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let (from, params) = at.source(&PORTS, "p");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids("p.host_id", host_ids);
+    all(
+        conn,
+        &columns(at.is_union()),
+        &from,
+        &filter,
+        "p.created_at, p.id",
+        from_row,
+    )
 }
 
 pub fn number_taken(
@@ -94,21 +120,25 @@ pub fn list(
     f: &PortFilter,
     order_by: &str,
     page: PageRequest,
+    at: &AsOf,
 ) -> ApiResult<(Vec<Port>, u64)> {
-    let mut filter = Filter::new();
+    let (from, params) = at.source(&PORTS, "p");
+    let mut filter = Filter::over_source(params);
     filter
         .scope("p.network_id", scope)
         .eq_opt("p.host_id", f.host_id.clone())
         .eq_opt("p.network_id", f.network_id.clone())
         .eq_opt("p.number", f.number.map(i64::from))
         .eq_opt("p.protocol", f.protocol.clone());
-    paged(conn, COLUMNS, "ports p", &filter, order_by, page, from_row)
+    let cols = columns(at.is_union());
+    paged(conn, &cols, &from, &filter, order_by, page, from_row)
 }
 
 pub fn insert(conn: &Connection, p: &Port) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO ports (id, host_id, network_id, number, protocol, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ports (id, host_id, network_id, number, protocol, created_at, updated_at,
+                            valid_from, last_seen_at, first_discovery_id, last_discovery_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         p.id,
@@ -117,16 +147,30 @@ pub fn insert(conn: &Connection, p: &Port) -> ApiResult<()> {
         p.number,
         p.protocol,
         p.created_at,
-        p.updated_at
+        p.updated_at,
+        p.temporal.valid_from,
+        p.temporal.last_seen_at,
+        p.temporal.first_discovery_id,
+        p.temporal.last_discovery_id
     ])?;
     Ok(())
 }
 
 pub fn update(conn: &Connection, p: &Port) -> ApiResult<()> {
     conn.prepare_cached(
-        "UPDATE ports SET host_id = ?, network_id = ?, number = ?, protocol = ?, updated_at = ? WHERE id = ?",
+        "UPDATE ports SET host_id = ?, network_id = ?, number = ?, protocol = ?, updated_at = ?,
+                valid_from = ?, last_seen_at = ? WHERE id = ?",
     )?
-    .execute(params![p.host_id, p.network_id, p.number, p.protocol, p.updated_at, p.id])?;
+    .execute(params![
+        p.host_id,
+        p.network_id,
+        p.number,
+        p.protocol,
+        p.updated_at,
+        p.temporal.valid_from,
+        p.temporal.last_seen_at,
+        p.id
+    ])?;
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub use crate::domain::principal::Scope;
 pub struct Filter {
     clauses: Vec<String>,
     params: Vec<Value>,
+    /// Parameters of the `FROM` text (an as-of source), bound before the clauses' own.
+    source_params: Vec<Value>,
 }
 
 pub fn json_ids(ids: &[String]) -> String {
@@ -39,6 +41,18 @@ pub fn json_ids(ids: &[String]) -> String {
 impl Filter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A filter over a `FROM` text that binds `params` of its own (see `versions::AsOf::source`).
+    pub fn over_source(params: Vec<Value>) -> Self {
+        Filter {
+            source_params: params,
+            ..Self::default()
+        }
+    }
+
+    fn all_params(&self) -> impl Iterator<Item = &Value> {
+        self.source_params.iter().chain(self.params.iter())
     }
 
     pub fn eq(&mut self, column: &str, value: impl Into<Value>) -> &mut Self {
@@ -96,13 +110,33 @@ impl Filter {
         self
     }
 
-    fn where_sql(&self) -> String {
+    pub fn where_sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", self.clauses.join(" AND "))
         }
     }
+}
+
+/// Every row of `SELECT {columns} FROM {from} WHERE ... ORDER BY {order_by}`, mapped.
+pub fn all<T>(
+    conn: &Connection,
+    columns: &str,
+    from: &str,
+    filter: &Filter,
+    order_by: &str,
+    map: impl Fn(&Row) -> rusqlite::Result<T>,
+) -> ApiResult<Vec<T>> {
+    let sql = format!(
+        "SELECT {columns} FROM {from}{} ORDER BY {order_by}",
+        filter.where_sql()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(filter.all_params()), map)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(rows)
 }
 
 /// Runs the page query for `SELECT {columns} FROM {from}` and maps each row, and the count
@@ -124,7 +158,7 @@ pub fn paged<T>(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(filter.params.iter()), map)?
+        .query_map(params_from_iter(filter.all_params()), map)?
         .collect::<rusqlite::Result<Vec<T>>>()?;
     let page_is_short = page.limit.is_none_or(|l| (rows.len() as u64) < l);
     if page.offset == 0 && page_is_short {
@@ -134,7 +168,7 @@ pub fn paged<T>(
     let count_sql = format!("SELECT count(*) FROM {from}{where_sql}");
     let total: i64 = conn
         .prepare_cached(&count_sql)?
-        .query_row(params_from_iter(filter.params.iter()), |r| r.get(0))?;
+        .query_row(params_from_iter(filter.all_params()), |r| r.get(0))?;
     Ok((rows, total as u64))
 }
 

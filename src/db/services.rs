@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::bindings::{self, Binding};
-use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
 use super::tags::{any_tag_clause, tags_of, Tagged};
+use super::versions::{self, tags_column, AsOf, History, Temporal, SERVICES};
 use super::{json_column, optional, or_not_found};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Service {
@@ -35,20 +36,28 @@ pub struct Service {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
 }
 
 const COLUMNS: &str = "s.id, s.host_id, s.network_id, s.name, s.service_definition, s.position, \
-                       s.virtualization, s.source, s.created_at, s.updated_at";
+                       s.virtualization, s.source, s.created_at, s.updated_at, \
+                       s.valid_from, s.last_seen_at, s.first_discovery_id, s.last_discovery_id";
+
+fn columns(union: bool) -> String {
+    format!("{COLUMNS}, {}", versions::extra("s", union))
+}
 
 fn from_row(r: &Row) -> rusqlite::Result<Service> {
     Ok(Service {
+        temporal: Temporal::from_row(r, 10)?,
+        tags: tags_column(r, 16)?.unwrap_or_default(),
         id: r.get(0)?,
         host_id: r.get(1)?,
         network_id: r.get(2)?,
         name: r.get(3)?,
         service_definition: r.get(4)?,
         position: r.get(5)?,
-        tags: Vec::new(),
         virtualization: json_column(r, 6)?,
         bindings: Vec::new(),
         source: json_column(r, 7)?.unwrap_or(Json::Null),
@@ -57,30 +66,80 @@ fn from_row(r: &Row) -> rusqlite::Result<Service> {
     })
 }
 
-/// Fills tags and bindings for a page of services: two queries, whatever the page size.
-fn complete(conn: &Connection, mut rows: Vec<Service>) -> ApiResult<Vec<Service>> {
-    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
-    let mut tags = tags_of(conn, Tagged::Service, &ids)?;
-    let mut bound = bindings::of_services(conn, &ids)?;
+/// The live id of a row (its lineage for a closed version), which references name.
+fn lineage(s: &Service) -> &str {
+    s.temporal.lineage_id.as_deref().unwrap_or(&s.id)
+}
+
+/// Fills tags and bindings for a page of services: two queries, whatever the page size. As of
+/// an instant the tags came with the rows, and the bindings are those of that instant.
+fn complete(conn: &Connection, mut rows: Vec<Service>, at: &AsOf) -> ApiResult<Vec<Service>> {
+    let ids: Vec<String> = rows.iter().map(|s| lineage(s).to_string()).collect();
+    let mut tags = if at.is_live() {
+        tags_of(conn, Tagged::Service, &ids)?
+    } else {
+        HashMap::new()
+    };
+    let mut bound = bindings::of_services_at(conn, &ids, at)?;
     for s in &mut rows {
-        s.tags = tags.remove(&s.id).unwrap_or_default();
-        s.bindings = bound.remove(&s.id).unwrap_or_default();
+        if let Some(t) = tags.remove(&s.id) {
+            s.tags = t;
+        }
+        s.bindings = bound.remove(lineage(s)).unwrap_or_default();
     }
     Ok(rows)
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Service> {
     let row = get_row(conn, id)?;
-    Ok(complete(conn, vec![row])?.remove(0))
+    Ok(complete(conn, vec![row], &AsOf::Live)?.remove(0))
 }
 
-/// The service's own row, without tags and bindings: for a write that replaces both anyway.
+/// The service of lineage `id` as of `at`, with its tags and bindings of then.
+pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Service> {
+    let row = versions::get_at(
+        conn,
+        &SERVICES,
+        "s",
+        &columns(at.is_union()),
+        id,
+        at,
+        from_row,
+    )?
+    .ok_or_else(|| ApiError::not_found("Service"))?;
+    Ok(complete(conn, vec![row], at)?.remove(0))
+}
+
+/// Every version of lineage `id` (without bindings, which have versions of their own).
+pub fn history(
+    conn: &Connection,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> ApiResult<Option<History<Service>>> {
+    versions::history(
+        conn,
+        &SERVICES,
+        "s",
+        &columns(true),
+        id,
+        scope,
+        page,
+        from_row,
+    )
+}
+
+/// The service's own row with its tags, without bindings: for a write that replaces them anyway.
 pub fn get_row(conn: &Connection, id: &str) -> ApiResult<Service> {
-    let sql = format!("SELECT {COLUMNS} FROM services s WHERE s.id = ?");
-    or_not_found(
+    let sql = format!("SELECT {} FROM services s WHERE s.id = ?", columns(false));
+    let mut row = or_not_found(
         conn.prepare_cached(&sql)?.query_row([id], from_row),
         "Service",
-    )
+    )?;
+    row.tags = tags_of(conn, Tagged::Service, std::slice::from_ref(&row.id))?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(row)
 }
 
 /// `(host_id, network_id)` of a service, for rules and scope.
@@ -95,20 +154,25 @@ pub fn placement(conn: &Connection, id: &str) -> ApiResult<Option<(String, Strin
 pub fn of_hosts(
     conn: &Connection,
     host_ids: &[String],
+    at: &AsOf,
 ) -> ApiResult<HashMap<String, Vec<Service>>> {
     let mut out: HashMap<String, Vec<Service>> = HashMap::new();
     if host_ids.is_empty() {
         return Ok(out);
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM services s WHERE s.host_id IN (SELECT value FROM json_each(?))
-         ORDER BY s.host_id, s.position, s.created_at"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([json_ids(host_ids)], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for s in complete(conn, rows)? {
+    let (from, params) = at.source(&SERVICES, "s");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids("s.host_id", host_ids);
+    let order = "s.host_id, s.position, s.created_at";
+    let rows = all(
+        conn,
+        &columns(at.is_union()),
+        &from,
+        &filter,
+        order,
+        from_row,
+    )?;
+    for s in complete(conn, rows, at)? {
         out.entry(s.host_id.clone()).or_default().push(s);
     }
     Ok(out)
@@ -136,8 +200,10 @@ pub fn list(
     f: &ServiceFilter,
     order_by: &str,
     page: PageRequest,
+    at: &AsOf,
 ) -> ApiResult<(Vec<Service>, u64)> {
-    let mut filter = Filter::new();
+    let (from, params) = at.source(&SERVICES, "s");
+    let mut filter = Filter::over_source(params);
     filter
         .scope("s.network_id", scope)
         .eq_opt("s.network_id", f.network_id.clone())
@@ -145,24 +211,17 @@ pub fn list(
         .eq_opt("s.service_definition", f.service_definition.clone())
         .search(&["s.name", "s.service_definition"], f.q.as_deref());
     if !f.ids.is_empty() {
-        filter.in_ids("s.id", &f.ids);
+        filter.in_ids(&at.lineage("s"), &f.ids);
     }
     if !f.tag_ids.is_empty() {
         filter.clause(
-            &any_tag_clause(Tagged::Service, "s"),
+            &any_tag_clause(Tagged::Service, "s", at.is_union()),
             vec![Value::Text(json_ids(&f.tag_ids))],
         );
     }
-    let (rows, total) = paged(
-        conn,
-        COLUMNS,
-        "services s",
-        &filter,
-        order_by,
-        page,
-        from_row,
-    )?;
-    Ok((complete(conn, rows)?, total))
+    let cols = columns(at.is_union());
+    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
+    Ok((complete(conn, rows, at)?, total))
 }
 
 fn json_text(v: &Option<Json>) -> Option<String> {
@@ -172,12 +231,15 @@ fn json_text(v: &Option<Json>) -> Option<String> {
 pub fn insert(conn: &Connection, s: &Service) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO services (id, host_id, network_id, name, service_definition, position, virtualization,
-                               source, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               source, created_at, updated_at, valid_from, last_seen_at,
+                               first_discovery_id, last_discovery_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         s.id, s.host_id, s.network_id, s.name, s.service_definition, s.position,
-        json_text(&s.virtualization), s.source.to_string(), s.created_at, s.updated_at
+        json_text(&s.virtualization), s.source.to_string(), s.created_at, s.updated_at,
+        s.temporal.valid_from, s.temporal.last_seen_at, s.temporal.first_discovery_id,
+        s.temporal.last_discovery_id
     ])?;
     Ok(())
 }
@@ -185,11 +247,12 @@ pub fn insert(conn: &Connection, s: &Service) -> ApiResult<()> {
 pub fn update(conn: &Connection, s: &Service) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE services SET host_id = ?, network_id = ?, name = ?, service_definition = ?, position = ?,
-                virtualization = ?, updated_at = ? WHERE id = ?",
+                virtualization = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",
     )?
     .execute(params![
         s.host_id, s.network_id, s.name, s.service_definition, s.position,
-        json_text(&s.virtualization), s.updated_at, s.id
+        json_text(&s.virtualization), s.updated_at, s.temporal.valid_from,
+        s.temporal.last_seen_at, s.id
     ])?;
     Ok(())
 }

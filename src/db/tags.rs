@@ -195,10 +195,39 @@ pub fn usage(conn: &Connection, tag_id: &str) -> ApiResult<Vec<(&'static str, i6
     Ok(used)
 }
 
-/// `EXISTS` clause for a `tag_ids` (any) filter on `alias.id`.
-pub fn any_tag_clause(kind: Tagged, alias: &str) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM {} x WHERE x.entity_id = {alias}.id AND x.tag_id IN (SELECT value FROM json_each(?)))",
+/// `EXISTS` clause for a `tag_ids` (any) filter on `alias.id`; over an as-of union (`union`),
+/// on the tags each row carried then.
+pub fn any_tag_clause(kind: Tagged, alias: &str, union: bool) -> String {
+    if union {
+        format!(
+            "EXISTS (SELECT 1 FROM json_each({alias}.tags) x WHERE x.value IN (SELECT value FROM json_each(?)))"
+        )
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM {} x WHERE x.entity_id = {alias}.id AND x.tag_id IN (SELECT value FROM json_each(?)))",
+            kind.table()
+        )
+    }
+}
+
+/// Ids of the objects of one kind that carry the tag.
+pub fn carriers(conn: &Connection, kind: Tagged, tag_id: &str) -> ApiResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT entity_id FROM {} WHERE tag_id = ? ORDER BY entity_id",
         kind.table()
-    )
+    ))?;
+    let rows = stmt
+        .query_map([tag_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(rows)
+}
+
+/// Takes one tag off one object.
+pub fn detach(conn: &Connection, kind: Tagged, entity_id: &str, tag_id: &str) -> ApiResult<()> {
+    conn.prepare_cached(&format!(
+        "DELETE FROM {} WHERE entity_id = ? AND tag_id = ?",
+        kind.table()
+    ))?
+    .execute(params![entity_id, tag_id])?;
+    Ok(())
 }

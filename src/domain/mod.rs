@@ -4,6 +4,7 @@ pub mod bindings;
 pub mod clock;
 pub mod compose;
 pub mod enums;
+pub mod history;
 pub mod net;
 pub mod port;
 pub mod principal;

@@ -1,5 +1,6 @@
 //! Who is calling: the API key's role and the networks it may reach.
 
+use super::history::{Actor, ActorKind};
 use super::role::Role;
 use crate::error::{ApiError, ApiResult};
 
@@ -12,9 +13,39 @@ pub struct Principal {
     pub role: Role,
     /// Empty means every network.
     pub network_ids: Vec<String>,
+    /// Who the journal names for this caller's changes.
+    pub actor: Actor,
 }
 
 impl Principal {
+    /// The caller behind an API key.
+    pub fn api_key(key_id: String, name: String, role: Role, network_ids: Vec<String>) -> Self {
+        Principal {
+            actor: Actor {
+                kind: ActorKind::ApiKey,
+                id: Some(key_id.clone()),
+                name: Some(name),
+            },
+            key_id,
+            role,
+            network_ids,
+        }
+    }
+
+    /// The server itself or its command line: an unscoped Owner without a key.
+    pub fn operator(kind: ActorKind, name: &str) -> Self {
+        Principal {
+            key_id: String::new(),
+            role: Role::Owner,
+            network_ids: Vec::new(),
+            actor: Actor {
+                kind,
+                id: None,
+                name: Some(name.to_string()),
+            },
+        }
+    }
+
     /// Role is checked before scope, so the error names what actually blocks the caller.
     pub fn require(&self, role: Role) -> ApiResult<()> {
         if self.role >= role {

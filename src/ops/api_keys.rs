@@ -3,10 +3,11 @@
 use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
+use super::journal::{changes_state, Writer};
 use super::{missing_reference, new_id};
 use crate::auth::token;
 use crate::db::{self, api_keys::ApiKey};
-use crate::domain::clock;
+use crate::domain::history::EntityType;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
@@ -89,10 +90,10 @@ fn is_enabled_owner(key: &ApiKey) -> bool {
     key.is_enabled && key.permissions == Role::Owner.as_str()
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: ApiKeyInput) -> ApiResult<CreatedKey> {
+pub fn create(tx: &Transaction, who: &Writer, input: ApiKeyInput) -> ApiResult<CreatedKey> {
     check_grant(tx, who, &input)?;
     let plaintext = token::generate();
-    let key = insert(tx, input, &plaintext)?;
+    let key = insert(tx, who, input, &plaintext)?;
     Ok(CreatedKey {
         api_key: key,
         key: plaintext,
@@ -100,8 +101,12 @@ pub fn create(tx: &Transaction, who: &Principal, input: ApiKeyInput) -> ApiResul
 }
 
 /// Stores a key with the given plaintext; shared by the API, the CLI and the bootstrap.
-pub fn insert(tx: &Connection, input: ApiKeyInput, plaintext: &str) -> ApiResult<ApiKey> {
-    let now = clock::now();
+pub fn insert(
+    tx: &Connection,
+    who: &Writer,
+    input: ApiKeyInput,
+    plaintext: &str,
+) -> ApiResult<ApiKey> {
     let key = ApiKey {
         id: new_id(),
         name: input.name.into_inner(),
@@ -111,20 +116,17 @@ pub fn insert(tx: &Connection, input: ApiKeyInput, plaintext: &str) -> ApiResult
         is_enabled: input.is_enabled,
         last_used: None,
         key: db::api_keys::MASK,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
     };
     db::api_keys::insert(tx, &key, &token::hash(plaintext))?;
+    who.created(tx, EntityType::ApiKey, &key)?;
     Ok(key)
 }
 
-pub fn update(
-    tx: &Transaction,
-    who: &Principal,
-    id: &str,
-    input: ApiKeyInput,
-) -> ApiResult<ApiKey> {
-    let mut key = db::api_keys::get(tx, id)?;
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ApiKeyInput) -> ApiResult<ApiKey> {
+    let stored = db::api_keys::get(tx, id)?;
+    let mut key = stored.clone();
     check_reach(who, &key)?;
     check_grant(tx, who, &input)?;
     let stays_owner =
@@ -137,22 +139,41 @@ pub fn update(
     key.network_ids = input.network_ids;
     key.expires_at = input.expires_at;
     key.is_enabled = input.is_enabled;
-    key.updated_at = clock::now();
-    db::api_keys::update(tx, &key)?;
+    if changes_state(EntityType::ApiKey, &stored, &key)? {
+        key.updated_at = who.now.clone();
+        db::api_keys::update(tx, &key)?;
+        who.updated(tx, EntityType::ApiKey, &stored, &key)?;
+    }
     Ok(key)
 }
 
-pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
     let key = db::api_keys::get(tx, id)?;
     check_reach(who, &key)?;
     if is_enabled_owner(&key) && db::api_keys::other_enabled_owners(tx, id)? == 0 {
         return Err(last_owner_conflict("delete"));
     }
+    who.deleted(tx, EntityType::ApiKey, &key)?;
     db::api_keys::delete(tx, id)
 }
 
+/// Disables a key from the command line, which may switch off any key (even the last Owner:
+/// the operator of the machine can always create another).
+pub fn disable(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
+    let stored = db::api_keys::get(tx, id)?;
+    if !stored.is_enabled {
+        return Ok(());
+    }
+    let mut key = stored.clone();
+    key.is_enabled = false;
+    key.updated_at = who.now.clone();
+    db::api_keys::update(tx, &key)?;
+    who.updated(tx, EntityType::ApiKey, &stored, &key)?;
+    Ok(())
+}
+
 /// Replaces the key's secret; the old plaintext stops working when this commits.
-pub fn rotate(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<String> {
+pub fn rotate(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<String> {
     let key = db::api_keys::get(tx, id)?;
     check_reach(who, &key)?;
     if key.id == who.key_id
@@ -165,13 +186,21 @@ pub fn rotate(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<String> 
         );
     }
     let plaintext = token::generate();
-    db::api_keys::set_hash(tx, id, &token::hash(&plaintext), &clock::now())?;
+    db::api_keys::set_hash(tx, id, &token::hash(&plaintext), &who.now)?;
+    let mut rotated = key.clone();
+    rotated.updated_at = who.now.clone();
+    // The secret is not part of the image; the entry says that it changed.
+    who.updated_fields(tx, EntityType::ApiKey, &key, &rotated, &["key"])?;
     Ok(plaintext)
 }
 
 /// First start: with no key at all, creates the Owner key (from `preset` if given).
 /// Returns the plaintext when it created one.
-pub fn bootstrap(tx: &Transaction, preset: Option<&str>) -> ApiResult<Option<String>> {
+pub fn bootstrap(
+    tx: &Transaction,
+    who: &Writer,
+    preset: Option<&str>,
+) -> ApiResult<Option<String>> {
     if db::api_keys::count(tx)? > 0 {
         return Ok(None);
     }
@@ -183,6 +212,6 @@ pub fn bootstrap(tx: &Transaction, preset: Option<&str>) -> ApiResult<Option<Str
         expires_at: None,
         is_enabled: true,
     };
-    insert(tx, input, &plaintext)?;
+    insert(tx, who, input, &plaintext)?;
     Ok(Some(plaintext))
 }

@@ -3,10 +3,11 @@
 
 use rusqlite::{Connection, Transaction};
 
+use super::journal::Writer;
 use super::{missing_reference, new_id};
 use crate::db::{self, bindings::Binding, bindings::NewBinding};
 use crate::domain::bindings::{plan, Change, Context, Live, Slot, Target, Wanted};
-use crate::domain::clock;
+use crate::domain::history::EntityType;
 use crate::domain::principal::Principal;
 use crate::error::{ApiError, ApiResult};
 
@@ -33,8 +34,15 @@ fn referenced(change: &Change) -> Vec<&Target> {
     }
 }
 
-/// Reads the live state, applies the rules, and writes the plan. Nothing is written on error.
-pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Settled> {
+/// Reads the live state, applies the rules, and writes and journals the plan: removed bindings
+/// are closed, retargeted ones closed and continued, unchanged ones left alone. Nothing is
+/// written on error.
+pub fn settle(
+    tx: &Connection,
+    who: &Writer,
+    holder: &Holder,
+    change: Change,
+) -> ApiResult<Settled> {
     let live_rows = db::bindings::live_of(tx, &holder.service_id)?;
     let live: Vec<Live> = live_rows.iter().map(|(l, _)| l.clone()).collect();
     let targets = referenced(&change);
@@ -74,10 +82,31 @@ pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Set
         });
     }
 
-    let now = clock::now();
+    let now = &who.now;
+    let retargets = plan
+        .result
+        .iter()
+        .any(|slot| matches!(slot, Slot::Keep { changed: true, .. }));
+    // The stored images of what this plan ends or changes, for the journal.
+    let mut before = if plan.removed.is_empty() && !retargets {
+        Vec::new()
+    } else {
+        db::bindings::of_services(tx, std::slice::from_ref(&holder.service_id))?
+            .remove(&holder.service_id)
+            .unwrap_or_default()
+    };
+    let mut stored = |id: &str| -> ApiResult<Binding> {
+        let i = before
+            .iter()
+            .position(|b| b.id == id)
+            .ok_or_else(|| ApiError::internal("planned binding is not stored"))?;
+        Ok(before.swap_remove(i))
+    };
     for id in &plan.removed {
+        who.deleted(tx, EntityType::Binding, &stored(id)?)?;
         db::bindings::delete(tx, id)?;
     }
+    let mut changed = Vec::new();
     let mut created = Vec::new();
     for (i, slot) in plan.result.iter().enumerate() {
         let ord = i as i64;
@@ -86,7 +115,10 @@ pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Set
                 id,
                 target,
                 changed: true,
-            } => db::bindings::retarget(tx, id, target, ord, &now)?,
+            } => {
+                db::bindings::retarget(tx, id, target, ord, now)?;
+                changed.push(stored(id)?);
+            }
             Slot::Keep {
                 id, changed: false, ..
             } => {
@@ -105,7 +137,7 @@ pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Set
                         network_id: &holder.network_id,
                         target,
                         ord,
-                        now: &now,
+                        now,
                     },
                 )?;
                 created.push(id);
@@ -115,6 +147,13 @@ pub fn settle(tx: &Connection, holder: &Holder, change: Change) -> ApiResult<Set
     let bindings = db::bindings::of_services(tx, std::slice::from_ref(&holder.service_id))?
         .remove(&holder.service_id)
         .unwrap_or_default();
+    for b in &bindings {
+        if let Some(old) = changed.iter().find(|old| old.id == b.id) {
+            who.updated(tx, EntityType::Binding, old, b)?;
+        } else if created.contains(&b.id) {
+            who.created(tx, EntityType::Binding, b)?;
+        }
+    }
     Ok(Settled {
         bindings,
         created,
@@ -151,18 +190,14 @@ fn holder_of(tx: &Connection, who: &Principal, input: &BindingInput) -> ApiResul
 
 /// Binding POST. `Ok((binding, true))` when created; `(existing, false)` when a live binding
 /// already covered the request.
-pub fn create(
-    tx: &Transaction,
-    who: &Principal,
-    input: BindingInput,
-) -> ApiResult<(Binding, bool)> {
+pub fn create(tx: &Transaction, who: &Writer, input: BindingInput) -> ApiResult<(Binding, bool)> {
     let holder = holder_of(tx, who, &input)?;
     let wanted = Wanted {
         field: String::new(),
         id: None,
         target: input.target,
     };
-    let settled = settle(tx, &holder, Change::Add(wanted))?;
+    let settled = settle(tx, who, &holder, Change::Add(wanted))?;
     if let Some(existing) = settled.covered_by {
         return Ok((db::bindings::get(tx, &existing)?, false));
     }
@@ -179,12 +214,7 @@ pub fn create(
 }
 
 /// Binding PUT: a new target for one live binding.
-pub fn update(
-    tx: &Transaction,
-    who: &Principal,
-    id: &str,
-    input: BindingInput,
-) -> ApiResult<Binding> {
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: BindingInput) -> ApiResult<Binding> {
     let current = db::bindings::get(tx, id)?;
     who.check_network(&current.network_id)?;
     if input.service_id != current.service_id {
@@ -202,6 +232,7 @@ pub fn update(
     };
     let settled = settle(
         tx,
+        who,
         &holder,
         Change::Update {
             id: id.to_string(),
@@ -215,9 +246,17 @@ pub fn update(
         .ok_or_else(|| ApiError::internal("updated binding not found"))
 }
 
-pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
-    let network =
-        db::bindings::network_of(tx, id)?.ok_or_else(|| ApiError::not_found("Binding"))?;
-    who.check_network(&network)?;
+pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
+    let binding = db::bindings::get(tx, id)?;
+    who.check_network(&binding.network_id)?;
+    who.deleted(tx, EntityType::Binding, &binding)?;
     db::bindings::delete(tx, id)
+}
+
+/// Ends bindings that a delete of their port or IP address takes with it.
+pub fn close_all(tx: &Transaction, who: &Writer, ids: &[String]) -> ApiResult<()> {
+    for id in ids {
+        who.deleted(tx, EntityType::Binding, &db::bindings::get(tx, id)?)?;
+    }
+    Ok(())
 }

@@ -3,10 +3,11 @@
 use rusqlite::Transaction;
 use serde_json::{json, Value};
 
+use super::journal::{changes_state, Writer};
 use super::{check_tags, missing_reference, new_id};
+use crate::db::versions::Temporal;
 use crate::db::{self, hosts::Host, tags::Tagged};
-use crate::domain::clock;
-use crate::domain::principal::Principal;
+use crate::domain::history::EntityType;
 use crate::domain::text::{Hostname, Name};
 use crate::error::{ApiError, ApiResult};
 
@@ -20,17 +21,16 @@ pub struct HostInput {
     pub tags: Vec<String>,
 }
 
-fn check_network(tx: &Transaction, who: &Principal, network_id: &str) -> ApiResult<()> {
+fn check_network(tx: &Transaction, who: &Writer, network_id: &str) -> ApiResult<()> {
     if !db::networks::exists(tx, network_id)? {
         return Err(missing_reference("network_id", "Network", network_id));
     }
     who.check_network(network_id)
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<Host> {
+pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Host> {
     check_network(tx, who, &input.network_id)?;
     check_tags(tx, &input.tags)?;
-    let now = clock::now();
     let host = Host {
         id: new_id(),
         network_id: input.network_id,
@@ -41,21 +41,23 @@ pub fn create(tx: &Transaction, who: &Principal, input: HostInput) -> ApiResult<
         virtualization: input.virtualization,
         source: json!({"type": "Manual"}),
         tags: input.tags,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
+        temporal: Temporal::starting(&who.now),
         ip_addresses: None,
         ports: None,
         services: None,
     };
     db::hosts::insert(tx, &host)?;
     db::tags::set_tags(tx, Tagged::Host, &host.id, &host.tags)?;
+    who.created(tx, EntityType::Host, &host)?;
     db::hosts::get(tx, &host.id, true)
 }
 
-pub fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> ApiResult<Host> {
-    let mut host = db::hosts::get(tx, id, false)?;
-    who.check_network(&host.network_id)?;
-    if input.network_id != host.network_id {
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: HostInput) -> ApiResult<Host> {
+    let stored = db::hosts::get(tx, id, false)?;
+    who.check_network(&stored.network_id)?;
+    if input.network_id != stored.network_id {
         check_network(tx, who, &input.network_id)?;
         let children = db::hosts::child_count(tx, id)?;
         if children > 0 {
@@ -67,6 +69,7 @@ pub fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> 
         }
     }
     check_tags(tx, &input.tags)?;
+    let mut host = stored.clone();
     host.network_id = input.network_id;
     host.name = input.name.into_inner();
     host.hostname = input.hostname.map(Hostname::into_inner);
@@ -74,14 +77,35 @@ pub fn update(tx: &Transaction, who: &Principal, id: &str, input: HostInput) -> 
     host.hidden = input.hidden;
     host.virtualization = input.virtualization;
     host.tags = input.tags;
-    host.updated_at = clock::now();
-    db::hosts::update(tx, &host)?;
-    db::tags::set_tags(tx, Tagged::Host, id, &host.tags)?;
+    if changes_state(EntityType::Host, &stored, &host)? {
+        host.updated_at = who.now.clone();
+        host.temporal.restart(&who.now);
+        db::hosts::update(tx, &host)?;
+        db::tags::set_tags(tx, Tagged::Host, id, &host.tags)?;
+        who.updated(tx, EntityType::Host, &stored, &host)?;
+    }
     db::hosts::get(tx, id, true)
 }
 
-pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
     let network = db::hosts::network_of(tx, id)?.ok_or_else(|| ApiError::not_found("Host"))?;
     who.check_network(&network)?;
+    close(tx, who, id)?;
     db::hosts::delete(tx, id)
+}
+
+/// Journals the end of a host and of every part that goes with it (services with their
+/// bindings, ports, IP addresses), before the SQL delete cascades to them.
+pub fn close(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
+    let host = db::hosts::get(tx, id, true)?;
+    for service in host.services.iter().flatten() {
+        super::services::close(tx, who, service)?;
+    }
+    for port in host.ports.iter().flatten() {
+        who.deleted(tx, EntityType::Port, port)?;
+    }
+    for ip in host.ip_addresses.iter().flatten() {
+        who.deleted(tx, EntityType::IpAddress, ip)?;
+    }
+    who.deleted(tx, EntityType::Host, &host)
 }

@@ -4,9 +4,11 @@ use std::net::IpAddr;
 
 use rusqlite::Transaction;
 
+use super::journal::{changes_state, Writer};
 use super::{missing_reference, new_id, still_referenced};
+use crate::db::versions::Temporal;
 use crate::db::{self, ip_addresses::IpAddress};
-use crate::domain::clock;
+use crate::domain::history::EntityType;
 use crate::domain::net::{Cidr, MacAddress};
 use crate::domain::principal::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -85,7 +87,7 @@ fn check_unique(tx: &Transaction, host_id: &str, ip: &str, except: Option<&str>)
     Ok(())
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: IpAddressInput) -> ApiResult<IpAddress> {
+pub fn create(tx: &Transaction, who: &Writer, input: IpAddressInput) -> ApiResult<IpAddress> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_subnet(tx, &input, &network)?;
     let ip = input.ip_address.to_string();
@@ -94,7 +96,6 @@ pub fn create(tx: &Transaction, who: &Principal, input: IpAddressInput) -> ApiRe
         Some(p) => p,
         None => db::ip_addresses::next_position(tx, &input.host_id)?,
     };
-    let now = clock::now();
     let record = IpAddress {
         id: new_id(),
         host_id: input.host_id,
@@ -104,21 +105,24 @@ pub fn create(tx: &Transaction, who: &Principal, input: IpAddressInput) -> ApiRe
         mac_address: input.mac_address.map(|m| m.to_string()),
         name: input.name,
         position,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
+        temporal: Temporal::starting(&who.now),
     };
     db::ip_addresses::insert(tx, &record)?;
+    who.created(tx, EntityType::IpAddress, &record)?;
     Ok(record)
 }
 
 pub fn update(
     tx: &Transaction,
-    who: &Principal,
+    who: &Writer,
     id: &str,
     input: IpAddressInput,
 ) -> ApiResult<IpAddress> {
-    let mut record = db::ip_addresses::get(tx, id)?;
-    who.check_network(&record.network_id)?;
+    let stored = db::ip_addresses::get(tx, id)?;
+    who.check_network(&stored.network_id)?;
+    let mut record = stored.clone();
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     if input.host_id != record.host_id {
         let bound = db::ip_addresses::binding_ids(tx, id)?;
@@ -142,18 +146,39 @@ pub fn update(
     record.ip_address = ip;
     record.mac_address = input.mac_address.map(|m| m.to_string());
     record.name = input.name;
-    record.updated_at = clock::now();
-    db::ip_addresses::update(tx, &record)?;
+    if changes_state(EntityType::IpAddress, &stored, &record)? {
+        record.updated_at = who.now.clone();
+        record.temporal.restart(&who.now);
+        db::ip_addresses::update(tx, &record)?;
+        who.updated(tx, EntityType::IpAddress, &stored, &record)?;
+    }
     Ok(record)
 }
 
 /// An IP address with live bindings is protected; `cascade` removes those bindings.
-pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
     let record = db::ip_addresses::get(tx, id)?;
     who.check_network(&record.network_id)?;
     let bound = db::ip_addresses::binding_ids(tx, id)?;
     if !bound.is_empty() && !cascade {
         return Err(still_referenced("IP address", id).with_param("binding_ids", bound));
     }
+    super::bindings::close_all(tx, who, &bound)?;
+    who.deleted(tx, EntityType::IpAddress, &record)?;
     db::ip_addresses::delete(tx, id)
+}
+
+/// Takes IP addresses off a subnet that goes away: each one's state changes (`subnet_id`
+/// becomes null), and is journaled like any update.
+pub fn detach_from_subnet(tx: &Transaction, who: &Writer, subnet_id: &str) -> ApiResult<()> {
+    for (id, _) in db::subnets::addresses(tx, subnet_id)? {
+        let stored = db::ip_addresses::get(tx, &id)?;
+        let mut record = stored.clone();
+        record.subnet_id = None;
+        record.updated_at = who.now.clone();
+        record.temporal.restart(&who.now);
+        db::ip_addresses::update(tx, &record)?;
+        who.updated(tx, EntityType::IpAddress, &stored, &record)?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod bindings;
 pub mod hosts;
 pub mod ip_addresses;
+pub mod journal;
 pub mod networks;
 pub mod ports;
 pub mod service_types;

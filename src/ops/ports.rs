@@ -3,11 +3,12 @@
 use rusqlite::Transaction;
 
 use super::ip_addresses::host_network;
+use super::journal::{changes_state, Writer};
 use super::{new_id, still_referenced};
+use crate::db::versions::Temporal;
 use crate::db::{self, ports::Port};
-use crate::domain::clock;
+use crate::domain::history::EntityType;
 use crate::domain::port::{port_type, PortNumber, Protocol};
-use crate::domain::principal::Principal;
 use crate::error::{ApiError, ApiResult};
 
 pub struct PortInput {
@@ -29,10 +30,9 @@ fn check_unique(tx: &Transaction, input: &PortInput, except: Option<&str>) -> Ap
     Ok(())
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: PortInput) -> ApiResult<Port> {
+pub fn create(tx: &Transaction, who: &Writer, input: PortInput) -> ApiResult<Port> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_unique(tx, &input, None)?;
-    let now = clock::now();
     let port = Port {
         id: new_id(),
         host_id: input.host_id,
@@ -40,16 +40,19 @@ pub fn create(tx: &Transaction, who: &Principal, input: PortInput) -> ApiResult<
         number: input.number.get(),
         protocol: input.protocol.as_str().to_string(),
         port_type: port_type(input.number.get(), input.protocol),
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
+        temporal: Temporal::starting(&who.now),
     };
     db::ports::insert(tx, &port)?;
+    who.created(tx, EntityType::Port, &port)?;
     Ok(port)
 }
 
-pub fn update(tx: &Transaction, who: &Principal, id: &str, input: PortInput) -> ApiResult<Port> {
-    let mut port = db::ports::get(tx, id)?;
-    who.check_network(&port.network_id)?;
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: PortInput) -> ApiResult<Port> {
+    let stored = db::ports::get(tx, id)?;
+    who.check_network(&stored.network_id)?;
+    let mut port = stored.clone();
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     if input.host_id != port.host_id {
         let bound = db::ports::binding_ids(tx, id)?;
@@ -67,18 +70,24 @@ pub fn update(tx: &Transaction, who: &Principal, id: &str, input: PortInput) -> 
     port.number = input.number.get();
     port.protocol = input.protocol.as_str().to_string();
     port.port_type = port_type(port.number, input.protocol);
-    port.updated_at = clock::now();
-    db::ports::update(tx, &port)?;
+    if changes_state(EntityType::Port, &stored, &port)? {
+        port.updated_at = who.now.clone();
+        port.temporal.restart(&who.now);
+        db::ports::update(tx, &port)?;
+        who.updated(tx, EntityType::Port, &stored, &port)?;
+    }
     Ok(port)
 }
 
 /// A port with live bindings is protected; `cascade` removes those bindings.
-pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
     let port = db::ports::get(tx, id)?;
     who.check_network(&port.network_id)?;
     let bound = db::ports::binding_ids(tx, id)?;
     if !bound.is_empty() && !cascade {
         return Err(still_referenced("Port", id).with_param("binding_ids", bound));
     }
+    super::bindings::close_all(tx, who, &bound)?;
+    who.deleted(tx, EntityType::Port, &port)?;
     db::ports::delete(tx, id)
 }

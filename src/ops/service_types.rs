@@ -2,10 +2,10 @@
 
 use rusqlite::Transaction;
 
+use super::journal::{changes_state, Writer};
 use super::still_referenced;
 use crate::db::{self, service_types::DefaultPort, service_types::ServiceType};
-use crate::domain::clock;
-use crate::domain::principal::Principal;
+use crate::domain::history::EntityType;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
@@ -24,11 +24,7 @@ fn builtin_conflict(id: &str) -> ApiError {
     .with_hint("Create a custom service type with another name instead")
 }
 
-pub fn create(
-    tx: &Transaction,
-    who: &Principal,
-    input: ServiceTypeInput,
-) -> ApiResult<ServiceType> {
+pub fn create(tx: &Transaction, who: &Writer, input: ServiceTypeInput) -> ApiResult<ServiceType> {
     who.check_global_write()?;
     let id = input.name.into_inner();
     if db::service_types::exists(tx, &id)? {
@@ -37,7 +33,6 @@ pub fn create(
                 .with_field("name"),
         );
     }
-    let now = clock::now();
     let t = ServiceType {
         name: id.clone(),
         id,
@@ -46,21 +41,23 @@ pub fn create(
         generic: input.generic,
         default_ports: input.default_ports,
         builtin: false,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
     };
     db::service_types::insert(tx, &t)?;
+    who.created(tx, EntityType::ServiceType, &t)?;
     Ok(t)
 }
 
 pub fn update(
     tx: &Transaction,
-    who: &Principal,
+    who: &Writer,
     id: &str,
     input: ServiceTypeInput,
 ) -> ApiResult<ServiceType> {
     who.check_global_write()?;
-    let mut t = db::service_types::get(tx, id)?;
+    let stored = db::service_types::get(tx, id)?;
+    let mut t = stored.clone();
     if t.builtin {
         return Err(builtin_conflict(id));
     }
@@ -74,14 +71,17 @@ pub fn update(
     t.description = input.description;
     t.generic = input.generic;
     t.default_ports = input.default_ports;
-    t.updated_at = clock::now();
-    db::service_types::update(tx, &t)?;
+    if changes_state(EntityType::ServiceType, &stored, &t)? {
+        t.updated_at = who.now.clone();
+        db::service_types::update(tx, &t)?;
+        who.updated(tx, EntityType::ServiceType, &stored, &t)?;
+    }
     Ok(t)
 }
 
 /// A type used by services or templates is protected. `cascade` deletes those services (a
 /// service cannot exist without a type) and clears the templates' `serviceTypeId`.
-pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
     who.check_global_write()?;
     let t = db::service_types::get(tx, id)?;
     if t.builtin {
@@ -96,9 +96,11 @@ pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> Api
                 .with_param("template_ids", templates));
         }
         for s in &services {
+            super::services::close(tx, who, &db::services::get(tx, s)?)?;
             db::services::delete(tx, s)?;
         }
-        db::templates::clear_type(tx, id, &clock::now())?;
+        super::templates::clear_type(tx, who, &templates)?;
     }
+    who.deleted(tx, EntityType::ServiceType, &t)?;
     db::service_types::delete(tx, id)
 }

@@ -5,11 +5,12 @@ use serde_json::{json, Value};
 
 use super::bindings::{settle, Holder};
 use super::ip_addresses::host_network;
+use super::journal::{changes_state, Writer};
 use super::{check_tags, new_id};
+use crate::db::versions::Temporal;
 use crate::db::{self, services::Service, tags::Tagged};
 use crate::domain::bindings::{Change, Wanted};
-use crate::domain::clock;
-use crate::domain::principal::Principal;
+use crate::domain::history::EntityType;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
@@ -37,11 +38,10 @@ fn check_definition(tx: &Transaction, id: &str) -> ApiResult<()> {
     }
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: ServiceInput) -> ApiResult<Service> {
+pub fn create(tx: &Transaction, who: &Writer, input: ServiceInput) -> ApiResult<Service> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_definition(tx, &input.service_definition)?;
     check_tags(tx, &input.tags)?;
-    let now = clock::now();
     let service = Service {
         id: new_id(),
         position: db::services::count_on_host(tx, &input.host_id)?,
@@ -53,32 +53,30 @@ pub fn create(tx: &Transaction, who: &Principal, input: ServiceInput) -> ApiResu
         virtualization: input.virtualization,
         bindings: Vec::new(),
         source: json!({"type": "Manual"}),
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
+        temporal: Temporal::starting(&who.now),
     };
     db::services::insert(tx, &service)?;
     db::tags::set_tags(tx, Tagged::Service, &service.id, &service.tags)?;
+    who.created(tx, EntityType::Service, &service)?;
     let holder = Holder {
         service_id: service.id.clone(),
         host_id: service.host_id.clone(),
         network_id: service.network_id.clone(),
     };
-    let settled = settle(tx, &holder, Change::Replace(input.bindings))?;
+    let settled = settle(tx, who, &holder, Change::Replace(input.bindings))?;
     Ok(Service {
         bindings: settled.bindings,
         ..service
     })
 }
 
-pub fn update(
-    tx: &Transaction,
-    who: &Principal,
-    id: &str,
-    input: ServiceInput,
-) -> ApiResult<Service> {
-    // Tags and bindings are replaced below; their stored values are not needed.
-    let mut service = db::services::get_row(tx, id)?;
-    who.check_network(&service.network_id)?;
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> ApiResult<Service> {
+    // The bindings are settled below against the live set; the row alone decides the rest.
+    let stored = db::services::get_row(tx, id)?;
+    who.check_network(&stored.network_id)?;
+    let mut service = stored.clone();
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_definition(tx, &input.service_definition)?;
     check_tags(tx, &input.tags)?;
@@ -91,22 +89,34 @@ pub fn update(
     }
     service.tags = input.tags;
     service.virtualization = input.virtualization;
-    service.updated_at = clock::now();
-    db::services::update(tx, &service)?;
-    db::tags::set_tags(tx, Tagged::Service, id, &service.tags)?;
+    if changes_state(EntityType::Service, &stored, &service)? {
+        service.updated_at = who.now.clone();
+        service.temporal.restart(&who.now);
+        db::services::update(tx, &service)?;
+        db::tags::set_tags(tx, Tagged::Service, id, &service.tags)?;
+        who.updated(tx, EntityType::Service, &stored, &service)?;
+    }
     let holder = Holder {
         service_id: service.id.clone(),
         host_id: service.host_id.clone(),
         network_id: service.network_id.clone(),
     };
-    let settled = settle(tx, &holder, Change::Replace(input.bindings))?;
+    let settled = settle(tx, who, &holder, Change::Replace(input.bindings))?;
     service.bindings = settled.bindings;
     Ok(service)
 }
 
-pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
-    let (_, network) =
-        db::services::placement(tx, id)?.ok_or_else(|| ApiError::not_found("Service"))?;
-    who.check_network(&network)?;
+pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
+    let service = db::services::get(tx, id)?;
+    who.check_network(&service.network_id)?;
+    close(tx, who, &service)?;
     db::services::delete(tx, id)
+}
+
+/// Journals the end of a service and of its bindings, before the SQL delete cascades.
+pub fn close(tx: &Transaction, who: &Writer, service: &Service) -> ApiResult<()> {
+    for binding in &service.bindings {
+        who.deleted(tx, EntityType::Binding, binding)?;
+    }
+    who.deleted(tx, EntityType::Service, service)
 }

@@ -2,12 +2,13 @@
 
 use rusqlite::Transaction;
 
+use super::journal::{changes_state, Writer};
 use super::{check_tags, missing_reference, new_id, still_referenced};
+use crate::db::versions::Temporal;
 use crate::db::{self, subnets::Subnet, tags::Tagged};
-use crate::domain::clock;
 use crate::domain::enums::SubnetType;
+use crate::domain::history::EntityType;
 use crate::domain::net::{parse_ip, Cidr};
-use crate::domain::principal::Principal;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
@@ -20,7 +21,7 @@ pub struct SubnetInput {
     pub tags: Vec<String>,
 }
 
-fn check_network(tx: &Transaction, who: &Principal, network_id: &str) -> ApiResult<()> {
+fn check_network(tx: &Transaction, who: &Writer, network_id: &str) -> ApiResult<()> {
     if !db::networks::exists(tx, network_id)? {
         return Err(missing_reference("network_id", "Network", network_id));
     }
@@ -38,11 +39,10 @@ fn check_cidr_free(tx: &Transaction, input: &SubnetInput, except: Option<&str>) 
     Ok(())
 }
 
-pub fn create(tx: &Transaction, who: &Principal, input: SubnetInput) -> ApiResult<Subnet> {
+pub fn create(tx: &Transaction, who: &Writer, input: SubnetInput) -> ApiResult<Subnet> {
     check_network(tx, who, &input.network_id)?;
     check_tags(tx, &input.tags)?;
     check_cidr_free(tx, &input, None)?;
-    let now = clock::now();
     let subnet = Subnet {
         id: new_id(),
         network_id: input.network_id,
@@ -51,22 +51,20 @@ pub fn create(tx: &Transaction, who: &Principal, input: SubnetInput) -> ApiResul
         description: input.description,
         subnet_type: input.subnet_type.as_str().to_string(),
         tags: input.tags,
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
+        temporal: Temporal::starting(&who.now),
     };
     db::subnets::insert(tx, &subnet)?;
     db::tags::set_tags(tx, Tagged::Subnet, &subnet.id, &subnet.tags)?;
+    who.created(tx, EntityType::Subnet, &subnet)?;
     Ok(subnet)
 }
 
-pub fn update(
-    tx: &Transaction,
-    who: &Principal,
-    id: &str,
-    input: SubnetInput,
-) -> ApiResult<Subnet> {
-    let mut subnet = db::subnets::get(tx, id)?;
-    who.check_network(&subnet.network_id)?;
+pub fn update(tx: &Transaction, who: &Writer, id: &str, input: SubnetInput) -> ApiResult<Subnet> {
+    let stored = db::subnets::get(tx, id)?;
+    who.check_network(&stored.network_id)?;
+    let mut subnet = stored.clone();
     check_network(tx, who, &input.network_id)?;
     check_tags(tx, &input.tags)?;
     check_cidr_free(tx, &input, Some(id))?;
@@ -100,14 +98,18 @@ pub fn update(
     subnet.description = input.description;
     subnet.subnet_type = input.subnet_type.as_str().to_string();
     subnet.tags = input.tags;
-    subnet.updated_at = clock::now();
-    db::subnets::update(tx, &subnet)?;
-    db::tags::set_tags(tx, Tagged::Subnet, id, &subnet.tags)?;
+    if changes_state(EntityType::Subnet, &stored, &subnet)? {
+        subnet.updated_at = who.now.clone();
+        subnet.temporal.restart(&who.now);
+        db::subnets::update(tx, &subnet)?;
+        db::tags::set_tags(tx, Tagged::Subnet, id, &subnet.tags)?;
+        who.updated(tx, EntityType::Subnet, &stored, &subnet)?;
+    }
     Ok(subnet)
 }
 
 /// A subnet with IP addresses is protected; `cascade` detaches them (their `subnet_id` becomes null).
-pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
     let subnet = db::subnets::get(tx, id)?;
     who.check_network(&subnet.network_id)?;
     let addresses = db::subnets::addresses(tx, id)?;
@@ -115,5 +117,7 @@ pub fn delete(tx: &Transaction, who: &Principal, id: &str, cascade: bool) -> Api
         let ids: Vec<&str> = addresses.iter().map(|(id, _)| id.as_str()).collect();
         return Err(still_referenced("Subnet", id).with_param("ip_address_ids", ids));
     }
+    super::ip_addresses::detach_from_subnet(tx, who, id)?;
+    who.deleted(tx, EntityType::Subnet, &subnet)?;
     db::subnets::delete(tx, id)
 }

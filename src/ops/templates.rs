@@ -3,11 +3,11 @@
 use rusqlite::Transaction;
 use serde_json::{Map, Value};
 
+use super::journal::Writer;
 use super::new_id;
 use crate::db::{self, templates::Template};
-use crate::domain::clock;
 use crate::domain::compose;
-use crate::domain::principal::Principal;
+use crate::domain::history::EntityType;
 use crate::domain::template::{
     Patch, TemplatePatch, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_RETRIES,
     DEFAULT_HEALTH_WAIT_MS, DEFAULT_IMAGE_TAG,
@@ -48,7 +48,7 @@ fn derive_ports(t: &Template) -> ApiResult<Value> {
     serde_json::to_value(ports).map_err(ApiError::internal)
 }
 
-pub fn create(tx: &Transaction, who: &Principal, patch: TemplatePatch) -> ApiResult<Template> {
+pub fn create(tx: &Transaction, who: &Writer, patch: TemplatePatch) -> ApiResult<Template> {
     who.check_global_write()?;
     let name = patch
         .name
@@ -60,7 +60,6 @@ pub fn create(tx: &Transaction, who: &Principal, patch: TemplatePatch) -> ApiRes
     check_service_type(tx, &patch)?;
     check_name(tx, name.as_str(), None)?;
     let id = new_id();
-    let now = clock::now();
     let mut t = Template {
         compose_path: db::templates::compose_path(&id),
         id,
@@ -87,11 +86,12 @@ pub fn create(tx: &Transaction, who: &Principal, patch: TemplatePatch) -> ApiRes
             .health_interval_ms
             .unwrap_or(DEFAULT_HEALTH_INTERVAL_MS),
         exposed_ports: Value::Array(Vec::new()),
-        created_at: now.clone(),
-        updated_at: now,
+        created_at: who.now.clone(),
+        updated_at: who.now.clone(),
     };
     t.exposed_ports = derive_ports(&t)?;
     db::templates::insert(tx, &t)?;
+    who.created(tx, EntityType::ServiceTemplate, &t)?;
     Ok(t)
 }
 
@@ -99,7 +99,7 @@ pub fn create(tx: &Transaction, who: &Principal, patch: TemplatePatch) -> ApiRes
 /// checked before the template is looked up, as the spec orders it.
 pub fn patch(
     tx: &Transaction,
-    who: &Principal,
+    who: &Writer,
     id: &str,
     patch: TemplatePatch,
 ) -> ApiResult<Template> {
@@ -136,13 +136,28 @@ pub fn patch(
     if t.name != stored.name {
         check_name(tx, &t.name, Some(id))?;
     }
-    t.updated_at = clock::now();
+    t.updated_at = who.now.clone();
     db::templates::update(tx, &t)?;
+    who.updated(tx, EntityType::ServiceTemplate, &stored, &t)?;
     Ok(t)
 }
 
-pub fn delete(tx: &Transaction, who: &Principal, id: &str) -> ApiResult<()> {
+pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
     who.check_global_write()?;
-    db::templates::get(tx, id)?;
+    let t = db::templates::get(tx, id)?;
+    who.deleted(tx, EntityType::ServiceTemplate, &t)?;
     db::templates::delete(tx, id)
+}
+
+/// Clears `serviceTypeId` of templates whose service type is deleted.
+pub fn clear_type(tx: &Transaction, who: &Writer, ids: &[String]) -> ApiResult<()> {
+    for id in ids {
+        let stored = db::templates::get(tx, id)?;
+        let mut t = stored.clone();
+        t.service_type_id = None;
+        t.updated_at = who.now.clone();
+        db::templates::update(tx, &t)?;
+        who.updated(tx, EntityType::ServiceTemplate, &stored, &t)?;
+    }
+    Ok(())
 }

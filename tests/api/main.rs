@@ -9,6 +9,7 @@ mod bindings;
 mod concurrency;
 mod crash;
 mod errors;
+mod history;
 mod hosts;
 mod idempotency;
 mod ip_addresses;

@@ -44,7 +44,7 @@ fn backup_copies_the_live_database_and_checks_it() {
 }
 
 #[test]
-fn migrating_a_database_with_data_backs_it_up_first() {
+fn migrating_a_database_with_data_backs_it_up_first_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     assert!(portolan(&["migrate", "--data-dir", data]).status.success());
@@ -52,44 +52,91 @@ fn migrating_a_database_with_data_backs_it_up_first() {
         !dir.path().join("backups").exists(),
         "a new database needs no backup"
     );
-    let db = dir.path().join("portolan.db");
+
+    // A database of schema version 3 (before history), with a host, its parts and a binding.
+    let old = tempfile::tempdir().unwrap();
+    let db = old.path().join("portolan.db");
+    portolan::db::migrate_to(&db, Some(3)).unwrap();
     {
-        // Pretend the database predates migration 3, with data in it.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "INSERT INTO networks (id, name, created_at, updated_at) VALUES ('n1', 'kept', 'x', 'x');
-             DROP TABLE idempotency_keys;
-             DELETE FROM refinery_schema_history WHERE version = 3;",
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO service_types (id, category, created_at, updated_at)
+                 VALUES ('Jellyfin', 'Media', 'x', 'x');
+             INSERT INTO networks (id, name, created_at, updated_at)
+                 VALUES ('n1', 'kept', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+             INSERT INTO hosts (id, network_id, name, source, created_at, updated_at)
+                 VALUES ('h1', 'n1', 'nas', '{\"type\":\"Manual\"}',
+                         '2026-01-02T00:00:00.000000Z', '2026-01-05T00:00:00.000000Z');
+             INSERT INTO ip_addresses (id, host_id, network_id, ip_address, position, created_at, updated_at)
+                 VALUES ('i1', 'h1', 'n1', '10.0.0.2', 0, '2026-01-03T00:00:00.000000Z', '2026-01-03T00:00:00.000000Z');
+             INSERT INTO ports (id, host_id, network_id, number, protocol, created_at, updated_at)
+                 VALUES ('p1', 'h1', 'n1', 8096, 'Tcp', '2026-01-03T00:00:00.000000Z', '2026-01-03T00:00:00.000000Z');
+             INSERT INTO services (id, host_id, network_id, name, service_definition, position, source, created_at, updated_at)
+                 VALUES ('s1', 'h1', 'n1', 'jellyfin', 'Jellyfin', 0, '{\"type\":\"Manual\"}',
+                         '2026-01-04T00:00:00.000000Z', '2026-01-04T00:00:00.000000Z');
+             INSERT INTO bindings (id, service_id, network_id, type, port_id, ip_address_id, ord,
+                                   created_at, updated_at, valid_from, last_seen_at)
+                 VALUES ('b1', 's1', 'n1', 'Port', 'p1', NULL, 0, '2026-01-04T00:00:00.000000Z',
+                         '2026-01-04T00:00:00.000000Z', '2026-01-04T00:00:00.000000Z',
+                         '2026-01-04T00:00:00.000000Z');",
         )
         .unwrap();
     }
-    let out = portolan(&["migrate", "--data-dir", data]);
+    let old_dir = old.path().to_str().unwrap();
+    let out = portolan(&["migrate", "--data-dir", old_dir]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let backups: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+    let backups: Vec<_> = std::fs::read_dir(old.path().join("backups"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
     let name = backups[0].to_string_lossy().to_string();
     assert!(
-        name.starts_with("pre-migration-2-") && name.ends_with(".db"),
+        name.starts_with("pre-migration-3-") && name.ends_with(".db"),
         "{name}"
     );
-    let copy = rusqlite::Connection::open(dir.path().join("backups").join(&name)).unwrap();
+    let copy = rusqlite::Connection::open(old.path().join("backups").join(&name)).unwrap();
     let kept: String = copy
         .query_row("SELECT name FROM networks", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kept, "kept");
+
+    // Every row is still there; live rows start their state at their creation.
     let conn = rusqlite::Connection::open(&db).unwrap();
-    assert!(
-        conn.prepare("SELECT count(*) FROM idempotency_keys")
-            .is_ok(),
-        "migration 3 applied again"
+    let count = |table: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    for table in [
+        "networks",
+        "hosts",
+        "ip_addresses",
+        "ports",
+        "services",
+        "bindings",
+    ] {
+        assert_eq!(count(table), 1, "{table}");
+    }
+    let (valid_from, last_seen): (String, String) = conn
+        .query_row("SELECT valid_from, last_seen_at FROM hosts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(valid_from, "2026-01-02T00:00:00.000000Z");
+    assert_eq!(last_seen, "2026-01-05T00:00:00.000000Z");
+    let binding_from: String = conn
+        .query_row("SELECT valid_from FROM bindings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        binding_from, "2026-01-04T00:00:00.000000Z",
+        "kept as it was"
     );
+    assert_eq!(count("changes"), 0, "the journal starts empty");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use portolan::db::query::PageRequest;
+use portolan::db::versions::AsOf;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use serde_json::json;
 
@@ -56,10 +57,11 @@ fn lists_run_a_constant_number_of_statements_per_page() {
         offset: 0,
     };
     let order = "s.created_at ASC, s.id ASC";
+    let live = AsOf::Live;
 
     let services = |n| {
         statements_for(|| {
-            portolan::db::services::list(&conn, &None, &Default::default(), order, page(n))
+            portolan::db::services::list(&conn, &None, &Default::default(), order, page(n), &live)
                 .unwrap()
                 .0
                 .len()
@@ -85,6 +87,7 @@ fn lists_run_a_constant_number_of_statements_per_page() {
                 &Default::default(),
                 "b.created_at ASC, b.id ASC",
                 page(n),
+                &live,
             )
             .unwrap()
             .0
@@ -96,7 +99,7 @@ fn lists_run_a_constant_number_of_statements_per_page() {
     assert_eq!(rows, 6);
     assert_eq!(small, large, "bindings list");
 
-    let host_list = |n| {
+    let host_list = |n, at: AsOf| {
         statements_for(|| {
             portolan::db::hosts::list(
                 &conn,
@@ -105,15 +108,22 @@ fn lists_run_a_constant_number_of_statements_per_page() {
                 "h.created_at ASC, h.id ASC",
                 page(n),
                 true,
+                &at,
             )
             .unwrap()
             .0
             .len()
         })
     };
-    let (small, _) = host_list(1);
-    let (large, rows) = host_list(6);
+    let (small, _) = host_list(1, AsOf::Live);
+    let (large, rows) = host_list(6, AsOf::Live);
     assert_eq!(rows, 6);
     assert_eq!(small, large, "hosts with children");
+    // As of an instant, a page of hosts with their children is as many statements too.
+    let now = AsOf::At(portolan::domain::clock::now());
+    let (small, _) = host_list(1, now.clone());
+    let (large, rows) = host_list(6, now);
+    assert_eq!(rows, 6);
+    assert_eq!(small, large, "hosts with children as of an instant");
     let _ = hosts;
 }

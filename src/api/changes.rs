@@ -1,0 +1,75 @@
+//! `/api/v1/changes`: the change journal, newest first.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::input::QueryParams;
+use super::{list_response, on, Routes};
+use crate::auth::Auth;
+use crate::db::changes::ChangeFilter;
+use crate::domain::history::{Action, EntityType};
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use actix_web::http::Method;
+
+pub fn routes(r: &mut Routes, base: &str) {
+    r.at(base, [on(Method::GET, list)]);
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    let q = QueryParams::from_request(&req)?;
+    let page = q.page()?;
+    let entity_types = q
+        .all("entity_type")
+        .flat_map(|v| v.split(','))
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            EntityType::parse(v)
+                .map(|e| e.as_str().to_string())
+                .ok_or_else(|| {
+                    let names: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
+                    ApiError::validation(
+                        "entity_type",
+                        format!("\"{v}\" is not one of {}", names.join(", ")),
+                    )
+                })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let action = q
+        .one("action")
+        .map(|v| {
+            Action::parse(v).map(Action::as_str).ok_or_else(|| {
+                ApiError::validation(
+                    "action",
+                    format!("\"{v}\" is not one of create, update, delete"),
+                )
+            })
+        })
+        .transpose()?;
+    // API keys are managed by Admins; below that role their changes are not shown either.
+    let hidden_types = if auth.role >= Role::Admin {
+        Vec::new()
+    } else {
+        vec![EntityType::ApiKey.as_str()]
+    };
+    let filter = ChangeFilter {
+        entity_types,
+        entity_ids: q.uuids("entity_id")?,
+        network_id: q.uuid("network_id")?,
+        host_id: q.uuid("host_id")?,
+        service_id: q.uuid("service_id")?,
+        actor_id: q.uuid("actor_id")?,
+        request_id: q.text("request_id"),
+        action,
+        since: q.instant("since")?,
+        until: q.instant("until")?,
+        hidden_types,
+    };
+    let scope = auth.scope();
+    let (items, total) = state
+        .db
+        .read(move |c| crate::db::changes::list(c, &scope, &filter, page))
+        .await?;
+    Ok(list_response(&items, page, total))
+}

@@ -1,0 +1,203 @@
+//! The change journal. Inserting an entry of a versioned entity with a `before` image also
+//! records that image as a closed version (a trigger of migration V4), in the same statement.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::json_column;
+use super::query::{paged, Filter, PageRequest, Scope};
+use crate::domain::history::{Action, Actor, ActorKind, EntityType};
+use crate::error::ApiResult;
+
+/// One journal entry as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = DateTime)]
+    pub time: String,
+    #[schema(value_type = String, example = "update")]
+    pub action: &'static str,
+    #[schema(value_type = String, example = "binding")]
+    pub entity_type: String,
+    #[schema(format = Uuid)]
+    pub entity_id: String,
+    #[schema(format = Uuid)]
+    pub network_id: Option<String>,
+    #[schema(value_type = ChangeActor)]
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub changed_fields: Vec<String>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+}
+
+/// Who made a change (documentation shape of `Actor`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChangeActor {
+    #[schema(rename = "type", value_type = String, example = "api_key")]
+    kind: String,
+    id: Option<String>,
+    name: Option<String>,
+}
+
+/// What a write inserts.
+pub struct NewChange<'a> {
+    pub id: &'a str,
+    pub time: &'a str,
+    pub action: Action,
+    pub entity_type: EntityType,
+    pub entity_id: &'a str,
+    pub network_id: Option<&'a str>,
+    pub host_id: Option<&'a str>,
+    pub service_id: Option<&'a str>,
+    pub actor: &'a Actor,
+    pub request_id: Option<&'a str>,
+    pub changed_fields: &'a [String],
+    pub before: Option<&'a Value>,
+    pub after: Option<&'a Value>,
+}
+
+pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO changes (id, time, action, entity_type, entity_id, network_id, host_id,
+                              service_id, actor_type, actor_id, actor_name, request_id,
+                              changed_fields, before, after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        c.id,
+        c.time,
+        c.action.as_str(),
+        c.entity_type.as_str(),
+        c.entity_id,
+        c.network_id,
+        c.host_id,
+        c.service_id,
+        c.actor.kind.as_str(),
+        c.actor.id,
+        c.actor.name,
+        c.request_id,
+        serde_json::to_string(c.changed_fields).expect("strings serialise"),
+        c.before.map(Value::to_string),
+        c.after.map(Value::to_string),
+    ])?;
+    Ok(())
+}
+
+/// The time of the newest entry, for a clock that never runs backwards.
+pub fn last_time(conn: &Connection) -> ApiResult<Option<String>> {
+    super::optional(
+        conn.prepare_cached("SELECT time FROM changes ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| r.get(0)),
+    )
+}
+
+const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
+                       c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
+                       c.before, c.after";
+
+fn from_row(r: &Row) -> rusqlite::Result<Change> {
+    let action: String = r.get(2)?;
+    let actor: String = r.get(6)?;
+    Ok(Change {
+        id: r.get(0)?,
+        time: r.get(1)?,
+        action: Action::parse(&action).unwrap_or(Action::Update).as_str(),
+        entity_type: r.get(3)?,
+        entity_id: r.get(4)?,
+        network_id: r.get(5)?,
+        actor: Actor {
+            kind: ActorKind::parse(&actor).unwrap_or(ActorKind::System),
+            id: r.get(7)?,
+            name: r.get(8)?,
+        },
+        request_id: r.get(9)?,
+        changed_fields: json_column(r, 10)?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default(),
+        before: json_column(r, 11)?,
+        after: json_column(r, 12)?,
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct ChangeFilter {
+    pub entity_types: Vec<String>,
+    pub entity_ids: Vec<String>,
+    pub network_id: Option<String>,
+    pub host_id: Option<String>,
+    pub service_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub request_id: Option<String>,
+    pub action: Option<&'static str>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Entity types this caller may not read (API keys for callers below Admin).
+    pub hidden_types: Vec<&'static str>,
+}
+
+/// Newest first. A scoped key sees entries of its networks only (global ones have no network).
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    f: &ChangeFilter,
+    page: PageRequest,
+) -> ApiResult<(Vec<Change>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .scope("c.network_id", scope)
+        .eq_opt("c.network_id", f.network_id.clone())
+        .eq_opt("c.host_id", f.host_id.clone())
+        .eq_opt("c.actor_id", f.actor_id.clone())
+        .eq_opt("c.request_id", f.request_id.clone())
+        .eq_opt("c.action", f.action.map(str::to_string));
+    if let Some(service) = &f.service_id {
+        filter.clause(
+            "(c.service_id = ? OR c.entity_id = ?)",
+            vec![service.clone().into(), service.clone().into()],
+        );
+    }
+    if !f.entity_types.is_empty() {
+        filter.in_ids("c.entity_type", &f.entity_types);
+    }
+    if !f.entity_ids.is_empty() {
+        filter.in_ids("c.entity_id", &f.entity_ids);
+    }
+    if let Some(since) = &f.since {
+        filter.clause("c.time >= ?", vec![SqlValue::Text(since.clone())]);
+    }
+    if let Some(until) = &f.until {
+        filter.clause("c.time < ?", vec![SqlValue::Text(until.clone())]);
+    }
+    for hidden in &f.hidden_types {
+        filter.clause(
+            "c.entity_type != ?",
+            vec![SqlValue::Text(hidden.to_string())],
+        );
+    }
+    paged(
+        conn,
+        COLUMNS,
+        "changes c",
+        &filter,
+        "c.seq DESC",
+        page,
+        from_row,
+    )
+}
+
+/// Forgets journal entries and closed versions that ended before `cutoff`. Live rows stay.
+pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
+    let mut removed = 0;
+    for table in super::versions::VERSION_TABLES {
+        removed += conn.execute(&format!("DELETE FROM {table} WHERE valid_to < ?"), [cutoff])?;
+    }
+    removed += conn.execute("DELETE FROM changes WHERE time < ?", [cutoff])?;
+    Ok(removed)
+}

@@ -1,0 +1,288 @@
+//! Reads of the past: the state of the six versioned entities at an instant, and every version
+//! of one lineage. The live tables hold live rows only; `<entity>_versions` hold closed ones
+//! (written by the journal's trigger, never here).
+//!
+//! An as-of read swaps the live table for a union of the live rows that began by then and the
+//! versions current then, with the same column names, so each entity's list and get SQL serves
+//! both. That union also exposes `lineage` (the live id of every row) for filters on identity.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row};
+use serde::Serialize;
+
+use super::query::{all, paged, Filter, PageRequest, Scope};
+use super::tags::Tagged;
+use crate::error::ApiResult;
+
+/// The temporal fields of seed 002, on every versioned record.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Temporal {
+    /// When this state began.
+    #[schema(read_only, format = DateTime)]
+    pub valid_from: String,
+    /// When this state ended; null while live.
+    #[schema(read_only, format = DateTime)]
+    pub valid_to: Option<String>,
+    /// The live id this closed version belongs to; null on live rows.
+    #[schema(read_only, format = Uuid)]
+    pub lineage_id: Option<String>,
+    #[schema(read_only, format = Uuid)]
+    pub first_discovery_id: Option<String>,
+    #[schema(read_only, format = Uuid)]
+    pub last_discovery_id: Option<String>,
+    #[schema(read_only, format = DateTime)]
+    pub last_seen_at: String,
+}
+
+impl Temporal {
+    /// A state that begins at `now`.
+    pub fn starting(now: &str) -> Temporal {
+        Temporal {
+            valid_from: now.to_string(),
+            valid_to: None,
+            lineage_id: None,
+            first_discovery_id: None,
+            last_discovery_id: None,
+            last_seen_at: now.to_string(),
+        }
+    }
+
+    /// The state changes at `now`.
+    pub fn restart(&mut self, now: &str) {
+        self.valid_from = now.to_string();
+        self.last_seen_at = now.to_string();
+    }
+
+    /// Reads the columns `TEMPORAL` and then `extra` put at `start`.
+    pub fn from_row(r: &Row, start: usize) -> rusqlite::Result<Temporal> {
+        Ok(Temporal {
+            valid_from: r.get(start)?,
+            last_seen_at: r.get(start + 1)?,
+            first_discovery_id: r.get(start + 2)?,
+            last_discovery_id: r.get(start + 3)?,
+            lineage_id: r.get(start + 4)?,
+            valid_to: r.get(start + 5)?,
+        })
+    }
+}
+
+/// The temporal columns stored on live and closed rows alike, in `Temporal::from_row` order.
+pub const TEMPORAL: &str = "valid_from, last_seen_at, first_discovery_id, last_discovery_id";
+
+/// A versioned entity's two tables and the columns they share.
+pub struct Versioned {
+    pub live: &'static str,
+    pub versions: &'static str,
+    /// Columns of both tables, unprefixed, `TEMPORAL` last.
+    pub columns: &'static str,
+    pub tags: Option<Tagged>,
+}
+
+pub const HOSTS: Versioned = Versioned {
+    live: "hosts",
+    versions: "host_versions",
+    columns: "id, network_id, name, hostname, description, hidden, virtualization, source, \
+              created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: Some(Tagged::Host),
+};
+pub const SUBNETS: Versioned = Versioned {
+    live: "subnets",
+    versions: "subnet_versions",
+    columns: "id, network_id, cidr, name, description, subnet_type, created_at, updated_at, \
+              valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: Some(Tagged::Subnet),
+};
+pub const IP_ADDRESSES: Versioned = Versioned {
+    live: "ip_addresses",
+    versions: "ip_address_versions",
+    columns: "id, host_id, network_id, subnet_id, ip_address, mac_address, name, position, \
+              created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: None,
+};
+pub const PORTS: Versioned = Versioned {
+    live: "ports",
+    versions: "port_versions",
+    columns: "id, host_id, network_id, number, protocol, created_at, updated_at, \
+              valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: None,
+};
+pub const SERVICES: Versioned = Versioned {
+    live: "services",
+    versions: "service_versions",
+    columns: "id, host_id, network_id, name, service_definition, position, virtualization, \
+              source, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, \
+              last_discovery_id",
+    tags: Some(Tagged::Service),
+};
+pub const BINDINGS: Versioned = Versioned {
+    live: "bindings",
+    versions: "binding_versions",
+    columns: "id, service_id, network_id, type, port_id, ip_address_id, created_at, updated_at, \
+              valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: None,
+};
+
+pub const VERSION_TABLES: [&str; 6] = [
+    "host_versions",
+    "subnet_versions",
+    "ip_address_versions",
+    "port_versions",
+    "service_versions",
+    "binding_versions",
+];
+
+/// Which state a read answers: the live one, or the one at an instant (normalised RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsOf {
+    Live,
+    At(String),
+}
+
+impl AsOf {
+    pub fn is_live(&self) -> bool {
+        matches!(self, AsOf::Live)
+    }
+
+    /// `FROM` text for `t` under `alias`, and the parameters it binds (before any filter's).
+    pub fn source(&self, t: &Versioned, alias: &str) -> (String, Vec<Value>) {
+        match self {
+            AsOf::Live => (format!("{} {alias}", t.live), Vec::new()),
+            AsOf::At(at) => {
+                let sql = union(
+                    t,
+                    alias,
+                    "valid_from <= ?",
+                    "valid_from <= ? AND valid_to > ?",
+                );
+                let v = Value::Text(at.clone());
+                (sql, vec![v.clone(), v.clone(), v])
+            }
+        }
+    }
+
+    /// Whether reads go through the union of live rows and versions.
+    pub fn is_union(&self) -> bool {
+        !self.is_live()
+    }
+
+    /// The column holding each row's live id.
+    pub fn lineage(&self, alias: &str) -> String {
+        match self {
+            AsOf::Live => format!("{alias}.id"),
+            AsOf::At(_) => format!("{alias}.lineage"),
+        }
+    }
+}
+
+/// The select-list tail every versioned read ends with: `lineage_id, valid_to, tags`, which
+/// only the union of live rows and versions has.
+pub fn extra(alias: &str, union: bool) -> String {
+    if union {
+        format!("{alias}.lineage_id, {alias}.valid_to, {alias}.tags")
+    } else {
+        "NULL, NULL, NULL".to_string()
+    }
+}
+
+/// Every version of one lineage (`?1`): the live row and the closed versions.
+pub fn history_source(t: &Versioned, alias: &str) -> String {
+    union(t, alias, "id = ?1", "lineage_id = ?1")
+}
+
+/// Live rows and closed versions under one alias, with `lineage`, `lineage_id`, `valid_to` and
+/// `tags` (the live rows' tags read from their join table).
+fn union(t: &Versioned, alias: &str, live_where: &str, version_where: &str) -> String {
+    let (live_tags, version_tags) = match t.tags {
+        Some(kind) => (
+            format!(
+                "(SELECT json_group_array(tag_id) FROM (SELECT tag_id FROM {} x \
+                 WHERE x.entity_id = {}.id ORDER BY x.ord))",
+                kind.table(),
+                t.live
+            ),
+            "tags",
+        ),
+        None => ("NULL".to_string(), "NULL"),
+    };
+    format!(
+        "(SELECT {cols}, id AS lineage, NULL AS lineage_id, NULL AS valid_to, {live_tags} AS tags \
+         FROM {live} WHERE {live_where} \
+         UNION ALL \
+         SELECT {cols}, lineage_id AS lineage, lineage_id, valid_to, {version_tags} \
+         FROM {versions} WHERE {version_where}) {alias}",
+        cols = t.columns,
+        live = t.live,
+        versions = t.versions,
+    )
+}
+
+/// The row of lineage `id` as of `at`; `columns` is the entity's select list under `alias`.
+pub fn get_at<T>(
+    conn: &Connection,
+    t: &Versioned,
+    alias: &str,
+    columns: &str,
+    id: &str,
+    at: &AsOf,
+    map: impl Fn(&Row) -> rusqlite::Result<T>,
+) -> ApiResult<Option<T>> {
+    let (from, params) = at.source(t, alias);
+    let mut filter = Filter::over_source(params);
+    filter.eq(&at.lineage(alias), id.to_string());
+    let rows = all(
+        conn,
+        columns,
+        &from,
+        &filter,
+        &format!("{alias}.valid_from DESC"),
+        map,
+    )?;
+    Ok(rows.into_iter().next())
+}
+
+/// One lineage's versions, newest first, with the network of the newest one (for the caller's
+/// scope check); `None` when the id never named such an entity (or its history was pruned).
+pub struct History<T> {
+    pub network_id: String,
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn history<T>(
+    conn: &Connection,
+    t: &Versioned,
+    alias: &str,
+    columns: &str,
+    id: &str,
+    scope: &Scope,
+    page: PageRequest,
+    map: impl Fn(&Row) -> rusqlite::Result<T>,
+) -> ApiResult<Option<History<T>>> {
+    let from = history_source(t, alias);
+    let order = format!(
+        "({alias}.valid_to IS NOT NULL), {alias}.valid_to DESC, {alias}.valid_from DESC, {alias}.id DESC"
+    );
+    let newest = super::optional(
+        conn.prepare_cached(&format!(
+            "SELECT {alias}.network_id FROM {from} ORDER BY {order} LIMIT 1"
+        ))?
+        .query_row([id], |r| r.get::<_, String>(0)),
+    )?;
+    let Some(network_id) = newest else {
+        return Ok(None);
+    };
+    let mut filter = Filter::over_source(vec![Value::Text(id.to_string())]);
+    filter.scope(&format!("{alias}.network_id"), scope);
+    let (items, total) = paged(conn, columns, &from, &filter, &order, page, map)?;
+    Ok(Some(History {
+        network_id,
+        items,
+        total,
+    }))
+}
+
+/// Tag ids from the `tags` column of an as-of or history read (`None` on live reads).
+pub fn tags_column(r: &Row, i: usize) -> rusqlite::Result<Option<Vec<String>>> {
+    Ok(super::json_column(r, i)?.and_then(|v| serde_json::from_value(v).ok()))
+}

@@ -1,0 +1,204 @@
+//! The journal side of every write: who writes, at which instant, and the entries that record
+//! what changed. An entry with a `before` image of a versioned entity also closes that state
+//! as a version (the database derives it from the entry), so recording is the one way history
+//! is written.
+
+use std::ops::Deref;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::new_id;
+use crate::db;
+use crate::db::changes::NewChange;
+use crate::domain::clock;
+use crate::domain::history::{changed_fields, state_fields, Action, EntityType};
+use crate::domain::principal::Principal;
+use crate::error::{ApiError, ApiResult};
+
+/// One write transaction's author and clock. Every timestamp the write stores is `now`.
+#[derive(Debug)]
+pub struct Writer {
+    pub who: Principal,
+    pub request_id: Option<String>,
+    pub now: String,
+}
+
+impl Deref for Writer {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.who
+    }
+}
+
+impl Writer {
+    /// Opens the write's clock, inside its transaction: never earlier than the last recorded
+    /// change (a clock step backwards must not make history run backwards), and strictly after
+    /// it, so that every write has an instant of its own.
+    pub fn begin(tx: &Connection, who: Principal, request_id: Option<String>) -> ApiResult<Writer> {
+        let mut now = time::OffsetDateTime::now_utc();
+        if let Some(last) = db::changes::last_time(tx)?.and_then(|t| clock::parse_rfc3339(&t)) {
+            let next = last + time::Duration::microseconds(1);
+            if now < next {
+                now = next;
+            }
+        }
+        Ok(Writer {
+            who,
+            request_id,
+            now: clock::format(now),
+        })
+    }
+
+    pub fn created<T: Serialize>(
+        &self,
+        tx: &Connection,
+        kind: EntityType,
+        after: &T,
+    ) -> ApiResult<()> {
+        let after = image(kind, after)?;
+        let fields = state_fields(&after);
+        self.record(tx, kind, Action::Create, None, Some(&after), &fields)
+    }
+
+    /// Records an update when a state field changed; `false` (nothing recorded) otherwise.
+    pub fn updated<T: Serialize>(
+        &self,
+        tx: &Connection,
+        kind: EntityType,
+        before: &T,
+        after: &T,
+    ) -> ApiResult<bool> {
+        let (before, after) = (image(kind, before)?, image(kind, after)?);
+        let fields = changed_fields(&before, &after);
+        if fields.is_empty() {
+            return Ok(false);
+        }
+        self.record(
+            tx,
+            kind,
+            Action::Update,
+            Some(&before),
+            Some(&after),
+            &fields,
+        )?;
+        Ok(true)
+    }
+
+    /// Records an update that also changed what the image does not show (a key's secret):
+    /// `hidden` names those fields.
+    pub fn updated_fields<T: Serialize>(
+        &self,
+        tx: &Connection,
+        kind: EntityType,
+        before: &T,
+        after: &T,
+        hidden: &[&str],
+    ) -> ApiResult<()> {
+        let (before, after) = (image(kind, before)?, image(kind, after)?);
+        let mut fields = changed_fields(&before, &after);
+        fields.extend(hidden.iter().map(|f| f.to_string()));
+        self.record(
+            tx,
+            kind,
+            Action::Update,
+            Some(&before),
+            Some(&after),
+            &fields,
+        )
+    }
+
+    /// Records a delete. Call it before the row goes: the database refuses to delete a
+    /// versioned row whose last state was not closed.
+    pub fn deleted<T: Serialize>(
+        &self,
+        tx: &Connection,
+        kind: EntityType,
+        before: &T,
+    ) -> ApiResult<()> {
+        let before = image(kind, before)?;
+        let fields = state_fields(&before);
+        self.record(tx, kind, Action::Delete, Some(&before), None, &fields)
+    }
+
+    fn record(
+        &self,
+        tx: &Connection,
+        kind: EntityType,
+        action: Action,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        fields: &[String],
+    ) -> ApiResult<()> {
+        let newest = after
+            .or(before)
+            .ok_or_else(|| ApiError::internal("empty journal entry"))?;
+        let text = |key: &str| newest.get(key).and_then(Value::as_str);
+        let entity_id = text("id").ok_or_else(|| ApiError::internal("journal image without id"))?;
+        let network_id = match kind {
+            EntityType::Network => Some(entity_id),
+            _ => text("network_id"),
+        };
+        let service_id = match kind {
+            EntityType::Service => Some(entity_id.to_string()),
+            EntityType::Binding => text("service_id").map(str::to_string),
+            _ => None,
+        };
+        let host_id = match kind {
+            EntityType::Host => Some(entity_id.to_string()),
+            EntityType::IpAddress | EntityType::Port | EntityType::Service => {
+                text("host_id").map(str::to_string)
+            }
+            EntityType::Binding => match &service_id {
+                Some(s) => db::services::placement(tx, s)?.map(|(host, _)| host),
+                None => None,
+            },
+            _ => None,
+        };
+        db::changes::insert(
+            tx,
+            &NewChange {
+                id: &new_id(),
+                time: &self.now,
+                action,
+                entity_type: kind,
+                entity_id,
+                network_id,
+                host_id: host_id.as_deref(),
+                service_id: service_id.as_deref(),
+                actor: &self.who.actor,
+                request_id: self.request_id.as_deref(),
+                changed_fields: fields,
+                before,
+                after,
+            },
+        )
+    }
+}
+
+/// Whether `candidate` differs from `stored` in any state field: a write that changes none
+/// records nothing and keeps `updated_at` and `valid_from`.
+pub fn changes_state<T: Serialize>(kind: EntityType, stored: &T, candidate: &T) -> ApiResult<bool> {
+    Ok(!changed_fields(&image(kind, stored)?, &image(kind, candidate)?).is_empty())
+}
+
+/// The object as the journal shows it: as the API does, without the parts that are objects of
+/// their own (a host's children, a service's bindings).
+fn image<T: Serialize>(kind: EntityType, record: &T) -> ApiResult<Value> {
+    let mut value = serde_json::to_value(record).map_err(ApiError::internal)?;
+    if let Some(object) = value.as_object_mut() {
+        match kind {
+            EntityType::Host => {
+                for part in ["ip_addresses", "ports", "services"] {
+                    object.remove(part);
+                }
+            }
+            EntityType::Service => {
+                object.remove("bindings");
+            }
+            _ => {}
+        }
+    }
+    Ok(value)
+}
