@@ -133,7 +133,7 @@ pub fn of_services_at(
     if service_ids.is_empty() {
         return Ok(out);
     }
-    let (from, params) = at.source(&BINDINGS, "b");
+    let (from, params) = at.source_for(&BINDINGS, "b", "service_id", service_ids);
     let mut filter = Filter::over_source(params);
     filter.in_ids("b.service_id", service_ids);
     let order = if at.is_live() {

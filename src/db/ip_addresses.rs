@@ -102,7 +102,7 @@ pub fn of_hosts(conn: &Connection, host_ids: &[String], at: &AsOf) -> ApiResult<
     if host_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (from, params) = at.source(&IP_ADDRESSES, "i");
+    let (from, params) = at.source_for(&IP_ADDRESSES, "i", "host_id", host_ids);
     let mut filter = Filter::over_source(params);
     filter.in_ids("i.host_id", host_ids);
     let order = "i.position, i.created_at, i.id";

@@ -79,7 +79,7 @@ pub fn of_hosts(conn: &Connection, host_ids: &[String], at: &AsOf) -> ApiResult<
     if host_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (from, params) = at.source(&PORTS, "p");
+    let (from, params) = at.source_for(&PORTS, "p", "host_id", host_ids);
     let mut filter = Filter::over_source(params);
     filter.in_ids("p.host_id", host_ids);
     all(

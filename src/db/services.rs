@@ -160,7 +160,7 @@ pub fn of_hosts(
     if host_ids.is_empty() {
         return Ok(out);
     }
-    let (from, params) = at.source(&SERVICES, "s");
+    let (from, params) = at.source_for(&SERVICES, "s", "host_id", host_ids);
     let mut filter = Filter::over_source(params);
     filter.in_ids("s.host_id", host_ids);
     let order = "s.host_id, s.position, s.created_at";

@@ -160,6 +160,33 @@ impl AsOf {
         }
     }
 
+    /// `source`, narrowed inside both arms to rows whose `column` is one of `ids` (SQLite does
+    /// not push an `IN` list into a union, and the children of a page would scan otherwise).
+    /// The caller still filters on `column` outside, which costs nothing on live reads.
+    pub fn source_for(
+        &self,
+        t: &Versioned,
+        alias: &str,
+        column: &str,
+        ids: &[String],
+    ) -> (String, Vec<Value>) {
+        match self {
+            AsOf::Live => self.source(t, alias),
+            AsOf::At(at) => {
+                let within = format!("{column} IN (SELECT value FROM json_each(?))");
+                let sql = union(
+                    t,
+                    alias,
+                    &format!("valid_from <= ? AND {within}"),
+                    &format!("valid_from <= ? AND valid_to > ? AND {within}"),
+                );
+                let v = Value::Text(at.clone());
+                let list = Value::Text(super::query::json_ids(ids));
+                (sql, vec![v.clone(), list.clone(), v.clone(), v, list])
+            }
+        }
+    }
+
     /// Whether reads go through the union of live rows and versions.
     pub fn is_union(&self) -> bool {
         !self.is_live()

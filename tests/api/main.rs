@@ -10,6 +10,7 @@ mod concurrency;
 mod crash;
 mod errors;
 mod history;
+mod history_property;
 mod hosts;
 mod idempotency;
 mod ip_addresses;
