@@ -1,6 +1,8 @@
 //! Kill the server with SIGKILL at random moments while clients write; after each restart every
-//! acknowledged write is there, the database passes its integrity check, and the binding rules
-//! hold. Loopback only, bounded: a few rounds of under a second each.
+//! acknowledged write is there with its journal entry and versions, journal and live state agree
+//! (no write left state without its entry, or an entry without its state), the database passes
+//! its integrity check, and the binding rules hold. Loopback only, bounded: a few rounds of under
+//! a second each.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -92,6 +94,8 @@ fn acknowledged_writes_survive_sigkill() {
     server.child.wait().unwrap();
 
     let acknowledged: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let created_bindings: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let deleted_bindings: Mutex<Vec<String>> = Mutex::new(Vec::new());
     for round in 0..ROUNDS {
         let mut server = ServerProcess::start(dir.path(), &key);
         let base = server.base.clone();
@@ -100,6 +104,7 @@ fn acknowledged_writes_survive_sigkill() {
             for w in 0..WRITERS {
                 let (base, stop, acknowledged, key, agent) =
                     (&base, &stop, &acknowledged, &key, &agent);
+                let (created_bindings, deleted_bindings) = (&created_bindings, &deleted_bindings);
                 let (services, ports, ips) = (&services, &ports, &ips);
                 scope.spawn(move || {
                     let mut n = 0usize;
@@ -114,8 +119,18 @@ fn acknowledged_writes_survive_sigkill() {
                         let ip = if n.is_multiple_of(3) { Value::Null } else { json!(ips[n % 2]) };
                         let binding = json!({"service_id": services[(w + n) % services.len()], "type": "Port",
                                              "port_id": ports[n % 2], "ip_address_id": ip});
-                        if call(agent, "POST", &format!("{base}/api/v1/bindings"), key, &binding).is_none() {
-                            break;
+                        let id = match call(agent, "POST", &format!("{base}/api/v1/bindings"), key, &binding) {
+                            Some((201, body)) => body["data"]["id"].as_str().unwrap().to_string(),
+                            Some(_) => continue,
+                            None => break,
+                        };
+                        created_bindings.lock().unwrap().push(id.clone());
+                        if n.is_multiple_of(2) {
+                            match call(agent, "DELETE", &format!("{base}/api/v1/bindings/{id}"), key, &Value::Null) {
+                                Some((200, _)) => deleted_bindings.lock().unwrap().push(id),
+                                Some(_) => {}
+                                None => break,
+                            }
                         }
                     }
                 });
@@ -140,9 +155,96 @@ fn acknowledged_writes_survive_sigkill() {
             assert_eq!(n, 1, "acknowledged tag {name} lost in round {round}");
         }
         assert_invariants(&bindings_in(&conn));
+        assert_history(
+            &conn,
+            &created_bindings.lock().unwrap(),
+            &deleted_bindings.lock().unwrap(),
+            round,
+        );
     }
     assert!(
         acknowledged.lock().unwrap().len() > 10,
         "the writers wrote something"
+    );
+    assert!(
+        !deleted_bindings.lock().unwrap().is_empty(),
+        "some bindings were closed"
+    );
+}
+
+/// Acknowledged binding writes have their entries (and a delete its closed version); beyond
+/// that, journal and tables agree exactly: every live row has its create entry and no delete
+/// entry, every created-then-deleted lineage has its version, and nothing else is versioned.
+fn assert_history(
+    conn: &rusqlite::Connection,
+    created: &[String],
+    deleted: &[String],
+    round: usize,
+) {
+    let entries = |id: &str, action: &str| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM changes WHERE entity_id = ? AND action = ?",
+            [id, action],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for id in created {
+        assert_eq!(entries(id, "create"), 1, "round {round}: create of {id}");
+    }
+    for id in deleted {
+        assert_eq!(entries(id, "delete"), 1, "round {round}: delete of {id}");
+        let versions: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM binding_versions WHERE lineage_id = ?",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(versions, 1, "round {round}: version of {id}");
+    }
+    for (table, kind) in [("bindings", "binding"), ("tags", "tag")] {
+        let unjournaled: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM changes c \
+                     WHERE c.entity_id = t.id AND c.action = 'create')
+                     OR EXISTS (SELECT 1 FROM changes c WHERE c.entity_id = t.id AND c.action = 'delete')"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            unjournaled, 0,
+            "round {round}: live {table} and journal disagree"
+        );
+        let orphans: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM changes c WHERE c.entity_type = '{kind}' AND c.action = 'create' \
+                     AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.entity_id) \
+                     AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.entity_id = c.entity_id AND d.action = 'delete')"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            orphans, 0,
+            "round {round}: journaled {kind}s missing from {table}"
+        );
+    }
+    let (closing, versions): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM changes WHERE entity_type = 'binding' AND action != 'create'),
+                    (SELECT count(*) FROM binding_versions)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        closing, versions,
+        "round {round}: one version per closing entry"
     );
 }

@@ -47,7 +47,9 @@ fn body(w: &World, t: Target) -> Value {
     let ports = [&w.port1, &w.port2];
     let ips = [&w.ip1, &w.ip2];
     match t.port {
-        Some(p) => json!({"type": "Port", "port_id": ports[p], "ip_address_id": t.ip.map(|i| ips[i])}),
+        Some(p) => {
+            json!({"type": "Port", "port_id": ports[p], "ip_address_id": t.ip.map(|i| ips[i])})
+        }
         None => json!({"type": "IPAddress", "ip_address_id": ips[t.ip.unwrap_or(0)]}),
     }
 }
@@ -67,7 +69,12 @@ fn state(service: &Value) -> (Vec<String>, Value) {
         })
         .collect();
     bindings.sort();
-    let own = json!([service["name"], service["position"], service["valid_from"], service["updated_at"]]);
+    let own = json!([
+        service["name"],
+        service["position"],
+        service["valid_from"],
+        service["updated_at"]
+    ]);
     (bindings, own)
 }
 
