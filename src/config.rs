@@ -11,6 +11,7 @@ pub const ENV_ADMIN_API_KEY: &str = "PORTOLAN_ADMIN_API_KEY";
 pub const ENV_RATE_LIMIT: &str = "PORTOLAN_RATE_LIMIT";
 pub const ENV_BUSY_TIMEOUT_MS: &str = "PORTOLAN_BUSY_TIMEOUT_MS";
 pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
+pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +44,9 @@ pub struct Settings {
     /// Connections in the read pool (default: number of CPUs, at least 2).
     #[arg(long, env = ENV_READ_POOL_SIZE, global = true)]
     pub read_pool_size: Option<String>,
+    /// Days of history (closed versions and journal entries) to keep; 0 keeps everything.
+    #[arg(long, env = ENV_HISTORY_DAYS, default_value = "0", global = true)]
+    pub history_days: String,
     /// synchronous=FULL instead of NORMAL: survives power loss, not only process crashes.
     #[arg(long, global = true)]
     pub durable: bool,
@@ -92,6 +96,8 @@ pub struct Config {
     pub busy_timeout_ms: u32,
     pub read_pool_size: u32,
     pub durable: bool,
+    /// 0: keep every version and journal entry.
+    pub history_days: u32,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -156,6 +162,7 @@ impl Config {
             )?,
             read_pool_size,
             durable: s.durable,
+            history_days: parse_u32(ENV_HISTORY_DAYS, "history-days", &s.history_days, 0)?,
         })
     }
 
@@ -170,6 +177,7 @@ impl Config {
             busy_timeout_ms: 5000,
             read_pool_size: 2,
             durable: false,
+            history_days: 0,
         }
     }
 

@@ -57,6 +57,7 @@ impl Application {
             config.db_path(),
             std::time::Duration::from_millis(500),
             config.busy_timeout_ms,
+            config.history_days,
         );
 
         let listener = TcpListener::bind(config.listen)

@@ -192,12 +192,28 @@ pub fn list(
     )
 }
 
-/// Forgets journal entries and closed versions that ended before `cutoff`. Live rows stay.
+/// Forgets journal entries and closed versions that ended before `cutoff` (a version ends at
+/// its entry's time, so both go together). Live rows stay. Deletes in small transactions, so
+/// that a large first prune never holds writers up for long.
 pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
+    const BATCH: usize = 2_000;
     let mut removed = 0;
-    for table in super::versions::VERSION_TABLES {
-        removed += conn.execute(&format!("DELETE FROM {table} WHERE valid_to < ?"), [cutoff])?;
+    let tables = super::versions::VERSION_TABLES
+        .iter()
+        .map(|t| (*t, "valid_to"))
+        .chain([("changes", "time")]);
+    for (table, end) in tables {
+        let sql = format!(
+            "DELETE FROM {table} WHERE rowid IN \
+             (SELECT rowid FROM {table} WHERE {end} < ? LIMIT {BATCH})"
+        );
+        loop {
+            let n = conn.execute(&sql, [cutoff])?;
+            removed += n;
+            if n < BATCH {
+                break;
+            }
+        }
     }
-    removed += conn.execute("DELETE FROM changes WHERE time < ?", [cutoff])?;
     Ok(removed)
 }

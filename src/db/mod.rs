@@ -156,8 +156,15 @@ impl Db {
 
     /// Background upkeep on a thread and connection of its own, until the process exits: copies
     /// committed WAL frames into the database file every `interval` (so that writers never wait
-    /// for a checkpoint), and forgets idempotent responses older than 24 h every ten minutes.
-    pub fn start_maintenance(&self, path: PathBuf, interval: Duration, busy_timeout_ms: u32) {
+    /// for a checkpoint), and every ten minutes (first at start) forgets idempotent responses
+    /// older than 24 h and, when `history_days` is not 0, history older than that.
+    pub fn start_maintenance(
+        &self,
+        path: PathBuf,
+        interval: Duration,
+        busy_timeout_ms: u32,
+        history_days: u32,
+    ) {
         let spawned = std::thread::Builder::new()
             .name("db-maintenance".into())
             .spawn(move || {
@@ -176,6 +183,9 @@ impl Db {
                 loop {
                     if ticks.is_multiple_of(purge_every) {
                         purge_idempotency(&conn);
+                        if history_days > 0 {
+                            prune_history(&conn, history_days);
+                        }
                     }
                     ticks += 1;
                     std::thread::sleep(interval);
@@ -352,6 +362,17 @@ pub fn json_column(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<serde
 
 /// How long an idempotent response is replayed.
 pub const IDEMPOTENCY_RETENTION: time::Duration = time::Duration::hours(24);
+
+fn prune_history(conn: &Connection, days: u32) {
+    let cutoff = crate::domain::clock::format(
+        time::OffsetDateTime::now_utc() - time::Duration::days(days.into()),
+    );
+    match changes::prune_before(conn, &cutoff) {
+        Ok(0) => {}
+        Ok(n) => log::info!("pruned {n} journal entries and versions older than {days} days"),
+        Err(e) => log::warn!("could not prune history: {e}"),
+    }
+}
 
 fn purge_idempotency(conn: &Connection) {
     let cutoff =

@@ -389,10 +389,20 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(data_dir: &std::path::Path, admin_key: &str) -> ServerProcess {
+        Self::start_with(data_dir, admin_key, &[])
+    }
+
+    /// `start` with extra environment variables.
+    pub fn start_with(
+        data_dir: &std::path::Path,
+        admin_key: &str,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portolan"))
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .envs(env.iter().copied())
             .env("PORTOLAN_ADMIN_API_KEY", admin_key)
             .env("PORTOLAN_RATE_LIMIT", "0")
             .env("RUST_LOG", "info")

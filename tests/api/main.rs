@@ -11,6 +11,7 @@ mod crash;
 mod errors;
 mod history;
 mod history_property;
+mod history_retention;
 mod hosts;
 mod idempotency;
 mod ip_addresses;
