@@ -4,7 +4,7 @@
 
 const KEY = "portolan-key";
 const PAGE_SIZE = 25;
-const session = { me: null, networks: [], tags: [], schemas: {} };
+const session = { me: null, networks: [], tags: [], schemas: {}, doc: null };
 
 // ---- API ----------------------------------------------------------------------------------
 
@@ -457,13 +457,15 @@ function missingDefaultPorts(host, types, typeId) {
   return t.default_ports.filter((d) => !host.ports.some((p) => p.number === d.number && p.protocol === d.protocol));
 }
 
-async function hostPage(id) {
-  const host = await get("/api/v1/hosts/" + encodeURIComponent(id));
+async function hostPage(id, params) {
+  const at = new URLSearchParams(params).get("at");
+  const live = "#/host/" + id;
+  const host = asLive(await get("/api/v1/hosts/" + encodeURIComponent(id) + (at ? "?at=" + encodeURIComponent(at) : "")));
   const ips = byId(host.ip_addresses);
   const ports = byId(host.ports);
   const holder = el("div");
   const open = (node) => holder.replaceChildren(node);
-  const writable = canWrite();
+  const writable = canWrite() && !at;
   const section = (title, addLabel, onAdd, table) =>
     el("section", { "aria-label": title }, el("h3", { text: title }), writable && addLabel ? button(addLabel, onAdd) : null, table);
 
@@ -479,7 +481,7 @@ async function hostPage(id) {
         button("Edit", () => open(portForm(host, p, holder))),
         button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + p.id)) && render(), "danger")] : null)))));
   const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", { text: s.name }), el("td", { text: s.service_definition }),
+    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + s.id)), el("td", { text: s.service_definition }),
       el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
       el("td", { className: "actions" }, writable ? [
         button("Edit", async () => open(await serviceForm(host, s, holder))),
@@ -487,17 +489,46 @@ async function hostPage(id) {
 
   const title = el("h2", { text: host.name + (host.hostname ? " (" + host.hostname + ")" : "") });
   const facts = el("p", { className: "muted" }, "Network ", link(networkName(host.network_id), "#/hosts?network_id=" + host.network_id),
-    host.tags.length ? " · Tags: " + tagNames(host.tags) : "", " · ", link("map", "#/map/" + host.network_id));
+    host.tags.length ? " · Tags: " + tagNames(host.tags) : "", " · ",
+    link("map", "#/map/" + host.network_id + (at ? "?at=" + encodeURIComponent(at) : "")));
+  const entries = await recentChanges("host_id=" + encodeURIComponent(id));
+  const history = historySection(entries, namesFrom(entries, host), (t) => live + "?at=" + encodeURIComponent(t));
   const actions = writable ? el("div", { className: "row" },
     button("Edit host", () => open(panel("Edit host", hostFields(), host, async (data) => {
       await call("PUT", "/api/v1/hosts/" + host.id, data);
       render();
     }))),
     button("Delete host", async () => (await confirmDelete("host " + host.name, "/api/v1/hosts/" + host.id)) && (location.hash = "#/hosts"), "danger")) : null;
-  show(title, facts, host.description ? el("p", { text: host.description }) : null, actions, holder,
+  show(asOfBanner(at, live), title, facts, host.description ? el("p", { text: host.description }) : null, actions,
+    asOfControl(at, live), holder,
     section("IP addresses", "Add IP address", () => open(ipForm(host, null, holder)), ipTable),
     section("Ports", "Add port", () => open(portForm(host, null, holder)), portTable),
-    section("Services", "Add service", async () => open(await serviceForm(host, null, holder)), serviceTable));
+    section("Services", "Add service", async () => open(await serviceForm(host, null, holder)), serviceTable),
+    history);
+}
+
+// A service: where it listens, and its history (its bindings' too), also after it was deleted.
+async function servicePage(id) {
+  const entries = await recentChanges("service_id=" + encodeURIComponent(id));
+  const service = await get("/api/v1/services/" + encodeURIComponent(id)).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  });
+  // Port and address names come from the host's own journal, which outlives them.
+  const hostId = service ? service.host_id : entries.map((e) => (e.after || e.before).host_id).find(Boolean);
+  const parts = hostId ? await everything("/api/v1/changes?entity_type=port&entity_type=ip_address&host_id=" + hostId) : [];
+  const host = service ? await get("/api/v1/hosts/" + service.host_id) : null;
+  const names = namesFrom(entries.concat(parts), host);
+  const history = historySection(entries, names, null);
+  if (!service) {
+    return show(el("h2", { text: "Service (deleted)" }), el("p", { className: "muted", text: "This service no longer exists; its history remains." }), history);
+  }
+  show(el("h2", { text: service.name }),
+    el("p", { className: "muted" }, service.service_definition + " on ", link(host.name, "#/host/" + host.id),
+      " · listening since " + when(service.valid_from)),
+    el("section", { "aria-label": "Bindings" }, el("h3", { text: "Bindings" }),
+      el("ul", { className: "bindings" }, service.bindings.map((b) => el("li", { text: bindingText(b, names) })))),
+    history);
 }
 
 function ipForm(host, ip, holder) {
@@ -678,25 +709,27 @@ pages.keys = (params) => {
 
 // ---- map ----------------------------------------------------------------------------------------
 
-async function mapPage(networkId) {
+async function mapPage(networkId, params) {
+  const at = new URLSearchParams(params).get("at");
+  const asOf = at ? "&at=" + encodeURIComponent(at) : "";
   if (!networkId) {
     if (session.networks.length === 0) return show(el("h2", { text: "Map" }), el("p", { text: "Create a network first." }));
     location.hash = "#/map/" + session.networks[0].id;
     return;
   }
-  const [subnets, hosts] = await Promise.all([
-    everything("/api/v1/subnets?network_id=" + networkId),
-    everything("/api/v1/hosts?include=children&order_by=name&network_id=" + networkId),
-  ]);
+  const [subnets, hosts] = (await Promise.all([
+    everything("/api/v1/subnets?network_id=" + networkId + asOf),
+    everything("/api/v1/hosts?include=children&order_by=name&network_id=" + networkId + asOf),
+  ])).map(asLive);
   const picker = el("select", { id: "map-network", onchange: (e) => (location.hash = "#/map/" + e.target.value) },
     session.networks.map((n) => el("option", { value: n.id, text: n.name })));
   picker.value = networkId;
-  const svg = window.PortolanMap.draw({ network: session.networks.find((n) => n.id === networkId), subnets, hosts });
+  const svg = window.PortolanMap.draw({ network: session.networks.find((n) => n.id === networkId), subnets, hosts, at });
   const frame = el("div", { id: "map-frame" }, svg);
   const controls = el("div", { className: "toolbar" }, el("label", { for: "map-network", text: "Network" }), picker,
     button("Zoom in", () => svg.zoomBy(0.8)), button("Zoom out", () => svg.zoomBy(1.25)), button("Fit", () => svg.fit()),
     button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")));
-  show(el("h2", { text: "Map" }), controls,
+  show(asOfBanner(at, "#/map/" + networkId), el("h2", { text: "Map" }), controls, asOfControl(at, "#/map/" + networkId),
     el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces." }),
     frame);
   svg.readable();
@@ -728,6 +761,7 @@ async function signIn() {
     return;
   }
   const doc = await (await fetch("/api/openapi.json")).json();
+  session.doc = doc;
   session.schemas = doc.components.schemas;
   await refreshSession();
   document.getElementById("sign-in").hidden = true;
@@ -745,16 +779,18 @@ async function render() {
   const parts = path.split("/").filter(Boolean);
   const section = parts[0] || "hosts";
   for (const a of document.querySelectorAll("#menu a")) {
-    const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
+    const current = a.getAttribute("href").slice(2) === section || ((section === "host" || section === "service") && a.getAttribute("href") === "#/hosts") ||
       (section === "template" && a.getAttribute("href") === "#/templates");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   status("");
   try {
-    if (section === "host") await hostPage(parts[1]);
+    if (section === "host") await hostPage(parts[1], query || "");
+    else if (section === "service") await servicePage(parts[1]);
+    else if (section === "changes") await journalPage(query || "");
     else if (section === "template") await templatePage(parts[1]);
-    else if (section === "map") await mapPage(parts[1]);
+    else if (section === "map") await mapPage(parts[1], query || "");
     else if (section === "keys" && !isAdmin()) show(el("h2", { text: "API keys" }), el("p", { text: "Managing API keys needs an Admin or Owner key." }));
     else if (pages[section]) await pages[section](query || "");
     else show(el("h2", { text: "Not found" }), link("Back to hosts", "#/hosts"));

@@ -92,7 +92,9 @@ window.PortolanMap = (() => {
     return { card, height };
   }
 
-  function draw({ network, subnets, hosts }) {
+  // `at`: the map shows the network as of that instant; a host opens as of then too.
+  function draw({ network, subnets, hosts, at }) {
+    const hostHash = (id) => "#/host/" + id + (at ? "?at=" + encodeURIComponent(at) : "");
     const svg = node("svg", { xmlns: NS, role: "group", "aria-label": "Map of network " + (network ? network.name : ""), tabindex: 0 });
     const world = node("g");
     svg.append(node("title", {}, "Network " + (network ? network.name : "")), world);
@@ -172,7 +174,7 @@ window.PortolanMap = (() => {
       drag = null;
       if (moved) return;
       const card = event.target.closest('[data-kind="host"]');
-      if (card) location.hash = "#/host/" + card.getAttribute("data-id");
+      if (card) location.hash = hostHash(card.getAttribute("data-id"));
     });
     svg.addEventListener("keydown", (event) => {
       const step = box.w * 0.1;
@@ -184,7 +186,7 @@ window.PortolanMap = (() => {
         apply();
       } else if (event.key === "Enter") {
         const card = document.activeElement && document.activeElement.closest && document.activeElement.closest('[data-kind="host"]');
-        if (card) location.hash = "#/host/" + card.getAttribute("data-id");
+        if (card) location.hash = hostHash(card.getAttribute("data-id"));
         else return;
       } else return;
       event.preventDefault();

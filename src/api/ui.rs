@@ -28,6 +28,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/map.js"),
     },
     Asset {
+        path: "/history.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/history.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../static/style.css"),

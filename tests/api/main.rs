@@ -28,4 +28,5 @@ mod system;
 mod tags;
 mod templates;
 mod ui;
+mod ui_history;
 mod webdriver;

@@ -8,12 +8,12 @@ use serde_json::json;
 use crate::helpers::spawn_app;
 use crate::webdriver::{installed, Browser};
 
-fn screenshots() -> PathBuf {
+pub fn screenshots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
 }
 
 /// CI installs the browser (`.ci/run`); a developer machine without it skips, saying so.
-fn browser() -> Option<Browser> {
+pub fn browser() -> Option<Browser> {
     if installed() {
         return Some(Browser::start());
     }
@@ -44,7 +44,7 @@ fn axe() -> Option<String> {
 }
 
 /// Fails on any WCAG 2 A/AA violation axe-core finds on the page as it is now.
-fn audit(b: &Browser, page: &str) {
+pub fn audit(b: &Browser, page: &str) {
     if let Some(source) = axe() {
         let violations = b.accessibility_violations(&source);
         assert!(violations.is_empty(), "{page}: {violations:#?}");
@@ -52,7 +52,7 @@ fn audit(b: &Browser, page: &str) {
 }
 
 /// Signs in from the sign-in form and waits for the key's role to show.
-fn sign_in(b: &Browser, key: &str, role: &str) {
+pub fn sign_in(b: &Browser, key: &str, role: &str) {
     b.type_into(&b.css("#key"), key);
     b.click(&b.button("Sign in"));
     b.wait_text("#role", role);
