@@ -55,7 +55,13 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     };
     let filter = ChangeFilter {
         entity_types,
-        entity_ids: q.uuids("entity_id")?,
+        // Ids are UUIDs, but a service type's is its name: any non-empty text.
+        entity_ids: q
+            .all("entity_id")
+            .flat_map(|v| v.split(','))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect(),
         network_id: q.uuid("network_id")?,
         host_id: q.uuid("host_id")?,
         service_id: q.uuid("service_id")?,

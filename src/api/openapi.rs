@@ -61,6 +61,7 @@ enum Filter {
     Uuid,
     Uuids,
     Text,
+    Texts,
     Flag,
     /// `include=children`.
     Children,
@@ -568,8 +569,8 @@ impl Doc {
         for (name, kind, about) in [
             (
                 "entity_id",
-                Filter::Uuids,
-                "Only changes of these objects (live ids).",
+                Filter::Texts,
+                "Only changes of these objects (live ids; a service type's is its name).",
             ),
             ("network_id", Filter::Uuid, "Only changes in this network."),
             (
@@ -1096,6 +1097,7 @@ fn filter(name: &str, kind: Filter, about: &str) -> Value {
         Filter::Uuid => json!({"type": "string", "format": "uuid"}),
         Filter::Uuids => json!({"type": "array", "items": {"type": "string", "format": "uuid"}}),
         Filter::Text => json!({"type": "string"}),
+        Filter::Texts => json!({"type": "array", "items": {"type": "string", "minLength": 1}}),
         Filter::Flag => json!({"type": "boolean"}),
         Filter::Children => json!({"type": "string", "enum": ["children"]}),
     };

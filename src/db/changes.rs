@@ -22,7 +22,7 @@ pub struct Change {
     pub action: &'static str,
     #[schema(value_type = String, example = "binding")]
     pub entity_type: String,
-    #[schema(format = Uuid)]
+    /// The live id (a service type's name, for service types).
     pub entity_id: String,
     #[schema(format = Uuid)]
     pub network_id: Option<String>,

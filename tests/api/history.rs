@@ -414,6 +414,16 @@ fn the_journal_names_actor_request_and_changes() {
     let svc = changes(&app, &format!("service_id={}", w.service));
     assert_eq!(svc.len(), 2, "the service's creation and its binding");
 
+    // A service type's id is its name.
+    let custom = app.post(
+        "/api/v1/service-types",
+        json!({"name": "Home Lab Thing", "category": "Other"}),
+    );
+    assert_eq!(custom.status, 201, "{}", custom.body);
+    let by_name = changes(&app, "entity_id=Home%20Lab%20Thing");
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0]["entity_type"], json!("service_type"));
+
     let bad = app.get("/api/v1/changes?entity_type=widget");
     assert_error(&bad, 400, "VALIDATION_ERROR", Some("entity_type"));
     let bad = app.get("/api/v1/changes?since=yesterday");
