@@ -1,18 +1,24 @@
 -- History (seed 002's temporal fields made real).
 --
 -- `changes` is the journal: one row per object a write changed, with the objects as the API shows
--- them. The closed versions of the six tracked entities are derived from it: a trigger turns the
--- `before` image of every update or delete of a tracked entity into a row of `<entity>_versions`,
--- whose id is the journal entry's id and whose `valid_to` is the entry's time. Nothing else writes
--- the versions tables, so versions and journal cannot disagree. Live tables keep only live rows,
--- so the indexes live reads use never hold closed versions.
+-- them. The closed versions of the six tracked entities are derived from it: the one function that
+-- writes an entry (`ops::journal::Writer::record`) turns the `before` image of every update or
+-- delete of a tracked entity into a row of `<entity>_versions` (`db::versions::close`), whose id
+-- is the entry's id and whose `valid_to` is the entry's time. Nothing else writes the versions
+-- tables, so versions and journal cannot disagree. (A trigger on `changes` could do the same, but
+-- a statement with triggers makes SQLite journal every page it touches, per entry.) Live tables
+-- keep only live rows, so the indexes live reads use never hold closed versions.
+--
+-- Versions are rowid tables appended in journal order; their id (the entry's) is not indexed.
 --
 -- A guard on each live table refuses to delete a row whose current state was not closed first
 -- (a delete, or a cascade, that the journal did not see).
 
 CREATE TABLE changes (
     seq            INTEGER PRIMARY KEY,
-    id             TEXT NOT NULL UNIQUE,
+    -- Nothing is looked up by this id (versions are found by lineage), so it has no index: every
+    -- index on a random key costs a page per write.
+    id             TEXT NOT NULL,
     time           TEXT NOT NULL,
     action         TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
     entity_type    TEXT NOT NULL,
@@ -71,7 +77,7 @@ ALTER TABLE bindings ADD COLUMN first_discovery_id TEXT;
 ALTER TABLE bindings ADD COLUMN last_discovery_id TEXT;
 
 CREATE TABLE host_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     network_id         TEXT NOT NULL,
@@ -93,27 +99,6 @@ CREATE INDEX host_versions_lineage ON host_versions (lineage_id, valid_from);
 CREATE INDEX host_versions_network ON host_versions (network_id, valid_to);
 CREATE INDEX host_versions_valid_to ON host_versions (valid_to);
 
-CREATE TRIGGER changes_close_host AFTER INSERT ON changes
-WHEN NEW.entity_type = 'host' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO host_versions (id, lineage_id, valid_to, network_id, name, hostname, description, hidden, virtualization, source, tags, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.name'),
-           json_extract(NEW.before, '$.hostname'),
-           json_extract(NEW.before, '$.description'),
-           json_extract(NEW.before, '$.hidden'),
-           json_extract(NEW.before, '$.virtualization'),
-           json_extract(NEW.before, '$.source'),
-           json_extract(NEW.before, '$.tags'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
-
 CREATE TRIGGER hosts_delete_needs_version BEFORE DELETE ON hosts
 WHEN NOT EXISTS (SELECT 1 FROM host_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)
 BEGIN
@@ -121,7 +106,7 @@ BEGIN
 END;
 
 CREATE TABLE subnet_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     network_id         TEXT NOT NULL,
@@ -141,25 +126,6 @@ CREATE INDEX subnet_versions_lineage ON subnet_versions (lineage_id, valid_from)
 CREATE INDEX subnet_versions_network ON subnet_versions (network_id, valid_to);
 CREATE INDEX subnet_versions_valid_to ON subnet_versions (valid_to);
 
-CREATE TRIGGER changes_close_subnet AFTER INSERT ON changes
-WHEN NEW.entity_type = 'subnet' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO subnet_versions (id, lineage_id, valid_to, network_id, cidr, name, description, subnet_type, tags, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.cidr'),
-           json_extract(NEW.before, '$.name'),
-           json_extract(NEW.before, '$.description'),
-           json_extract(NEW.before, '$.subnet_type'),
-           json_extract(NEW.before, '$.tags'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
-
 CREATE TRIGGER subnets_delete_needs_version BEFORE DELETE ON subnets
 WHEN NOT EXISTS (SELECT 1 FROM subnet_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)
 BEGIN
@@ -167,7 +133,7 @@ BEGIN
 END;
 
 CREATE TABLE ip_address_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     host_id            TEXT NOT NULL,
@@ -188,26 +154,6 @@ CREATE INDEX ip_address_versions_lineage ON ip_address_versions (lineage_id, val
 CREATE INDEX ip_address_versions_host ON ip_address_versions (host_id, valid_to);
 CREATE INDEX ip_address_versions_valid_to ON ip_address_versions (valid_to);
 
-CREATE TRIGGER changes_close_ip_address AFTER INSERT ON changes
-WHEN NEW.entity_type = 'ip_address' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO ip_address_versions (id, lineage_id, valid_to, host_id, network_id, subnet_id, ip_address, mac_address, name, position, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.host_id'),
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.subnet_id'),
-           json_extract(NEW.before, '$.ip_address'),
-           json_extract(NEW.before, '$.mac_address'),
-           json_extract(NEW.before, '$.name'),
-           json_extract(NEW.before, '$.position'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
-
 CREATE TRIGGER ip_addresses_delete_needs_version BEFORE DELETE ON ip_addresses
 WHEN NOT EXISTS (SELECT 1 FROM ip_address_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)
 BEGIN
@@ -215,7 +161,7 @@ BEGIN
 END;
 
 CREATE TABLE port_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     host_id            TEXT NOT NULL,
@@ -233,23 +179,6 @@ CREATE INDEX port_versions_lineage ON port_versions (lineage_id, valid_from);
 CREATE INDEX port_versions_host ON port_versions (host_id, valid_to);
 CREATE INDEX port_versions_valid_to ON port_versions (valid_to);
 
-CREATE TRIGGER changes_close_port AFTER INSERT ON changes
-WHEN NEW.entity_type = 'port' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO port_versions (id, lineage_id, valid_to, host_id, network_id, number, protocol, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.host_id'),
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.number'),
-           json_extract(NEW.before, '$.protocol'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
-
 CREATE TRIGGER ports_delete_needs_version BEFORE DELETE ON ports
 WHEN NOT EXISTS (SELECT 1 FROM port_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)
 BEGIN
@@ -257,7 +186,7 @@ BEGIN
 END;
 
 CREATE TABLE service_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     host_id            TEXT NOT NULL,
@@ -279,27 +208,6 @@ CREATE INDEX service_versions_lineage ON service_versions (lineage_id, valid_fro
 CREATE INDEX service_versions_host ON service_versions (host_id, valid_to);
 CREATE INDEX service_versions_valid_to ON service_versions (valid_to);
 
-CREATE TRIGGER changes_close_service AFTER INSERT ON changes
-WHEN NEW.entity_type = 'service' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO service_versions (id, lineage_id, valid_to, host_id, network_id, name, service_definition, position, virtualization, source, tags, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.host_id'),
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.name'),
-           json_extract(NEW.before, '$.service_definition'),
-           json_extract(NEW.before, '$.position'),
-           json_extract(NEW.before, '$.virtualization'),
-           json_extract(NEW.before, '$.source'),
-           json_extract(NEW.before, '$.tags'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
-
 CREATE TRIGGER services_delete_needs_version BEFORE DELETE ON services
 WHEN NOT EXISTS (SELECT 1 FROM service_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)
 BEGIN
@@ -307,7 +215,7 @@ BEGIN
 END;
 
 CREATE TABLE binding_versions (
-    id                 TEXT PRIMARY KEY,
+    id                 TEXT NOT NULL,
     lineage_id         TEXT NOT NULL,
     valid_to           TEXT NOT NULL,
     service_id         TEXT NOT NULL,
@@ -325,24 +233,6 @@ CREATE TABLE binding_versions (
 CREATE INDEX binding_versions_lineage ON binding_versions (lineage_id, valid_from);
 CREATE INDEX binding_versions_service ON binding_versions (service_id, valid_to);
 CREATE INDEX binding_versions_valid_to ON binding_versions (valid_to);
-
-CREATE TRIGGER changes_close_binding AFTER INSERT ON changes
-WHEN NEW.entity_type = 'binding' AND NEW.before IS NOT NULL
-BEGIN
-    INSERT INTO binding_versions (id, lineage_id, valid_to, service_id, network_id, type, port_id, ip_address_id, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id)
-    VALUES (NEW.id, NEW.entity_id, NEW.time,
-           json_extract(NEW.before, '$.service_id'),
-           json_extract(NEW.before, '$.network_id'),
-           json_extract(NEW.before, '$.type'),
-           json_extract(NEW.before, '$.port_id'),
-           json_extract(NEW.before, '$.ip_address_id'),
-           json_extract(NEW.before, '$.created_at'),
-           json_extract(NEW.before, '$.updated_at'),
-           json_extract(NEW.before, '$.valid_from'),
-           json_extract(NEW.before, '$.last_seen_at'),
-           json_extract(NEW.before, '$.first_discovery_id'),
-           json_extract(NEW.before, '$.last_discovery_id'));
-END;
 
 CREATE TRIGGER bindings_delete_needs_version BEFORE DELETE ON bindings
 WHEN NOT EXISTS (SELECT 1 FROM binding_versions WHERE lineage_id = OLD.id AND valid_from = OLD.valid_from)

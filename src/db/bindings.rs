@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, BINDINGS, SERVICES};
 use super::{optional, or_not_found};
-use crate::domain::bindings::{Held, Live, Target};
+use crate::domain::bindings::{Held, Target};
 use crate::error::{ApiError, ApiResult};
 
 /// The v0.17 wire shape.
@@ -154,29 +154,16 @@ pub fn of_services_at(
     Ok(out)
 }
 
-/// The service's live bindings as the rules see them, with their stored order.
-pub fn live_of(conn: &Connection, service_id: &str) -> ApiResult<Vec<(Live, i64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, port_id, ip_address_id, ord FROM bindings WHERE service_id = ? ORDER BY ord",
-    )?;
+/// The service's live bindings, whole (a write journals the ones it ends or changes), with
+/// their stored order.
+pub fn live_of(conn: &Connection, service_id: &str) -> ApiResult<Vec<(Binding, i64)>> {
+    let sql = format!(
+        "SELECT {}, b.ord FROM bindings b WHERE b.service_id = ? ORDER BY b.ord",
+        columns(false)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map([service_id], |r| {
-            let port: Option<String> = r.get(1)?;
-            let ip: Option<String> = r.get(2)?;
-            let target = match port {
-                Some(port) => Target::Port { port, ip },
-                None => Target::Ip {
-                    ip: ip.unwrap_or_default(),
-                },
-            };
-            Ok((
-                Live {
-                    id: r.get(0)?,
-                    target,
-                },
-                r.get(3)?,
-            ))
-        })?
+        .query_map([service_id], |r| Ok((from_row(r)?, r.get("ord")?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

@@ -1,5 +1,5 @@
-//! The change journal. Inserting an entry of a versioned entity with a `before` image also
-//! records that image as a closed version (a trigger of migration V4), in the same statement.
+//! The change journal. `ops::journal` writes each entry, and with an entry that ends a state of
+//! a versioned entity, the closed version derived from its `before` image (`versions::close`).
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, Row};
@@ -63,7 +63,9 @@ pub struct NewChange<'a> {
     pub after: Option<&'a Value>,
 }
 
-pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<()> {
+/// Inserts the entry; returns its `before` image as stored, for the version it closes.
+pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<Option<String>> {
+    let before = c.before.map(Value::to_string);
     conn.prepare_cached(
         "INSERT INTO changes (id, time, action, entity_type, entity_id, network_id, host_id,
                               service_id, actor_type, actor_id, actor_name, request_id,
@@ -84,10 +86,10 @@ pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<()> {
         c.actor.name,
         c.request_id,
         serde_json::to_string(c.changed_fields).expect("strings serialise"),
-        c.before.map(Value::to_string),
+        before,
         c.after.map(Value::to_string),
     ])?;
-    Ok(())
+    Ok(before)
 }
 
 /// The time of the newest entry, for a clock that never runs backwards.

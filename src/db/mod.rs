@@ -19,6 +19,7 @@ pub mod subnets;
 pub mod tags;
 pub mod templates;
 pub mod versions;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,11 +42,12 @@ type SqlitePool = Pool<SqliteConnectionManager>;
 /// rusqlite's default of 16 would re-parse SQL on most requests.
 const STATEMENT_CACHE: usize = 256;
 
-/// Both pools. Cheap to clone.
+/// Both pools, and the writer thread that commits the server's writes in groups. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     read: SqlitePool,
     write: SqlitePool,
+    writer: writer::Writer,
 }
 
 fn pragmas(busy_timeout_ms: u32, durable: bool) -> String {
@@ -73,8 +75,12 @@ impl Db {
 
         let init = pragmas(config.busy_timeout_ms, config.durable);
         let write_init = init.clone();
-        let write_manager =
-            SqliteConnectionManager::file(&path).with_init(move |c| c.execute_batch(&write_init));
+        let write_manager = SqliteConnectionManager::file(&path).with_init(move |c| {
+            // A write prepares a dozen statements, the journal's insert with its triggers among
+            // them; the default cache of 16 would compile them again on most writes.
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            c.execute_batch(&write_init)
+        });
         let timeout = Duration::from_millis(config.busy_timeout_ms as u64);
         let write = Pool::builder()
             .max_size(1)
@@ -98,7 +104,12 @@ impl Db {
             .connection_timeout(timeout)
             .build(read_manager)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let db = Db { read, write };
+        let writer = writer::Writer::start(write.clone())?;
+        let db = Db {
+            read,
+            write,
+            writer,
+        };
         db.write_blocking(|tx| service_types::sync_builtins(tx))
             .map_err(|e| format!("cannot load the service-type catalogue: {e}"))?;
         Ok(db)
@@ -123,14 +134,15 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
+    /// Runs `f` as one write: committed only if `f` succeeds, answered only once committed.
+    /// Writes waiting at the same time share a transaction, each in its own savepoint
+    /// (`writer`); none of them occupies an async worker or a blocking thread meanwhile.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        web::block(move || db.write_blocking(f)).await?
+        self.writer.write(f).await
     }
 
     /// The blocking form of `write`, for the command line.

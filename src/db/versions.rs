@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::query::{all, paged, Filter, PageRequest, Scope};
 use super::tags::Tagged;
+use crate::domain::history::EntityType;
 use crate::error::ApiResult;
 
 /// The temporal fields of seed 002, on every versioned record.
@@ -121,6 +122,50 @@ pub const BINDINGS: Versioned = Versioned {
               valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: None,
 };
+
+/// The tables of a versioned kind of entity; `None` for kinds that keep no versions.
+pub fn of(kind: EntityType) -> Option<&'static Versioned> {
+    match kind {
+        EntityType::Host => Some(&HOSTS),
+        EntityType::Subnet => Some(&SUBNETS),
+        EntityType::IpAddress => Some(&IP_ADDRESSES),
+        EntityType::Port => Some(&PORTS),
+        EntityType::Service => Some(&SERVICES),
+        EntityType::Binding => Some(&BINDINGS),
+        _ => None,
+    }
+}
+
+/// Records a closed version from the `before` image of the journal entry `entry_id` that ended
+/// it at `valid_to`: every column read out of the image, so the version is the entry's state.
+/// Only `ops::journal` calls this, together with the entry.
+pub fn close(
+    conn: &Connection,
+    t: &Versioned,
+    entry_id: &str,
+    lineage_id: &str,
+    valid_to: &str,
+    before: &str,
+) -> ApiResult<()> {
+    let mut columns: Vec<&str> = t.columns.split(',').map(str::trim).collect();
+    columns.retain(|c| *c != "id");
+    if t.tags.is_some() {
+        columns.push("tags");
+    }
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| format!("json_extract(?4, '$.{c}')"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} (id, lineage_id, valid_to, {}) VALUES (?1, ?2, ?3, {})",
+        t.versions,
+        columns.join(", "),
+        values.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params![entry_id, lineage_id, valid_to, before])?;
+    Ok(())
+}
 
 pub const VERSION_TABLES: [&str; 6] = [
     "host_versions",

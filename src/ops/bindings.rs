@@ -44,7 +44,13 @@ pub fn settle(
     change: Change,
 ) -> ApiResult<Settled> {
     let live_rows = db::bindings::live_of(tx, &holder.service_id)?;
-    let live: Vec<Live> = live_rows.iter().map(|(l, _)| l.clone()).collect();
+    let live: Vec<Live> = live_rows
+        .iter()
+        .map(|(b, _)| Live {
+            id: b.id.clone(),
+            target: b.target(),
+        })
+        .collect();
     let targets = referenced(&change);
     let mut ids: Vec<String> = Vec::new();
     let mut ports: Vec<String> = Vec::new();
@@ -83,24 +89,13 @@ pub fn settle(
     }
 
     let now = &who.now;
-    let retargets = plan
-        .result
-        .iter()
-        .any(|slot| matches!(slot, Slot::Keep { changed: true, .. }));
     // The stored images of what this plan ends or changes, for the journal.
-    let mut before = if plan.removed.is_empty() && !retargets {
-        Vec::new()
-    } else {
-        db::bindings::of_services(tx, std::slice::from_ref(&holder.service_id))?
-            .remove(&holder.service_id)
-            .unwrap_or_default()
-    };
-    let mut stored = |id: &str| -> ApiResult<Binding> {
-        let i = before
+    let stored = |id: &str| -> ApiResult<Binding> {
+        live_rows
             .iter()
-            .position(|b| b.id == id)
-            .ok_or_else(|| ApiError::internal("planned binding is not stored"))?;
-        Ok(before.swap_remove(i))
+            .find(|(b, _)| b.id == id)
+            .map(|(b, _)| b.clone())
+            .ok_or_else(|| ApiError::internal("planned binding is not stored"))
     };
     for id in &plan.removed {
         who.deleted(tx, EntityType::Binding, &stored(id)?)?;
@@ -122,7 +117,7 @@ pub fn settle(
             Slot::Keep {
                 id, changed: false, ..
             } => {
-                let stored_ord = live_rows.iter().find(|(l, _)| &l.id == id).map(|(_, o)| *o);
+                let stored_ord = live_rows.iter().find(|(b, _)| &b.id == id).map(|(_, o)| *o);
                 if stored_ord != Some(ord) {
                     db::bindings::set_ord(tx, id, ord)?;
                 }

@@ -3,6 +3,7 @@
 //! as a version (the database derives it from the entry), so recording is the one way history
 //! is written.
 
+use std::cell::RefCell;
 use std::ops::Deref;
 
 use rusqlite::Connection;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use super::new_id;
 use crate::db;
 use crate::db::changes::NewChange;
+use crate::db::versions;
 use crate::domain::clock;
 use crate::domain::history::{changed_fields, state_fields, Action, EntityType};
 use crate::domain::principal::Principal;
@@ -23,6 +25,9 @@ pub struct Writer {
     pub who: Principal,
     pub request_id: Option<String>,
     pub now: String,
+    /// The host of the service whose bindings this write last journaled: a write settles the
+    /// bindings of one service, so one lookup serves them all.
+    host_of_service: RefCell<Option<(String, String)>>,
 }
 
 impl Deref for Writer {
@@ -48,6 +53,7 @@ impl Writer {
             who,
             request_id,
             now: clock::format(now),
+            host_of_service: RefCell::new(None),
         })
     }
 
@@ -151,15 +157,16 @@ impl Writer {
                 text("host_id").map(str::to_string)
             }
             EntityType::Binding => match &service_id {
-                Some(s) => db::services::placement(tx, s)?.map(|(host, _)| host),
+                Some(s) => self.host_of(tx, s)?,
                 None => None,
             },
             _ => None,
         };
-        db::changes::insert(
+        let entry_id = new_id();
+        let stored_before = db::changes::insert(
             tx,
             &NewChange {
-                id: &new_id(),
+                id: &entry_id,
                 time: &self.now,
                 action,
                 entity_type: kind,
@@ -173,7 +180,27 @@ impl Writer {
                 before,
                 after,
             },
-        )
+        )?;
+        // The state this entry ends becomes a version, read out of the very image just stored.
+        if let (Some(table), Some(image)) = (versions::of(kind), stored_before) {
+            versions::close(tx, table, &entry_id, entity_id, &self.now, &image)?;
+        }
+        Ok(())
+    }
+}
+
+impl Writer {
+    fn host_of(&self, tx: &Connection, service_id: &str) -> ApiResult<Option<String>> {
+        if let Some((service, host)) = self.host_of_service.borrow().as_ref() {
+            if service == service_id {
+                return Ok(Some(host.clone()));
+            }
+        }
+        let host = db::services::placement(tx, service_id)?.map(|(host, _)| host);
+        if let Some(h) = &host {
+            *self.host_of_service.borrow_mut() = Some((service_id.to_string(), h.clone()));
+        }
+        Ok(host)
     }
 }
 
