@@ -209,4 +209,8 @@ fn rotation_invalidates_the_old_key_at_once() {
         None,
     );
     assert_eq!(app.call("GET", "/api/v1/hosts", &new, None).status, 200);
+    // Journaled as a change of the key's secret, which no image shows.
+    let entries = app.get(&format!("/api/v1/changes?entity_id={id}&action=update"));
+    assert_eq!(entries.data()[0]["changed_fields"], json!(["key"]));
+    assert!(!entries.body.to_string().contains(&new));
 }

@@ -140,4 +140,23 @@ fn cli_keys_work_beside_a_running_server() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The command line's changes are journaled under its own actor.
+    let entries = app.get(&format!("/api/v1/changes?entity_id={id}"));
+    let kinds: Vec<(&str, &str)> = entries
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("update", "cli"), ("create", "cli")]);
+    assert_eq!(
+        entries.data()[0]["changed_fields"],
+        serde_json::json!(["is_enabled"])
+    );
 }
