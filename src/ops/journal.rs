@@ -76,24 +76,11 @@ impl Writer {
         before: &T,
         after: &T,
     ) -> ApiResult<bool> {
-        let (before, after) = (image(kind, before)?, image(kind, after)?);
-        let fields = changed_fields(&before, &after);
-        if fields.is_empty() {
-            return Ok(false);
-        }
-        self.record(
-            tx,
-            kind,
-            Action::Update,
-            Some(&before),
-            Some(&after),
-            &fields,
-        )?;
-        Ok(true)
+        self.updated_fields(tx, kind, before, after, &[])
     }
 
-    /// Records an update that also changed what the image does not show (a key's secret):
-    /// `hidden` names those fields.
+    /// `updated`, for a write that also changed what no image shows (a key's secret): `hidden`
+    /// names those fields, and makes the entry even when every shown field is the same.
     pub fn updated_fields<T: Serialize>(
         &self,
         tx: &Connection,
@@ -101,18 +88,16 @@ impl Writer {
         before: &T,
         after: &T,
         hidden: &[&str],
-    ) -> ApiResult<()> {
+    ) -> ApiResult<bool> {
         let (before, after) = (image(kind, before)?, image(kind, after)?);
         let mut fields = changed_fields(&before, &after);
         fields.extend(hidden.iter().map(|f| f.to_string()));
-        self.record(
-            tx,
-            kind,
-            Action::Update,
-            Some(&before),
-            Some(&after),
-            &fields,
-        )
+        if fields.is_empty() {
+            return Ok(false);
+        }
+        let (before, after) = (Some(&before), Some(&after));
+        self.record(tx, kind, Action::Update, before, after, &fields)?;
+        Ok(true)
     }
 
     /// Records a delete. Call it before the row goes: the database refuses to delete a
