@@ -5,7 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{parse_uuid, QueryParams};
+use super::input::{parse_uuid, versioned_body, QueryParams};
 use super::resource::{self, Resource};
 use super::Routes;
 use super::{list_response, tag_ids, virtualization};
@@ -26,6 +26,7 @@ pub fn routes(r: &mut Routes, base: &str) {
     resource::routes::<Hosts, _, _>(r, base, list);
 }
 
+versioned_body! {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = HostInput)]
 #[serde(deny_unknown_fields)]
@@ -68,24 +69,6 @@ pub struct HostBody {
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
     #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_from")]
-    _valid_from: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_to")]
-    _valid_to: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "lineage_id")]
-    _lineage_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "first_discovery_id")]
-    _first_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_discovery_id")]
-    _last_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_seen_at")]
-    _last_seen_at: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "ip_addresses")]
     _ip_addresses: IgnoredAny,
     #[schema(read_only, value_type = Value)]
@@ -94,6 +77,7 @@ pub struct HostBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "services")]
     _services: IgnoredAny,
+}
 }
 
 impl HostBody {

@@ -176,6 +176,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     Ok(value)
 }
 
+/// A request body of a versioned resource: the struct as written, plus the six temporal fields
+/// of seed 002, which clients send back from what they read and the server ignores (they are
+/// read-only). Use inside a module that imports `serde::de::IgnoredAny`.
+macro_rules! versioned_body {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "valid_from")]
+            _valid_from: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "valid_to")]
+            _valid_to: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "lineage_id")]
+            _lineage_id: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "first_discovery_id")]
+            _first_discovery_id: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "last_discovery_id")]
+            _last_discovery_id: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "last_seen_at")]
+            _last_seen_at: IgnoredAny,
+        }
+    };
+}
+pub(crate) use versioned_body;
+
 /// The query string as decoded pairs; repeated keys (`ids=a&ids=b`) keep every value.
 pub struct QueryParams(Vec<(String, String)>);
 

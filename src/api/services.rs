@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::bindings::BindingBody;
-use super::input::{parse_uuid, QueryParams};
+use super::input::{parse_uuid, versioned_body, QueryParams};
 use super::resource::{self, Resource};
 use super::Routes;
 use super::{list_response, tag_ids, virtualization};
@@ -28,6 +28,7 @@ pub fn routes(r: &mut Routes, base: &str) {
     resource::routes::<Services, _, _>(r, base, list);
 }
 
+versioned_body! {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = ServiceInput)]
 #[serde(deny_unknown_fields)]
@@ -67,24 +68,7 @@ pub struct ServiceBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_from")]
-    _valid_from: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_to")]
-    _valid_to: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "lineage_id")]
-    _lineage_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "first_discovery_id")]
-    _first_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_discovery_id")]
-    _last_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_seen_at")]
-    _last_seen_at: IgnoredAny,
+}
 }
 
 impl ServiceBody {

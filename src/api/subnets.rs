@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::input::{parse_uuid, QueryParams};
+use super::input::{parse_uuid, versioned_body, QueryParams};
 use super::resource::{self, Resource};
 use super::Routes;
 use super::{list_response, tag_ids};
@@ -26,6 +26,7 @@ pub fn routes(r: &mut Routes, base: &str) {
     resource::routes::<Subnets, _, _>(r, base, list);
 }
 
+versioned_body! {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = SubnetInput)]
 #[serde(deny_unknown_fields)]
@@ -57,24 +58,7 @@ pub struct SubnetBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_from")]
-    _valid_from: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "valid_to")]
-    _valid_to: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "lineage_id")]
-    _lineage_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "first_discovery_id")]
-    _first_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_discovery_id")]
-    _last_discovery_id: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "last_seen_at")]
-    _last_seen_at: IgnoredAny,
+}
 }
 
 impl SubnetBody {
