@@ -358,3 +358,21 @@ pub fn history<T>(
 pub fn tags_column(r: &Row, i: usize) -> rusqlite::Result<Option<Vec<String>>> {
     Ok(super::json_column(r, i)?.and_then(|v| serde_json::from_value(v).ok()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_kinds_keep_versions_each_in_its_own_table() {
+        let mut tables: Vec<&str> = EntityType::ALL
+            .iter()
+            .filter_map(|k| of(*k))
+            .map(|t| t.versions)
+            .collect();
+        tables.sort();
+        let mut pruned = VERSION_TABLES.to_vec();
+        pruned.sort();
+        assert_eq!(tables, pruned, "retention prunes every versions table");
+    }
+}

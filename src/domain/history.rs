@@ -55,19 +55,6 @@ impl EntityType {
     pub fn parse(s: &str) -> Option<EntityType> {
         EntityType::ALL.into_iter().find(|e| e.as_str() == s)
     }
-
-    /// The six kinds whose every state is kept as a version (seed 002's temporal fields).
-    pub fn is_versioned(self) -> bool {
-        matches!(
-            self,
-            EntityType::Subnet
-                | EntityType::Host
-                | EntityType::IpAddress
-                | EntityType::Port
-                | EntityType::Service
-                | EntityType::Binding
-        )
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -234,9 +221,5 @@ mod tests {
         for k in ActorKind::ALL {
             assert_eq!(ActorKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(
-            EntityType::ALL.iter().filter(|e| e.is_versioned()).count(),
-            6
-        );
     }
 }
