@@ -74,6 +74,40 @@ pub fn ok<T: Serialize>(data: &T) -> HttpResponse {
     json_response(HttpResponse::Ok(), json_bytes(&body(data, None)))
 }
 
+/// The strong validator of a representation: a digest of its JSON, quoted as `ETag` wants.
+/// Equal states serialize equally (struct fields in declaration order), so the tag changes
+/// exactly when something a reader can see changes.
+pub fn etag_of_json(json: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(json);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for b in &digest[..16] {
+        tag.push_str(&format!("{b:02x}"));
+    }
+    tag.push('"');
+    tag
+}
+
+pub fn etag_of<T: Serialize>(data: &T) -> String {
+    etag_of_json(&serde_json::to_vec(data).expect("API types always serialize"))
+}
+
+/// The envelope around one object with its `ETag`, serializing the object once.
+pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
+    let mut buf = Vec::with_capacity(8 * 1024);
+    buf.extend_from_slice(br#"{"success":true,"data":"#);
+    let start = buf.len();
+    serde_json::to_writer(&mut buf, data).expect("API types always serialize");
+    let tag = etag_of_json(&buf[start..]);
+    buf.extend_from_slice(br#","meta":"#);
+    serde_json::to_writer(&mut buf, &Meta::current()).expect("meta always serializes");
+    buf.push(b'}');
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header((header::ETAG, tag));
+    json_response(builder, buf)
+}
+
 /// 201 with a `Location` header naming the new object.
 pub fn created<T: Serialize>(location: String, data: &T) -> HttpResponse {
     let mut builder = HttpResponse::Created();

@@ -19,6 +19,7 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     IdempotencyKeyReused,
+    PreconditionFailed,
     RateLimited,
     ServiceUnavailable,
     Internal,
@@ -34,6 +35,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::IdempotencyKeyReused,
+        ErrorCode::PreconditionFailed,
         ErrorCode::RateLimited,
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
@@ -49,6 +51,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            ErrorCode::PreconditionFailed => "PRECONDITION_FAILED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
@@ -65,6 +68,7 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
+            ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -239,6 +243,7 @@ impl ApiError {
             | ErrorCode::NotFound
             | ErrorCode::Conflict
             | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::PreconditionFailed
             | ErrorCode::RateLimited
             | ErrorCode::ServiceUnavailable
             | ErrorCode::Internal => {}
@@ -323,6 +328,7 @@ mod tests {
             (ErrorCode::NotFound, 404),
             (ErrorCode::Conflict, 409),
             (ErrorCode::IdempotencyKeyReused, 409),
+            (ErrorCode::PreconditionFailed, 412),
             (ErrorCode::RateLimited, 429),
             (ErrorCode::ServiceUnavailable, 503),
             (ErrorCode::Internal, 500),

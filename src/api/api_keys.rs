@@ -5,6 +5,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
+use super::precondition::{self, IfMatch};
 use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
@@ -150,7 +151,7 @@ async fn get(
             "This key is outside the caller's reach",
         ));
     }
-    Ok(envelope::ok(&key))
+    Ok(envelope::ok_tagged(&key))
 }
 
 async fn create(
@@ -180,9 +181,11 @@ async fn update(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
+    let if_match = IfMatch::from_request(&req)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
-        Ok(Reply::ok(&ops::api_keys::update(tx, who, &id, input)?))
+        check_unchanged(who, if_match.as_ref(), &id, tx)?;
+        Ok(Reply::tagged(&ops::api_keys::update(tx, who, &id, input)?))
     })
     .await
 }
@@ -195,13 +198,29 @@ async fn delete(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
+    let if_match = IfMatch::from_request(&req)?;
     let result = write_as(&state, &req, auth.0, move |tx, who| {
+        check_unchanged(who, if_match.as_ref(), &id, tx)?;
         ops::api_keys::delete(tx, who, &id)
     })
     .await;
     state.keys.invalidate();
     result?;
     Ok(envelope::deleted())
+}
+
+/// `If-Match` against a key the caller may reach; out of reach, the write's own check answers.
+fn check_unchanged(
+    who: &Principal,
+    if_match: Option<&IfMatch>,
+    id: &str,
+    tx: &rusqlite::Transaction,
+) -> ApiResult<()> {
+    let key = crate::db::api_keys::get(tx, id)?;
+    if ops::api_keys::visible(who, &key) {
+        precondition::check(if_match, &key)?;
+    }
+    Ok(())
 }
 
 async fn rotate(

@@ -1,22 +1,27 @@
 //! `/api/v1/hosts`
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{parse_uuid, versioned_body, QueryParams};
+use super::input::{parse_json, parse_uuid, versioned_body, QueryParams};
+use super::ip_addresses::IpAddressBody;
+use super::ports::PortBody;
 use super::resource::{self, Resource};
+use super::services::ServiceBody;
 use super::Routes;
 use super::{list_response, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::hosts::Host;
-use crate::db::hosts::HostFilter;
+use crate::db::hosts::{Embed, HostFilter};
 use crate::db::query::{PageRequest, Scope};
 use crate::db::versions::{AsOf, History};
 use crate::domain::role::Role;
 use crate::domain::text::{optional_text, Hostname, Name};
 use crate::error::{ApiError, ApiResult};
+use crate::ops::host_children::{Child, Children};
 use crate::ops::journal::Writer;
 use crate::ops::{self, hosts::HostInput};
 use crate::startup::AppState;
@@ -31,8 +36,10 @@ versioned_body! {
 #[schema(as = HostInput)]
 #[serde(deny_unknown_fields)]
 pub struct HostBody {
-    #[schema(value_type = uuid::Uuid)]
-    network_id: String,
+    /// Required on POST; on PUT an omitted `network_id` keeps the host's network.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    network_id: Option<String>,
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -68,22 +75,42 @@ pub struct HostBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "ip_addresses")]
-    _ip_addresses: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "ports")]
-    _ports: IgnoredAny,
-    #[schema(read_only, value_type = Value)]
-    #[serde(default, rename = "services")]
-    _services: IgnoredAny,
+    /// The host's IP addresses, each with a client-chosen `id` (alias `interfaces`). Omitted:
+    /// kept as they are; sent: the complete set (missing ones are deleted with their bindings).
+    #[serde(default, alias = "interfaces")]
+    #[schema(value_type = Option<Vec<IpAddressBody>>)]
+    ip_addresses: Option<Vec<Value>>,
+    /// The host's ports, each with a client-chosen `id`; omitted keeps, sent is the complete set.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<PortBody>>)]
+    ports: Option<Vec<Value>>,
+    /// The host's services, each with a client-chosen `id` and bindings that may name the ports
+    /// and addresses of this request; omitted keeps, sent is the complete set.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<ServiceBody>>)]
+    services: Option<Vec<Value>>,
+    /// PUT: the `updated_at` you last read; a different stored value is a 409 and nothing is
+    /// written. Ignored on POST.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    expected_updated_at: Option<String>,
 }
 }
 
 impl HostBody {
-    fn into_input(self) -> ApiResult<HostInput> {
+    fn into_input(self, update: bool) -> ApiResult<HostInput> {
+        let network_id = match (self.network_id, update) {
+            (Some(n), _) => Some(parse_uuid(&n, "network_id")?),
+            (None, true) => None,
+            (None, false) => {
+                return Err(ApiError::validation(
+                    "network_id",
+                    "Field \"network_id\" is required",
+                ))
+            }
+        };
         Ok(HostInput {
-            network_id: parse_uuid(&self.network_id, "network_id")?,
+            network_id,
             name: Name::parse(&self.name, 100).map_err(|e| e.at("name"))?,
             hostname: self
                 .hostname
@@ -94,7 +121,65 @@ impl HostBody {
             hidden: self.hidden.unwrap_or(false),
             virtualization: virtualization(self.virtualization, "Proxmox")?,
             tags: tag_ids(self.tags)?,
+            expected_updated_at: self.expected_updated_at.filter(|_| update),
+            children: Children {
+                ip_addresses: children("ip_addresses", self.ip_addresses, |b: IpAddressBody| {
+                    b.into_input()
+                })?,
+                ports: children("ports", self.ports, |b: PortBody| b.into_input())?,
+                services: children("services", self.services, |b: ServiceBody| {
+                    b.into_input(true)
+                })?,
+            },
         })
+    }
+}
+
+/// Stands in for the host's id while a child is parsed; the use case sets the real one.
+const HOST_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
+
+/// One children array, each entry parsed by its own resource's body type: same fields, same
+/// checks, errors located under `array[i]`. The entry's `id` is required (bindings name it).
+fn children<B: DeserializeOwned, T>(
+    array: &str,
+    entries: Option<Vec<Value>>,
+    convert: impl Fn(B) -> ApiResult<T>,
+) -> ApiResult<Option<Vec<Child<T>>>> {
+    let Some(entries) = entries else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let at = format!("{array}[{i}]");
+        let Value::Object(mut fields) = entry else {
+            return Err(ApiError::validation(at, "Each entry must be a JSON object"));
+        };
+        let id =
+            match fields.get("id") {
+                Some(Value::String(id)) => parse_uuid(id, &format!("{at}.id"))?,
+                _ => return Err(ApiError::validation(
+                    format!("{at}.id"),
+                    "Each entry needs its own id (a new UUID for a new one)",
+                )
+                .with_hint(
+                    "Bindings in this request refer to the new ports and addresses by these ids",
+                )),
+            };
+        fields.insert("host_id".into(), Value::String(HOST_PLACEHOLDER.into()));
+        let bytes = serde_json::to_vec(&Value::Object(fields)).map_err(ApiError::internal)?;
+        let body: B = parse_json(&bytes).map_err(|e| located(e, &at))?;
+        let input = convert(body).map_err(|e| e.under(&at))?;
+        out.push(Child { id, input });
+    }
+    Ok(Some(out))
+}
+
+/// An entry's parse error, located in the host body (`body` is the entry itself).
+fn located(e: ApiError, at: &str) -> ApiError {
+    if e.field.as_deref() == Some("body") {
+        e.with_field(at)
+    } else {
+        e.under(at)
     }
 }
 
@@ -106,9 +191,9 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
     let order = q.order("h", ORDER_BY)?;
-    let children = match q.one("include") {
-        None => false,
-        Some("children") => true,
+    let embed = match q.one("include") {
+        None => Embed::Addresses,
+        Some("children") => Embed::Children,
         Some(other) => {
             return Err(ApiError::validation(
                 "include",
@@ -126,7 +211,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let scope = auth.scope();
     let (items, total) = state
         .db
-        .read(move |c| crate::db::hosts::list(c, &scope, &filter, &order, page, children, &at))
+        .read(move |c| crate::db::hosts::list(c, &scope, &filter, &order, page, embed, &at))
         .await?;
     Ok(list_response(&items, page, total))
 }
@@ -141,11 +226,16 @@ impl Resource for Hosts {
     type Record = Host;
 
     fn input(body: HostBody) -> ApiResult<HostInput> {
-        body.into_input()
+        body.into_input(false)
+    }
+
+    /// PUT keeps the network when `network_id` is omitted and checks `expected_updated_at`.
+    fn update_input(body: HostBody) -> ApiResult<HostInput> {
+        body.into_input(true)
     }
 
     fn fetch(conn: &Connection, id: &str) -> ApiResult<Host> {
-        crate::db::hosts::get(conn, id, true)
+        crate::db::hosts::get(conn, id, Embed::Children)
     }
 
     fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Host> {

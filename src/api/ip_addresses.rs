@@ -62,7 +62,7 @@ pub struct IpAddressBody {
 }
 
 impl IpAddressBody {
-    fn into_input(self) -> ApiResult<IpAddressInput> {
+    pub(super) fn into_input(self) -> ApiResult<IpAddressInput> {
         if let Some(p) = self.position {
             if p < 0 {
                 return Err(ApiError::validation(

@@ -10,6 +10,7 @@ pub mod ip_addresses;
 pub mod networks;
 pub mod openapi;
 pub mod ports;
+pub mod precondition;
 pub mod resource;
 pub mod service_types;
 pub mod services;

@@ -55,7 +55,7 @@ pub struct PortBody {
 }
 
 impl PortBody {
-    fn into_input(self) -> ApiResult<PortInput> {
+    pub(super) fn into_input(self) -> ApiResult<PortInput> {
         Ok(PortInput {
             host_id: parse_uuid(&self.host_id, "host_id")?,
             network_id: self

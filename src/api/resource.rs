@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
+use super::precondition::IfMatch;
 use super::write::{write_as, write_reply, Reply};
 use super::{bulk_ids, list_response, on, Routes};
 use crate::auth::Auth;
@@ -93,6 +94,24 @@ fn check_write<R: Resource>(auth: &Auth) -> ApiResult<()> {
     Ok(())
 }
 
+/// `If-Match` against the stored object, once the caller may see it (a scoped key learns
+/// nothing about objects outside its networks from a 412).
+fn check_unchanged<R: Resource>(
+    tx: &Transaction,
+    who: &Writer,
+    if_match: Option<&IfMatch>,
+    id: &str,
+) -> ApiResult<()> {
+    let Some(if_match) = if_match else {
+        return Ok(());
+    };
+    let current = R::fetch(tx, id)?;
+    if let Some(network) = R::network_of(&current) {
+        who.check_network(network)?;
+    }
+    if_match.check(&current)
+}
+
 pub async fn get<R: Resource>(
     state: web::Data<AppState>,
     auth: Auth,
@@ -106,11 +125,17 @@ pub async fn get<R: Resource>(
     } else {
         AsOf::Live
     };
+    let live = at.is_live();
     let record = state.db.read(move |c| R::fetch_at(c, &id, &at)).await?;
     if let Some(network) = R::network_of(&record) {
         auth.check_network(network)?;
     }
-    Ok(envelope::ok(&record))
+    // Only the live state is a validator for writes; a past state has nothing to match.
+    Ok(if live {
+        envelope::ok_tagged(&record)
+    } else {
+        envelope::ok(&record)
+    })
 }
 
 /// `GET /{id}/history`: the lineage's versions, newest first. Scope follows the newest version,
@@ -157,9 +182,11 @@ pub async fn update<R: Resource>(
 ) -> ApiResult<HttpResponse> {
     check_write::<R>(&auth)?;
     let id = R::parse_id(&path)?;
+    let if_match = IfMatch::from_request(&req)?;
     let input = R::update_input(body.parse::<R::Body>()?)?;
     write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
-        Ok(Reply::ok(&R::update(tx, who, &id, input)?))
+        check_unchanged::<R>(tx, who, if_match.as_ref(), &id)?;
+        Ok(Reply::tagged(&R::update(tx, who, &id, input)?))
     })
     .await
 }
@@ -173,7 +200,9 @@ pub async fn delete<R: Resource>(
     check_write::<R>(&auth)?;
     let id = R::parse_id(&path)?;
     let cascade = QueryParams::from_request(&req)?.flag("cascade")?;
+    let if_match = IfMatch::from_request(&req)?;
     write_as(&state, &req, auth.0, move |tx, who| {
+        check_unchanged::<R>(tx, who, if_match.as_ref(), &id)?;
         R::delete(tx, who, &id, cascade)
     })
     .await?;

@@ -56,6 +56,11 @@ pub struct ServiceBody {
     virtualization: Option<Value>,
     #[serde(default)]
     bindings: Option<Vec<BindingBody>>,
+    /// PUT: the `updated_at` you last read; a different stored value is a 409 and nothing is
+    /// written. Ignored on POST.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    expected_updated_at: Option<String>,
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
@@ -73,7 +78,7 @@ pub struct ServiceBody {
 
 impl ServiceBody {
     /// `keep_ids`: on PUT a binding's `id` selects the stored binding it updates; POST ignores it.
-    fn into_input(self, keep_ids: bool) -> ApiResult<ServiceInput> {
+    pub(super) fn into_input(self, keep_ids: bool) -> ApiResult<ServiceInput> {
         if let Some(p) = self.position {
             if p < 0 {
                 return Err(ApiError::validation(
@@ -104,6 +109,11 @@ impl ServiceBody {
             tags: tag_ids(self.tags)?,
             virtualization: virtualization(self.virtualization, "Docker")?,
             bindings,
+            expected_updated_at: if keep_ids {
+                self.expected_updated_at
+            } else {
+                None
+            },
         })
     }
 }

@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
+use super::precondition::{self, IfMatch};
 use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
@@ -66,7 +67,7 @@ async fn get(
         .db
         .read(move |c| crate::db::templates::get(c, &id))
         .await?;
-    Ok(envelope::ok(&t))
+    Ok(envelope::ok_tagged(&t))
 }
 
 async fn create(
@@ -101,8 +102,10 @@ async fn patch(
     auth.check_global_write()?;
     let patch = parse_patch(&body.parse_any::<Value>()?, "PATCH")?;
     let id = parse_uuid(&path, "id")?;
+    let if_match = IfMatch::from_request(&req)?;
     write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
-        Ok(Reply::ok(&ops::templates::patch(tx, who, &id, patch)?))
+        precondition::check(if_match.as_ref(), &crate::db::templates::get(tx, &id)?)?;
+        Ok(Reply::tagged(&ops::templates::patch(tx, who, &id, patch)?))
     })
     .await
 }
@@ -116,7 +119,9 @@ async fn delete(
     auth.require(Role::Member)?;
     auth.check_global_write()?;
     let id = parse_uuid(&path, "id")?;
+    let if_match = IfMatch::from_request(&req)?;
     write_as(&state, &req, auth.0, move |tx, who| {
+        precondition::check(if_match.as_ref(), &crate::db::templates::get(tx, &id)?)?;
         ops::templates::delete(tx, who, &id)
     })
     .await?;

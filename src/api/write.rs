@@ -28,6 +28,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub location: Option<String>,
     pub body: Vec<u8>,
+    /// The written object's new `ETag`, for a client's next conditional write.
+    pub etag: Option<String>,
 }
 
 impl Reply {
@@ -36,6 +38,15 @@ impl Reply {
             status: StatusCode::OK,
             location: None,
             body: envelope::success_bytes(data, None),
+            etag: None,
+        }
+    }
+
+    /// 200 with the object's `ETag`.
+    pub fn tagged<T: Serialize>(data: &T) -> Reply {
+        Reply {
+            etag: Some(envelope::etag_of(data)),
+            ..Reply::ok(data)
         }
     }
 
@@ -45,6 +56,7 @@ impl Reply {
             status: StatusCode::CREATED,
             location: Some(location),
             body: envelope::success_bytes(data, None),
+            etag: Some(envelope::etag_of(data)),
         }
     }
 
@@ -53,6 +65,9 @@ impl Reply {
         builder.insert_header((header::CONTENT_TYPE, "application/json"));
         if let Some(location) = self.location {
             builder.insert_header((header::LOCATION, location));
+        }
+        if let Some(tag) = self.etag {
+            builder.insert_header((header::ETAG, tag));
         }
         if replayed {
             builder.insert_header(("Idempotent-Replayed", "true"));
@@ -261,6 +276,7 @@ where
             status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
             location: stored.location,
             body: stored.body,
+            etag: None,
         }
         .into_response(true)),
         Ok(Outcome::Earlier(_)) => Err(ApiError::new(

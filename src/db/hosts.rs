@@ -79,38 +79,57 @@ fn lineage(h: &Host) -> &str {
     h.temporal.lineage_id.as_deref().unwrap_or(&h.id)
 }
 
-/// Fills tags (always) and children (when asked) with one query per kind, whatever the page
+/// What a read embeds besides the host's own row and tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embed {
+    /// The row alone, for use cases comparing stored state.
+    Nothing,
+    /// `ip_addresses`: what every API read carries (clients resolve hosts by them).
+    Addresses,
+    /// `ip_addresses`, `ports` and `services` (`include=children`, a single GET).
+    Children,
+}
+
+/// Fills tags (always) and what `embed` asks for with one query per kind, whatever the page
 /// size. As of an instant, the tags came with the rows and the children are those of then.
 fn complete(
     conn: &Connection,
     mut rows: Vec<Host>,
-    children: bool,
+    embed: Embed,
     at: &AsOf,
 ) -> ApiResult<Vec<Host>> {
+    let children = embed == Embed::Children;
+    let addresses = embed != Embed::Nothing;
     let ids: Vec<String> = rows.iter().map(|h| lineage(h).to_string()).collect();
     let mut tags = if at.is_live() {
         tags_of(conn, Tagged::Host, &ids)?
     } else {
         HashMap::new()
     };
-    let (mut ips, mut ports, mut svcs) = if children {
+    let mut ips = if addresses {
+        group(ip_addresses::of_hosts(conn, &ids, at)?, |i| {
+            i.host_id.clone()
+        })
+    } else {
+        HashMap::new()
+    };
+    let (mut ports, mut svcs) = if children {
         (
-            group(ip_addresses::of_hosts(conn, &ids, at)?, |i| {
-                i.host_id.clone()
-            }),
             group(ports::of_hosts(conn, &ids, at)?, |p| p.host_id.clone()),
             services::of_hosts(conn, &ids, at)?,
         )
     } else {
-        (HashMap::new(), HashMap::new(), HashMap::new())
+        (HashMap::new(), HashMap::new())
     };
     for h in &mut rows {
         if let Some(t) = tags.remove(&h.id) {
             h.tags = t;
         }
-        if children {
-            let key = lineage(h).to_string();
+        let key = lineage(h).to_string();
+        if addresses {
             h.ip_addresses = Some(ips.remove(&key).unwrap_or_default());
+        }
+        if children {
             h.ports = Some(ports.remove(&key).unwrap_or_default());
             h.services = Some(svcs.remove(&key).unwrap_or_default());
         }
@@ -126,17 +145,17 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>
     out
 }
 
-pub fn get(conn: &Connection, id: &str, children: bool) -> ApiResult<Host> {
+pub fn get(conn: &Connection, id: &str, embed: Embed) -> ApiResult<Host> {
     let sql = format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false));
     let row = or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Host")?;
-    Ok(complete(conn, vec![row], children, &AsOf::Live)?.remove(0))
+    Ok(complete(conn, vec![row], embed, &AsOf::Live)?.remove(0))
 }
 
 /// The host of lineage `id` as of `at`, with its children of then.
 pub fn get_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Host> {
     let row = versions::get_at(conn, &HOSTS, "h", &columns(at.is_union()), id, at, from_row)?
         .ok_or_else(|| ApiError::not_found("Host"))?;
-    Ok(complete(conn, vec![row], true, at)?.remove(0))
+    Ok(complete(conn, vec![row], Embed::Children, at)?.remove(0))
 }
 
 /// Every version of lineage `id`, without children (they have versions of their own).
@@ -171,7 +190,7 @@ pub fn list(
     f: &HostFilter,
     order_by: &str,
     page: PageRequest,
-    children: bool,
+    embed: Embed,
     at: &AsOf,
 ) -> ApiResult<(Vec<Host>, u64)> {
     let (from, params) = at.source(&HOSTS, "h");
@@ -191,7 +210,7 @@ pub fn list(
     }
     let cols = columns(at.is_union());
     let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
-    Ok((complete(conn, rows, children, at)?, total))
+    Ok((complete(conn, rows, embed, at)?, total))
 }
 
 fn json_text(v: &Option<Json>) -> Option<String> {

@@ -359,6 +359,17 @@ pub fn tags_column(r: &Row, i: usize) -> rusqlite::Result<Option<Vec<String>>> {
     Ok(super::json_column(r, i)?.and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// Whether `id` names a live row of `t` or the lineage of a closed one: a client-chosen id
+/// must be new, or two objects would share one history.
+pub fn id_in_use(conn: &Connection, t: &Versioned, id: &str) -> ApiResult<bool> {
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1) \
+            OR EXISTS (SELECT 1 FROM {} WHERE lineage_id = ?1)",
+        t.live, t.versions
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,10 @@
 use rusqlite::Transaction;
 use serde_json::{json, Value};
 
+use super::host_children::{sync, Children};
 use super::journal::{changes_state, Writer};
-use super::{check_tags, missing_reference, new_id};
+use super::{check_expected_updated_at, check_tags, missing_reference, new_id};
+use crate::db::hosts::Embed;
 use crate::db::versions::Temporal;
 use crate::db::{self, hosts::Host, tags::Tagged};
 use crate::domain::history::EntityType;
@@ -12,13 +14,17 @@ use crate::domain::text::{Hostname, Name};
 use crate::error::{ApiError, ApiResult};
 
 pub struct HostInput {
-    pub network_id: String,
+    /// Required on create; `None` on update keeps the host's network.
+    pub network_id: Option<String>,
     pub name: Name,
     pub hostname: Option<Hostname>,
     pub description: Option<String>,
     pub hidden: bool,
     pub virtualization: Option<Value>,
     pub tags: Vec<String>,
+    /// Update only: the `updated_at` the client last read (the peer's lost-update guard).
+    pub expected_updated_at: Option<String>,
+    pub children: Children,
 }
 
 fn check_network(tx: &Transaction, who: &Writer, network_id: &str) -> ApiResult<()> {
@@ -29,11 +35,14 @@ fn check_network(tx: &Transaction, who: &Writer, network_id: &str) -> ApiResult<
 }
 
 pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Host> {
-    check_network(tx, who, &input.network_id)?;
+    let network_id = input
+        .network_id
+        .ok_or_else(|| ApiError::validation("network_id", "Field \"network_id\" is required"))?;
+    check_network(tx, who, &network_id)?;
     check_tags(tx, &input.tags)?;
     let host = Host {
         id: new_id(),
-        network_id: input.network_id,
+        network_id,
         name: input.name.into_inner(),
         hostname: input.hostname.map(Hostname::into_inner),
         description: input.description,
@@ -51,14 +60,19 @@ pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Hos
     db::hosts::insert(tx, &host)?;
     db::tags::set_tags(tx, Tagged::Host, &host.id, &host.tags)?;
     who.created(tx, EntityType::Host, &host)?;
-    db::hosts::get(tx, &host.id, true)
+    sync(tx, who, &host.id, input.children)?;
+    db::hosts::get(tx, &host.id, Embed::Children)
 }
 
 pub fn update(tx: &Transaction, who: &Writer, id: &str, input: HostInput) -> ApiResult<Host> {
-    let stored = db::hosts::get(tx, id, false)?;
+    let stored = db::hosts::get(tx, id, Embed::Nothing)?;
     who.check_network(&stored.network_id)?;
-    if input.network_id != stored.network_id {
-        check_network(tx, who, &input.network_id)?;
+    check_expected_updated_at(input.expected_updated_at.as_deref(), &stored.updated_at)?;
+    let network_id = input
+        .network_id
+        .unwrap_or_else(|| stored.network_id.clone());
+    if network_id != stored.network_id {
+        check_network(tx, who, &network_id)?;
         let children = db::hosts::child_count(tx, id)?;
         if children > 0 {
             return Err(ApiError::validation(
@@ -70,7 +84,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: HostInput) -> Api
     }
     check_tags(tx, &input.tags)?;
     let mut host = stored.clone();
-    host.network_id = input.network_id;
+    host.network_id = network_id;
     host.name = input.name.into_inner();
     host.hostname = input.hostname.map(Hostname::into_inner);
     host.description = input.description;
@@ -84,7 +98,8 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: HostInput) -> Api
         db::tags::set_tags(tx, Tagged::Host, id, &host.tags)?;
         who.updated(tx, EntityType::Host, &stored, &host)?;
     }
-    db::hosts::get(tx, id, true)
+    sync(tx, who, id, input.children)?;
+    db::hosts::get(tx, id, Embed::Children)
 }
 
 pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
@@ -97,7 +112,7 @@ pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
 /// Journals the end of a host and of every part that goes with it (services with their
 /// bindings, ports, IP addresses), before the SQL delete cascades to them.
 pub fn close(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
-    let host = db::hosts::get(tx, id, true)?;
+    let host = db::hosts::get(tx, id, Embed::Children)?;
     for service in host.services.iter().flatten() {
         super::services::close(tx, who, service)?;
     }

@@ -88,6 +88,16 @@ fn check_unique(tx: &Transaction, host_id: &str, ip: &str, except: Option<&str>)
 }
 
 pub fn create(tx: &Transaction, who: &Writer, input: IpAddressInput) -> ApiResult<IpAddress> {
+    create_as(tx, who, new_id(), input)
+}
+
+/// A create under an id the caller chose (a host's children, sent with the host).
+pub fn create_as(
+    tx: &Transaction,
+    who: &Writer,
+    id: String,
+    input: IpAddressInput,
+) -> ApiResult<IpAddress> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_subnet(tx, &input, &network)?;
     let ip = input.ip_address.to_string();
@@ -97,7 +107,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: IpAddressInput) -> ApiResul
         None => db::ip_addresses::next_position(tx, &input.host_id)?,
     };
     let record = IpAddress {
-        id: new_id(),
+        id,
         host_id: input.host_id,
         network_id: network,
         subnet_id: input.subnet_id,

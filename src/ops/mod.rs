@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod host_children;
 pub mod hosts;
 pub mod ip_addresses;
 pub mod journal;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db;
+use crate::domain::clock;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// A new id: a UUID whose leading bits are the time (version 7), so that new rows land at the
@@ -38,6 +40,27 @@ pub fn check_tags(conn: &Connection, tags: &[String]) -> ApiResult<()> {
         )
         .with_hint("List tags with GET /api/v1/tags")),
     }
+}
+
+/// The peer's `expected_updated_at`: absent is no check; otherwise it must name the stored
+/// `updated_at` to the microsecond, or the write is a 409 that asks the client to reload.
+pub fn check_expected_updated_at(expected: Option<&str>, stored: &str) -> ApiResult<()> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let parsed = clock::parse_rfc3339(expected).ok_or_else(|| {
+        ApiError::validation(
+            "expected_updated_at",
+            format!("\"{expected}\" is not an RFC 3339 timestamp"),
+        )
+    })?;
+    if clock::format(parsed) == stored {
+        return Ok(());
+    }
+    Err(ApiError::conflict("The object was changed by someone else")
+        .with_field("expected_updated_at")
+        .with_param("updated_at", stored)
+        .with_hint("Reload the object, reapply your change and send its new updated_at"))
 }
 
 /// A body names an entity that does not exist: 400 on that field, not 404 (the path exists).
@@ -75,4 +98,22 @@ pub fn bulk_delete(
 pub fn still_referenced(what: &str, id: &str) -> ApiError {
     ApiError::conflict(format!("{what} {id} is still referenced"))
         .with_hint("Remove the references first, or repeat the request with ?cascade=true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_updated_at_compares_instants_to_the_microsecond() {
+        let stored = "2026-01-15T10:30:00.123456Z";
+        assert!(check_expected_updated_at(None, stored).is_ok());
+        assert!(check_expected_updated_at(Some(stored), stored).is_ok());
+        let other_offset = "2026-01-15T11:30:00.123456+01:00";
+        assert!(check_expected_updated_at(Some(other_offset), stored).is_ok());
+        let stale = check_expected_updated_at(Some("2026-01-15T10:30:00.123457Z"), stored);
+        assert_eq!(stale.unwrap_err().code, ErrorCode::Conflict);
+        let bad = check_expected_updated_at(Some("yesterday"), stored).unwrap_err();
+        assert_eq!(bad.code, ErrorCode::Validation);
+    }
 }

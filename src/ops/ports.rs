@@ -31,10 +31,15 @@ fn check_unique(tx: &Transaction, input: &PortInput, except: Option<&str>) -> Ap
 }
 
 pub fn create(tx: &Transaction, who: &Writer, input: PortInput) -> ApiResult<Port> {
+    create_as(tx, who, new_id(), input)
+}
+
+/// A create under an id the caller chose (a host's children, sent with the host).
+pub fn create_as(tx: &Transaction, who: &Writer, id: String, input: PortInput) -> ApiResult<Port> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_unique(tx, &input, None)?;
     let port = Port {
-        id: new_id(),
+        id,
         host_id: input.host_id,
         network_id: network,
         number: input.number.get(),

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::bindings::{settle, Holder};
 use super::ip_addresses::host_network;
 use super::journal::{changes_state, Writer};
-use super::{check_tags, new_id};
+use super::{check_expected_updated_at, check_tags, new_id};
 use crate::db::versions::Temporal;
 use crate::db::{self, services::Service, tags::Tagged};
 use crate::domain::bindings::{Change, Wanted};
@@ -19,11 +19,13 @@ pub struct ServiceInput {
     pub network_id: Option<String>,
     pub name: Name,
     pub service_definition: String,
-    /// PUT only: `None` keeps the stored position. POST always appends.
+    /// `None` keeps the stored position on PUT and appends on POST.
     pub position: Option<i64>,
     pub tags: Vec<String>,
     pub virtualization: Option<Value>,
     pub bindings: Vec<Wanted>,
+    /// Update only: the `updated_at` the client last read (the peer's lost-update guard).
+    pub expected_updated_at: Option<String>,
 }
 
 fn check_definition(tx: &Transaction, id: &str) -> ApiResult<()> {
@@ -39,12 +41,25 @@ fn check_definition(tx: &Transaction, id: &str) -> ApiResult<()> {
 }
 
 pub fn create(tx: &Transaction, who: &Writer, input: ServiceInput) -> ApiResult<Service> {
+    create_as(tx, who, new_id(), input)
+}
+
+/// A create under an id the caller chose (a host's children, sent with the host).
+pub fn create_as(
+    tx: &Transaction,
+    who: &Writer,
+    id: String,
+    input: ServiceInput,
+) -> ApiResult<Service> {
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_definition(tx, &input.service_definition)?;
     check_tags(tx, &input.tags)?;
     let service = Service {
-        id: new_id(),
-        position: db::services::count_on_host(tx, &input.host_id)?,
+        id,
+        position: match input.position {
+            Some(p) => p,
+            None => db::services::count_on_host(tx, &input.host_id)?,
+        },
         host_id: input.host_id,
         network_id: network,
         name: input.name.into_inner(),
@@ -76,6 +91,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> 
     // The bindings are settled below against the live set; the row alone decides the rest.
     let stored = db::services::get_row(tx, id)?;
     who.check_network(&stored.network_id)?;
+    check_expected_updated_at(input.expected_updated_at.as_deref(), &stored.updated_at)?;
     let mut service = stored.clone();
     let network = host_network(tx, who, &input.host_id, input.network_id.as_deref())?;
     check_definition(tx, &input.service_definition)?;

@@ -116,7 +116,7 @@ fn untag_all(tx: &Transaction, who: &Writer, tag: &str) -> ApiResult<()> {
         tag,
         Tagged::Host,
         EntityType::Host,
-        |c, id| db::hosts::get(c, id, false),
+        |c, id| db::hosts::get(c, id, db::hosts::Embed::Nothing),
         |h| {
             h.tags.retain(|t| t != tag);
             h.updated_at = now.to_string();

@@ -50,9 +50,14 @@ fn create_and_get_embeds_children_in_order() {
     assert_eq!(got.data()["ports"][0]["type"], json!("Https"));
 
     let listed = app.get("/api/v1/hosts");
+    assert_eq!(
+        listed.data()[0]["ip_addresses"].as_array().unwrap().len(),
+        2,
+        "lists always embed the addresses clients resolve hosts by"
+    );
     assert!(
-        listed.data()[0].get("ip_addresses").is_none(),
-        "lists leave children out by default"
+        listed.data()[0].get("ports").is_none(),
+        "lists leave ports and services out by default"
     );
     let with_children = app.get("/api/v1/hosts?include=children");
     assert_eq!(

@@ -107,7 +107,7 @@ fn lists_run_a_constant_number_of_statements_per_page() {
                 &Default::default(),
                 "h.created_at ASC, h.id ASC",
                 page(n),
-                true,
+                portolan::db::hosts::Embed::Children,
                 &at,
             )
             .unwrap()
