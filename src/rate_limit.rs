@@ -57,16 +57,33 @@ pub struct Limits {
     checks: AtomicU64,
 }
 
-pub enum Verdict {
-    Allowed {
-        policy: String,
-        state: String,
-    },
-    Refused {
-        policy: String,
-        state: String,
-        retry_after: u64,
-    },
+/// Where a client's bucket stands after a request, and whether the request may pass.
+pub struct Verdict {
+    pub per_minute: u32,
+    pub remaining: u32,
+    /// Seconds until the bucket is full again.
+    pub reset: u64,
+    /// `Some(seconds)` when the request is refused.
+    pub retry_after: Option<u64>,
+}
+
+impl Verdict {
+    /// The standard `RateLimit` pair, and the `X-RateLimit-*` trio older clients read.
+    fn headers(&self) -> [(&'static str, String); 5] {
+        [
+            (
+                "ratelimit-policy",
+                format!("\"default\";q={};w=60", self.per_minute),
+            ),
+            (
+                "ratelimit",
+                format!("\"default\";r={};t={}", self.remaining, self.reset),
+            ),
+            ("x-ratelimit-limit", self.per_minute.to_string()),
+            ("x-ratelimit-remaining", self.remaining.to_string()),
+            ("x-ratelimit-reset", self.reset.to_string()),
+        ]
+    }
 }
 
 impl Limits {
@@ -89,41 +106,36 @@ impl Limits {
             Some(k) => (&self.keys, format!("key:{k}")),
             None => (&self.addresses, format!("ip:{address}")),
         };
-        let policy = format!("\"default\";q={};w=60", bucket.per_minute);
-        match bucket.limiter.check_key(&id) {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                Verdict::Allowed {
-                    state: format!(
-                        "\"default\";r={remaining};t={}",
-                        bucket.seconds_to_full(remaining)
-                    ),
-                    policy,
-                }
-            }
+        let (remaining, retry_after) = match bucket.limiter.check_key(&id) {
+            Ok(snapshot) => (snapshot.remaining_burst_capacity(), None),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let retry_after = wait.max(Duration::from_millis(1)).as_secs_f64().ceil() as u64;
-                Verdict::Refused {
-                    state: format!("\"default\";r=0;t={}", bucket.seconds_to_full(0)),
-                    policy,
-                    retry_after,
-                }
+                let seconds = wait.max(Duration::from_millis(1)).as_secs_f64().ceil() as u64;
+                (0, Some(seconds))
             }
+        };
+        Verdict {
+            per_minute: bucket.per_minute,
+            remaining,
+            reset: bucket.seconds_to_full(remaining),
+            retry_after,
         }
     }
 }
 
-fn set(res: &mut ServiceResponse<BoxBody>, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        res.headers_mut().insert(HeaderName::from_static(name), v);
+fn set_headers(res: &mut ServiceResponse<BoxBody>, verdict: &Verdict) {
+    for (name, value) in verdict.headers() {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            res.headers_mut().insert(HeaderName::from_static(name), v);
+        }
     }
 }
 
-/// The API is limited; the API's description and the reference's assets are static and are not.
+/// The API is limited; liveness, the API's description and the reference's assets are not.
 fn is_limited(path: &str) -> bool {
     (path == "/api" || path.starts_with("/api/"))
         && path != "/api/openapi.json"
+        && path != "/api/health"
         && !path.starts_with("/api/docs/")
 }
 
@@ -159,27 +171,17 @@ pub async fn middleware(
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }
-    match verdict {
-        Verdict::Allowed { policy, state } => {
-            let mut res = next.call(req).await?.map_into_boxed_body();
-            set(&mut res, "ratelimit-policy", &policy);
-            set(&mut res, "ratelimit", &state);
-            Ok(res)
-        }
-        Verdict::Refused {
-            policy,
-            state,
-            retry_after,
-        } => {
+    let mut res = match verdict.retry_after {
+        None => next.call(req).await?.map_into_boxed_body(),
+        Some(retry_after) => {
             let (http_req, _) = req.into_parts();
-            let mut res = ServiceResponse::new(
+            ServiceResponse::new(
                 http_req,
                 actix_web::HttpResponse::from_error(ApiError::rate_limited(retry_after)),
             )
-            .map_into_boxed_body();
-            set(&mut res, "ratelimit-policy", &policy);
-            set(&mut res, "ratelimit", &state);
-            Ok(res)
+            .map_into_boxed_body()
         }
-    }
+    };
+    set_headers(&mut res, &verdict);
+    Ok(res)
 }

@@ -71,7 +71,7 @@ pub async fn middleware(
         )
         .with_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
         ServiceResponse::new(http_req, actix_web::HttpResponse::from_error(err))
-    } else if stopping && path != "/healthz" {
+    } else if stopping && path != "/healthz" && path != "/api/health" {
         let (http_req, _) = req.into_parts();
         ServiceResponse::new(
             http_req,

@@ -9,6 +9,7 @@ pub mod input;
 pub mod ip_addresses;
 pub mod networks;
 pub mod openapi;
+pub mod organizations;
 pub mod ports;
 pub mod precondition;
 pub mod resource;
@@ -45,9 +46,11 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
         table: Vec::new(),
     };
     r.at("/healthz", [on(Method::GET, system::healthz)])
+        .at("/api/health", [on(Method::GET, system::healthz)])
         .at("/readyz", [on(Method::GET, system::readyz)])
         .at("/api/version", [on(Method::GET, system::version)])
-        .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)]);
+        .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)])
+        .at("/openapi.json", [on(Method::GET, docs::openapi_json)]);
     networks::routes(&mut r, "/api/v1/networks");
     subnets::routes(&mut r, "/api/v1/subnets");
     hosts::routes(&mut r, "/api/v1/hosts");
@@ -63,6 +66,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     api_keys::routes(&mut r, "/api/v1/auth/keys");
     r.at("/api/v1/auth/me", [on(Method::GET, api_keys::me)]);
     changes::routes(&mut r, "/api/v1/changes");
+    organizations::routes(&mut r, "/api/v1/organizations");
     r.table
 }
 

@@ -31,6 +31,7 @@ pub fn document() -> Value {
     doc.alias("/api/v1/service-templates", "/api/services");
     doc.api_keys("/api/v1/auth/keys");
     doc.changes("/api/v1/changes");
+    doc.organizations("/api/v1/organizations");
     doc.finish()
 }
 
@@ -418,6 +419,7 @@ impl Doc {
                     "content": {"application/json": {"schema": status("ok")}}}}
             }),
         );
+        self.alias("/healthz", "/api/health");
         self.add(
             "/readyz",
             "get",
@@ -466,6 +468,7 @@ impl Doc {
                 }
             }),
         );
+        self.alias("/api/openapi.json", "/openapi.json");
     }
 
     fn standard(&mut self, r: &Surface) {
@@ -505,7 +508,7 @@ impl Doc {
             "post",
             operation(
                 r.tag,
-                &format!("bulk_delete_{}s", r.one),
+                &format!("bulk_delete_{}", plural(r.one)),
                 &format!("Delete several {}", r.tag.to_lowercase()),
                 &format!("{needs} All or nothing; ids that do not exist are skipped."),
                 vec![param_ref("Cascade"), param_ref("IdempotencyKey")],
@@ -551,6 +554,26 @@ impl Doc {
                     "{needs} Refused with 409 while other objects use it, unless cascade=true."
                 ),
                 true,
+            ),
+        );
+    }
+
+    fn organizations(&mut self, base: &str) {
+        let record = self.add_schema::<db::organizations::Organization>();
+        let page = self.page(&record);
+        self.add(
+            base,
+            "get",
+            operation(
+                "Organizations",
+                "list_organizations",
+                "The server's organization",
+                "Needs: Viewer. One implicit organization per server, for clients of the \
+                 peer's 0.17 API; networks and tags carry its id as `organization_id`.",
+                vec![],
+                None,
+                ok("200", "The one organization", &page),
+                READ_ERRORS,
             ),
         );
     }
@@ -787,6 +810,7 @@ impl Doc {
             ("403", "FORBIDDEN_ROLE or FORBIDDEN_SCOPE: the key may not do this"),
             ("404", "NOT_FOUND: the object, or one it refers to, does not exist"),
             ("409", "CONFLICT (a rule or a uniqueness constraint; `params` says which) or IDEMPOTENCY_KEY_REUSED"),
+            ("412", "PRECONDITION_FAILED: If-Match names a state the object no longer has"),
             ("413", "VALIDATION_ERROR: the body is over 1 MiB"),
             ("422", "READONLY_FIELD: the body sets a read-only field"),
             ("429", "RATE_LIMITED: retry after `Retry-After` seconds"),
@@ -804,6 +828,7 @@ impl Doc {
         tags.push(json!({"name": "Service templates"}));
         tags.push(json!({"name": "API keys"}));
         tags.push(json!({"name": "Changes"}));
+        tags.push(json!({"name": "Organizations"}));
 
         json!({
             "openapi": "3.1.0",
@@ -947,7 +972,7 @@ impl<'a> Family<'a> {
     fn list(&self, needs: &str, params: Vec<Value>) -> Value {
         operation(
             self.tag,
-            &format!("list_{}s", self.one),
+            &format!("list_{}", plural(self.one)),
             &format!("List {}", self.plural()),
             needs,
             params,
@@ -983,7 +1008,7 @@ impl<'a> Family<'a> {
             needs,
             vec![param_ref(self.id_param)],
             None,
-            ok("200", "Found", &self.envelope),
+            tagged(ok("200", "Found", &self.envelope)),
             READ_ERRORS,
         )
     }
@@ -995,10 +1020,14 @@ impl<'a> Family<'a> {
             &format!("{verb}_{}", self.one),
             &format!("{what} {}", self.noun),
             needs,
-            vec![param_ref(self.id_param), param_ref("IdempotencyKey")],
+            vec![
+                param_ref(self.id_param),
+                param_ref("IfMatch"),
+                param_ref("IdempotencyKey"),
+            ],
             Some(body(input)),
-            ok("200", "Updated", &self.envelope),
-            errors,
+            tagged(ok("200", "Updated", &self.envelope)),
+            &[errors, &["412"]].concat(),
         )
     }
 
@@ -1020,7 +1049,7 @@ impl<'a> Family<'a> {
     }
 
     fn delete(&self, needs: &str, cascade: bool) -> Value {
-        let mut params = vec![param_ref(self.id_param)];
+        let mut params = vec![param_ref(self.id_param), param_ref("IfMatch")];
         if cascade {
             params.push(param_ref("Cascade"));
         }
@@ -1032,9 +1061,18 @@ impl<'a> Family<'a> {
             params,
             None,
             ok("200", "Deleted", "DeletedEnvelope"),
-            &[READ_ERRORS, WRITE_ERRORS].concat(),
+            &[READ_ERRORS, WRITE_ERRORS, &["412"]].concat(),
         )
     }
+}
+
+/// Declares the `ETag` header on a 200 response.
+fn tagged(mut success: Value) -> Value {
+    success["200"]["headers"] = json!({"ETag": {
+        "description": "A strong validator of the object's state; send it as If-Match to \
+                        write only if nobody changed the object since.",
+        "schema": {"type": "string"}}});
+    success
 }
 
 fn push_param(op: &mut Value, param: Value) {
@@ -1059,10 +1097,19 @@ fn set_example(op: &mut Value, number: &str, text: &str) {
     });
 }
 
+/// The plural of a snake-case noun, for operation ids: `ip_addresses`, not `ip_addresss`.
+fn plural(one: &str) -> String {
+    if one.ends_with('s') {
+        format!("{one}es")
+    } else {
+        format!("{one}s")
+    }
+}
+
 fn alias_slug(alias: &str) -> String {
     alias
         .trim_start_matches('/')
-        .replace(['/', '-'], "_")
+        .replace(['/', '-', '.'], "_")
         .to_string()
 }
 
@@ -1125,6 +1172,10 @@ fn parameters() -> Value {
         "Cascade": {"name": "cascade", "in": "query", "required": false,
                     "description": "Also delete what refers to the object (bindings, children).",
                     "schema": {"type": "boolean"}},
+        "IfMatch": {"name": "If-Match", "in": "header", "required": false,
+            "description": "Write only if the object's ETag is one of these (or `*`: it \
+                            exists); otherwise 412 PRECONDITION_FAILED and nothing is written.",
+            "schema": {"type": "string"}},
         "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Retrying with the same key returns the first answer instead of \
                             writing again (kept 24 hours).",

@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use super::input::parse_uuid;
 use super::input::QueryParams;
 use super::list_response;
 use super::resource::{self, Resource};
@@ -39,6 +40,10 @@ pub struct TagBody {
     description: Option<String>,
     #[serde(default)]
     color: Option<String>,
+    /// Read-only: the server's organization. Sending it back is accepted; another value is 400.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    organization_id: Option<String>,
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "id")]
     _id: IgnoredAny,
@@ -53,6 +58,10 @@ pub struct TagBody {
 impl TagBody {
     fn into_input(self) -> ApiResult<TagInput> {
         Ok(TagInput {
+            organization_id: self
+                .organization_id
+                .map(|o| parse_uuid(&o, "organization_id"))
+                .transpose()?,
             name: Name::parse(&self.name, 100).map_err(|e| e.at("name"))?,
             description: optional_text(self.description.as_deref(), 500)
                 .map_err(|e| e.at("description"))?,

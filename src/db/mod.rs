@@ -11,6 +11,7 @@ pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
 pub mod networks;
+pub mod organizations;
 pub mod ports;
 pub mod query;
 pub mod service_types;

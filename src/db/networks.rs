@@ -13,6 +13,9 @@ use crate::error::ApiResult;
 pub struct Network {
     #[schema(read_only, format = Uuid)]
     pub id: String,
+    /// The server's one organization (see `GET /api/v1/organizations`).
+    #[schema(read_only, format = Uuid)]
+    pub organization_id: String,
     pub name: String,
     pub description: Option<String>,
     #[schema(value_type = Vec<uuid::Uuid>)]
@@ -23,7 +26,10 @@ pub struct Network {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "n.id, n.name, n.description, n.created_at, n.updated_at";
+const COLUMNS: &str = concat!(
+    "n.id, n.name, n.description, n.created_at, n.updated_at, ",
+    "(SELECT value FROM settings WHERE key = 'organization_id')"
+);
 
 fn from_row(r: &Row) -> rusqlite::Result<Network> {
     Ok(Network {
@@ -33,6 +39,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Network> {
         tags: Vec::new(),
         created_at: r.get(3)?,
         updated_at: r.get(4)?,
+        organization_id: r.get(5)?,
     })
 }
 

@@ -13,6 +13,9 @@ use crate::error::ApiResult;
 pub struct Tag {
     #[schema(read_only, format = Uuid)]
     pub id: String,
+    /// The server's one organization (see `GET /api/v1/organizations`).
+    #[schema(read_only, format = Uuid)]
+    pub organization_id: String,
     pub name: String,
     pub description: Option<String>,
     pub color: String,
@@ -22,7 +25,10 @@ pub struct Tag {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "id, name, description, color, created_at, updated_at";
+const COLUMNS: &str = concat!(
+    "id, name, description, color, created_at, updated_at, ",
+    "(SELECT value FROM settings WHERE key = 'organization_id')"
+);
 
 fn from_row(r: &Row) -> rusqlite::Result<Tag> {
     Ok(Tag {
@@ -32,6 +38,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Tag> {
         color: r.get(3)?,
         created_at: r.get(4)?,
         updated_at: r.get(5)?,
+        organization_id: r.get(6)?,
     })
 }
 

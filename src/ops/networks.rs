@@ -13,6 +13,8 @@ pub struct NetworkInput {
     pub name: Name,
     pub description: Option<String>,
     pub tags: Vec<String>,
+    /// What the client sent back of the read-only `organization_id`, checked, never stored.
+    pub organization_id: Option<String>,
 }
 
 fn check_name(tx: &Transaction, name: &Name, except: Option<&str>) -> ApiResult<()> {
@@ -29,10 +31,12 @@ fn check_name(tx: &Transaction, name: &Name, except: Option<&str>) -> ApiResult<
 
 pub fn create(tx: &Transaction, who: &Writer, input: NetworkInput) -> ApiResult<Network> {
     who.check_global_write()?;
+    db::organizations::check(tx, input.organization_id.as_deref())?;
     check_tags(tx, &input.tags)?;
     check_name(tx, &input.name, None)?;
     let network = Network {
         id: new_id(),
+        organization_id: db::organizations::id(tx)?,
         name: input.name.into_inner(),
         description: input.description,
         tags: input.tags,
@@ -47,6 +51,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: NetworkInput) -> ApiResult<
 
 pub fn update(tx: &Transaction, who: &Writer, id: &str, input: NetworkInput) -> ApiResult<Network> {
     who.check_global_write()?;
+    db::organizations::check(tx, input.organization_id.as_deref())?;
     let stored = db::networks::get(tx, id)?;
     let mut network = stored.clone();
     check_tags(tx, &input.tags)?;

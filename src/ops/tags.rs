@@ -16,6 +16,8 @@ pub struct TagInput {
     pub name: Name,
     pub description: Option<String>,
     pub color: Color,
+    /// What the client sent back of the read-only `organization_id`, checked, never stored.
+    pub organization_id: Option<String>,
 }
 
 fn check_name(tx: &Transaction, name: &Name, except: Option<&str>) -> ApiResult<()> {
@@ -32,9 +34,11 @@ fn check_name(tx: &Transaction, name: &Name, except: Option<&str>) -> ApiResult<
 
 pub fn create(tx: &Transaction, who: &Writer, input: TagInput) -> ApiResult<Tag> {
     who.check_global_write()?;
+    db::organizations::check(tx, input.organization_id.as_deref())?;
     check_name(tx, &input.name, None)?;
     let tag = Tag {
         id: new_id(),
+        organization_id: db::organizations::id(tx)?,
         name: input.name.into_inner(),
         description: input.description,
         color: input.color.as_str().to_string(),
@@ -48,6 +52,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: TagInput) -> ApiResult<Tag>
 
 pub fn update(tx: &Transaction, who: &Writer, id: &str, input: TagInput) -> ApiResult<Tag> {
     who.check_global_write()?;
+    db::organizations::check(tx, input.organization_id.as_deref())?;
     let stored = db::tags::get(tx, id)?;
     let mut tag = stored.clone();
     check_name(tx, &input.name, Some(id))?;

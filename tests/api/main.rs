@@ -19,6 +19,7 @@ mod ip_addresses;
 mod networks;
 mod openapi;
 mod operations;
+mod organizations;
 mod ports;
 mod preconditions;
 mod query_counts;

@@ -106,4 +106,98 @@ fn the_reference_is_served_from_the_binary_without_a_key() {
     let bare = app.raw("GET", "/api/docs", None, None);
     assert_eq!(bare.status, 200, "redirected to /api/docs/");
     assert!(bare.body.as_str().unwrap().contains("swagger-ui"));
+
+    // Where the peer's clients look for it, the same document.
+    let root = app.raw("GET", "/openapi.json", None, None);
+    assert_eq!(root.status, 200);
+    assert_eq!(
+        root.body,
+        app.raw("GET", "/api/openapi.json", None, None).body
+    );
+}
+
+/// Operation ids become method names in generated clients: each part must be a word of the
+/// API's vocabulary, so a misspelled plural (`list_ip_addresss`) fails here.
+#[test]
+fn operation_ids_are_english_words() {
+    const WORDS: &[&str] = &[
+        "am",
+        "api",
+        "add",
+        "address",
+        "addresses",
+        "all",
+        "assign",
+        "binding",
+        "bindings",
+        "bulk",
+        "changes",
+        "consolidate",
+        "create",
+        "delete",
+        "get",
+        "health",
+        "healthz",
+        "history",
+        "host",
+        "hosts",
+        "i",
+        "interfaces",
+        "ip",
+        "json",
+        "key",
+        "keys",
+        "list",
+        "network",
+        "networks",
+        "openapi",
+        "organizations",
+        "patch",
+        "port",
+        "ports",
+        "readyz",
+        "remove",
+        "rotate",
+        "root",
+        "service",
+        "services",
+        "set",
+        "subnet",
+        "subnets",
+        "tag",
+        "tags",
+        "template",
+        "templates",
+        "type",
+        "types",
+        "update",
+        "v1",
+        "version",
+        "via",
+        "who",
+    ];
+    let doc = portolan::api::openapi::document();
+    let mut odd = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap();
+            if id.split('_').any(|part| !WORDS.contains(&part)) {
+                odd.push(id.to_string());
+            }
+        }
+    }
+    assert!(odd.is_empty(), "not English: {odd:?}");
+}
+
+#[test]
+fn the_document_lists_precondition_failed() {
+    let doc = portolan::api::openapi::document();
+    let text = doc.to_string();
+    assert!(text.contains("PRECONDITION_FAILED"));
+    let put = &doc["paths"]["/api/v1/hosts/{id}"]["put"];
+    assert!(put["responses"]["412"].is_object(), "{put}");
+    let params = put["parameters"].to_string();
+    assert!(params.contains("IfMatch"), "{params}");
+    let get = &doc["paths"]["/api/v1/services/{id}"]["get"];
+    assert!(get["responses"]["200"]["headers"]["ETag"].is_object());
 }

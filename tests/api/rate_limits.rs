@@ -13,6 +13,10 @@ fn a_burst_over_the_limit_gets_429_and_the_bucket_refills() {
     );
     let state = first.header("ratelimit").unwrap();
     assert!(state.starts_with("\"default\";r=99;t="), "{state}");
+    assert_eq!(first.header("x-ratelimit-limit"), Some("600"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("99"));
+    let reset: u64 = first.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!(state.ends_with(&format!("t={reset}")), "{state} vs {reset}");
 
     let started = std::time::Instant::now();
     let mut allowed = 1;
@@ -36,6 +40,8 @@ fn a_burst_over_the_limit_gets_429_and_the_bucket_refills() {
     assert!(retry_after >= 1);
     assert_eq!(refused.body["retryAfter"], serde_json::json!(retry_after));
     assert!(refused.header("ratelimit").unwrap().contains("r=0"));
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(refused.header("x-ratelimit-limit"), Some("600"));
 
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(app.get("/api/v1/networks").status, 200, "refilled");
@@ -66,10 +72,13 @@ fn requests_without_a_valid_key_share_the_address_bucket() {
     assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=60;w=60"));
     // A valid key has its own bucket, and health checks are never limited.
     assert_eq!(app.get("/api/v1/networks").status, 200);
-    for _ in 0..30 {
-        let h = app.raw("GET", "/healthz", None, None);
-        assert_eq!(h.status, 200);
-        assert!(h.header("ratelimit").is_none());
+    for path in ["/healthz", "/api/health"] {
+        for _ in 0..15 {
+            let h = app.raw("GET", path, None, None);
+            assert_eq!(h.status, 200, "{path}");
+            assert_eq!(h.body["status"], serde_json::json!("ok"));
+            assert!(h.header("ratelimit").is_none());
+        }
     }
 }
 

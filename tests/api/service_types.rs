@@ -6,7 +6,7 @@ use crate::helpers::{assert_error, assert_same, spawn_app};
 fn the_builtin_catalogue_is_served_and_read_only() {
     let app = spawn_app();
     let all = app.get("/api/v1/service-types?limit=0&builtin=true");
-    assert_eq!(all.body["meta"]["pagination"]["total_count"], json!(234));
+    assert_eq!(all.body["meta"]["pagination"]["total_count"], json!(235));
     let rd = app.get("/api/v1/service-types/Remote%20Desktop");
     assert_eq!(rd.status, 200, "{}", rd.body);
     assert_eq!(rd.data()["id"], "Remote Desktop");
@@ -31,6 +31,15 @@ fn the_builtin_catalogue_is_served_and_read_only() {
             .unwrap()
             > 5
     );
+    let custom = app.get("/api/v1/service-types/Custom");
+    assert_eq!(custom.data()["category"], json!("Custom"));
+    assert_eq!(custom.data()["default_ports"], json!([]));
+    let w = app.world();
+    let r = app.post(
+        "/api/v1/services",
+        json!({"host_id": w.host, "name": "odd one", "service_definition": "Custom"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
     let q = app.get("/api/v1/service-types?q=jelly");
     assert_eq!(q.data()[0]["id"], "Jellyfin");
 

@@ -449,19 +449,19 @@ fn a_service_type_used_by_a_template_is_protected() {
     let app = spawn_app();
     app.post(
         "/api/v1/service-types",
-        json!({"name": "Custom", "category": "Media"}),
+        json!({"name": "Homebrew", "category": "Media"}),
     );
     let id = create(
         &app,
-        json!({"name": "t", "containerImageId": "x", "serviceTypeId": "Custom"}),
+        json!({"name": "t", "containerImageId": "x", "serviceTypeId": "Homebrew"}),
     );
     let before = app.snapshot();
-    let r = app.delete("/api/v1/service-types/Custom");
+    let r = app.delete("/api/v1/service-types/Homebrew");
     assert_error(&r, 409, "CONFLICT", None);
     assert_eq!(r.body["params"]["template_ids"], json!([id]));
     assert_same(&before, &app.snapshot());
     assert_eq!(
-        app.delete("/api/v1/service-types/Custom?cascade=true")
+        app.delete("/api/v1/service-types/Homebrew?cascade=true")
             .status,
         200
     );
