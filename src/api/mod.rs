@@ -17,6 +17,7 @@ pub mod service_types;
 pub mod services;
 pub mod subnets;
 pub mod system;
+pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
 pub mod ui;
@@ -57,6 +58,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     ip_addresses::routes(&mut r, "/api/v1/ip-addresses");
     ip_addresses::routes(&mut r, "/api/v1/interfaces");
     ports::routes(&mut r, "/api/v1/ports");
+    tag_assignments::routes(&mut r, "/api/v1/tags/assign");
     tags::routes(&mut r, "/api/v1/tags");
     service_types::routes(&mut r, "/api/v1/service-types");
     services::routes(&mut r, "/api/v1/services");

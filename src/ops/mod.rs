@@ -12,6 +12,7 @@ pub mod ports;
 pub mod service_types;
 pub mod services;
 pub mod subnets;
+pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
 

@@ -2,11 +2,9 @@
 
 use rusqlite::Transaction;
 
-use serde::Serialize;
-
 use super::journal::{changes_state, Writer};
 use super::{new_id, still_referenced};
-use crate::db::{self, tags::Tag, tags::Tagged};
+use crate::db::{self, tags::Tag};
 use crate::domain::enums::Color;
 use crate::domain::history::EntityType;
 use crate::domain::text::Name;
@@ -79,90 +77,7 @@ pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiRes
         }
         return Err(err);
     }
-    untag_all(tx, who, id)?;
+    super::tag_assignments::untag_all(tx, who, id)?;
     who.deleted(tx, EntityType::Tag, &tag)?;
     db::tags::delete(tx, id)
-}
-
-/// Takes a tag off every object that carries it: a change of each object's `tags`, recorded
-/// (and, for versioned objects, versioned) like any other update.
-fn untag_all(tx: &Transaction, who: &Writer, tag: &str) -> ApiResult<()> {
-    let now = who.now.as_str();
-    untag(
-        tx,
-        who,
-        tag,
-        Tagged::Network,
-        EntityType::Network,
-        db::networks::get,
-        |n| {
-            n.tags.retain(|t| t != tag);
-            n.updated_at = now.to_string();
-        },
-        db::networks::update,
-    )?;
-    untag(
-        tx,
-        who,
-        tag,
-        Tagged::Subnet,
-        EntityType::Subnet,
-        db::subnets::get,
-        |s| {
-            s.tags.retain(|t| t != tag);
-            s.updated_at = now.to_string();
-            s.temporal.restart(now);
-        },
-        db::subnets::update,
-    )?;
-    untag(
-        tx,
-        who,
-        tag,
-        Tagged::Host,
-        EntityType::Host,
-        |c, id| db::hosts::get(c, id, db::hosts::Embed::Nothing),
-        |h| {
-            h.tags.retain(|t| t != tag);
-            h.updated_at = now.to_string();
-            h.temporal.restart(now);
-        },
-        db::hosts::update,
-    )?;
-    untag(
-        tx,
-        who,
-        tag,
-        Tagged::Service,
-        EntityType::Service,
-        db::services::get_row,
-        |s| {
-            s.tags.retain(|t| t != tag);
-            s.updated_at = now.to_string();
-            s.temporal.restart(now);
-        },
-        db::services::update,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn untag<T: Clone + Serialize>(
-    tx: &Transaction,
-    who: &Writer,
-    tag: &str,
-    tagged: Tagged,
-    kind: EntityType,
-    fetch: impl Fn(&rusqlite::Connection, &str) -> ApiResult<T>,
-    strip: impl Fn(&mut T),
-    store: impl Fn(&rusqlite::Connection, &T) -> ApiResult<()>,
-) -> ApiResult<()> {
-    for id in db::tags::carriers(tx, tagged, tag)? {
-        let before = fetch(tx, &id)?;
-        let mut after = before.clone();
-        strip(&mut after);
-        store(tx, &after)?;
-        db::tags::detach(tx, tagged, &id, tag)?;
-        who.updated(tx, kind, &before, &after)?;
-    }
-    Ok(())
 }

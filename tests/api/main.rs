@@ -28,6 +28,7 @@ mod service_types;
 mod services;
 mod subnets;
 mod system;
+mod tag_assignments;
 mod tags;
 mod templates;
 mod ui;

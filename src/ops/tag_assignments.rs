@@ -1,0 +1,224 @@
+//! Tags on many objects at once (the peer's `/tags/assign` endpoints), and the one way any
+//! write changes an object's tags: as an update of that object, recorded (and, for versioned
+//! objects, versioned) like any other.
+
+use rusqlite::{Connection, Transaction};
+use serde::Serialize;
+
+use super::journal::{changes_state, Writer};
+use crate::db::hosts::{Embed, Host};
+use crate::db::networks::Network;
+use crate::db::services::Service;
+use crate::db::subnets::Subnet;
+use crate::db::{self, tags::Tagged};
+use crate::domain::history::EntityType;
+use crate::error::{ApiError, ApiResult};
+
+/// An object that carries tags.
+trait Taggable: Clone + Serialize {
+    const KIND: EntityType;
+    const TAGGED: Tagged;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self>;
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()>;
+    fn tags(&mut self) -> &mut Vec<String>;
+    /// Marks the record as changed at `now` (and starts its next version).
+    fn touch(&mut self, now: &str);
+    /// The network a key needs to change it; `None` for global objects.
+    fn network(&self) -> Option<&str>;
+}
+
+impl Taggable for Network {
+    const KIND: EntityType = EntityType::Network;
+    const TAGGED: Tagged = Tagged::Network;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::networks::get(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::networks::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+    }
+    fn network(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Taggable for Subnet {
+    const KIND: EntityType = EntityType::Subnet;
+    const TAGGED: Tagged = Tagged::Subnet;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::subnets::get(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::subnets::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+        self.temporal.restart(now);
+    }
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
+impl Taggable for Host {
+    const KIND: EntityType = EntityType::Host;
+    const TAGGED: Tagged = Tagged::Host;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::hosts::get(conn, id, Embed::Nothing)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::hosts::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+        self.temporal.restart(now);
+    }
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
+impl Taggable for Service {
+    const KIND: EntityType = EntityType::Service;
+    const TAGGED: Tagged = Tagged::Service;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::services::get_row(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::services::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+        self.temporal.restart(now);
+    }
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
+/// Fetches `id`, checks the key may change it, applies `change` to its tags and, when that
+/// changed them, stores and journals the object. `Ok(false)`: nothing to do.
+fn retag<T: Taggable>(
+    tx: &Transaction,
+    who: &Writer,
+    id: &str,
+    change: impl FnOnce(&mut Vec<String>),
+) -> ApiResult<bool> {
+    let before = T::fetch(tx, id)?;
+    match before.network() {
+        Some(network) => who.check_network(network)?,
+        None => who.check_global_write()?,
+    }
+    let mut after = before.clone();
+    change(after.tags());
+    if !changes_state(T::KIND, &before, &after)? {
+        return Ok(false);
+    }
+    after.touch(&who.now);
+    T::store(tx, &after)?;
+    let tags = after.tags().clone();
+    db::tags::set_tags(tx, T::TAGGED, id, &tags)?;
+    who.updated(tx, T::KIND, &before, &after)?;
+    Ok(true)
+}
+
+fn retag_any(
+    tx: &Transaction,
+    who: &Writer,
+    kind: Tagged,
+    id: &str,
+    change: impl FnOnce(&mut Vec<String>),
+) -> ApiResult<bool> {
+    match kind {
+        Tagged::Network => retag::<Network>(tx, who, id, change),
+        Tagged::Subnet => retag::<Subnet>(tx, who, id, change),
+        Tagged::Host => retag::<Host>(tx, who, id, change),
+        Tagged::Service => retag::<Service>(tx, who, id, change),
+    }
+}
+
+/// Takes a tag off every object that carries it (a tag deleted with `cascade`).
+pub fn untag_all(tx: &Transaction, who: &Writer, tag: &str) -> ApiResult<()> {
+    for kind in Tagged::ALL {
+        for id in db::tags::carriers(tx, kind, tag)? {
+            retag_any(tx, who, kind, &id, |tags| tags.retain(|t| t != tag))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_tag(tx: &Transaction, tag_id: &str, field: &str) -> ApiResult<()> {
+    if db::tags::first_missing(tx, std::slice::from_ref(&tag_id.to_string()))?.is_some() {
+        return Err(ApiError::not_found("Tag")
+            .with_field(field)
+            .with_param("tag_id", tag_id));
+    }
+    Ok(())
+}
+
+/// Adds (`add`) or removes one tag on each object; objects that already have (or lack) it
+/// are skipped. Any unknown object or object out of the key's reach refuses the whole request.
+pub fn bulk(
+    tx: &Transaction,
+    who: &Writer,
+    kind: Tagged,
+    ids: &[String],
+    tag_id: &str,
+    add: bool,
+) -> ApiResult<u64> {
+    check_tag(tx, tag_id, "tag_id")?;
+    let mut affected = 0;
+    for (i, id) in ids.iter().enumerate() {
+        let changed = retag_any(tx, who, kind, id, |tags| {
+            if add {
+                if !tags.iter().any(|t| t == tag_id) {
+                    tags.push(tag_id.to_string());
+                }
+            } else {
+                tags.retain(|t| t != tag_id);
+            }
+        })
+        .map_err(|e| locate(e, &format!("entity_ids[{i}]"), id))?;
+        affected += u64::from(changed);
+    }
+    Ok(affected)
+}
+
+/// Replaces the tags of one object.
+pub fn assign(
+    tx: &Transaction,
+    who: &Writer,
+    kind: Tagged,
+    id: &str,
+    tag_ids: Vec<String>,
+) -> ApiResult<()> {
+    for (i, tag) in tag_ids.iter().enumerate() {
+        check_tag(tx, tag, &format!("tag_ids[{i}]"))?;
+    }
+    retag_any(tx, who, kind, id, |tags| *tags = tag_ids)
+        .map_err(|e| locate(e, "entity_id", id))
+        .map(drop)
+}
+
+/// A missing object is a 404 naming where the request named it.
+fn locate(e: ApiError, field: &str, id: &str) -> ApiError {
+    if e.field.is_none() {
+        e.with_field(field).with_param("entity_id", id)
+    } else {
+        e
+    }
+}
