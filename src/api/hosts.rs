@@ -11,8 +11,9 @@ use super::ip_addresses::IpAddressBody;
 use super::ports::PortBody;
 use super::resource::{self, Resource};
 use super::services::ServiceBody;
-use super::Routes;
+use super::write::{write_reply, Reply};
 use super::{list_response, tag_ids, virtualization};
+use super::{on, Routes};
 use crate::auth::Auth;
 use crate::db::hosts::Host;
 use crate::db::hosts::{Embed, HostFilter};
@@ -25,10 +26,34 @@ use crate::ops::host_children::{Child, Children};
 use crate::ops::journal::Writer;
 use crate::ops::{self, hosts::HostInput};
 use crate::startup::AppState;
+use actix_web::http::Method;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {
     resource::routes::<Hosts, _, _>(r, base, list);
+    r.at(
+        &format!("{base}/{{id}}/consolidate/{{other_id}}"),
+        [on(Method::PUT, consolidate)],
+    );
+}
+
+/// `PUT /hosts/{id}/consolidate/{other_id}`: the other host's parts move onto host `id`, and
+/// the other host is deleted; answers the destination with its children.
+async fn consolidate(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Member)?;
+    let (destination, other) = path.into_inner();
+    let destination = parse_uuid(&destination, "id")?;
+    let other = parse_uuid(&other, "other_id")?;
+    write_reply(&state, &req, auth.0, None, move |tx, who| {
+        let host = ops::host_merge::consolidate(tx, who, &destination, &other)?;
+        Ok(Reply::tagged(&host))
+    })
+    .await
 }
 
 versioned_body! {

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod host_children;
+pub mod host_merge;
 pub mod hosts;
 pub mod ip_addresses;
 pub mod journal;

@@ -7,6 +7,7 @@ mod auth;
 mod binding_rules;
 mod bindings;
 mod concurrency;
+mod consolidate;
 mod crash;
 mod errors;
 mod history;
