@@ -93,6 +93,13 @@ pub fn etag_of<T: Serialize>(data: &T) -> String {
     etag_of_json(&serde_json::to_vec(data).expect("API types always serialize"))
 }
 
+/// The envelope around one object with an `ETag` computed elsewhere.
+pub fn ok_with_etag<T: Serialize>(data: &T, tag: String) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header((header::ETAG, tag));
+    json_response(builder, json_bytes(&body(data, None)))
+}
+
 /// The envelope around one object with its `ETag`, serializing the object once.
 pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
     let mut buf = Vec::with_capacity(8 * 1024);

@@ -16,9 +16,16 @@ class ApiError extends Error {
   }
 }
 
+// The ETag of each object this tab has read, by path: every edit sends it as If-Match, so a save
+// over someone else's change is refused (412) instead of silently undoing it.
+const etags = new Map();
+const objectPath = (path) => path.split("?")[0];
+
 async function call(method, path, body) {
   const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const target = objectPath(path);
+  if (method !== "GET" && method !== "POST" && etags.has(target)) headers["If-Match"] = etags.get(target);
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   let payload = null;
   try {
@@ -29,12 +36,23 @@ async function call(method, path, body) {
   if (res.status === 401 && path !== "/api/v1/auth/me") {
     signOut("Your key was refused; sign in again.");
   }
+  if (res.status === 412) {
+    etags.delete(target);
+    throw new ApiError(412, { ...payload, field: null, hint: null,
+      message: "Someone else changed this since you opened it. Reload the page to see their version, then make your change again." });
+  }
   if (!res.ok || !payload || payload.success === false) throw new ApiError(res.status, payload);
+  const tag = res.headers.get("ETag");
+  if (method === "DELETE") etags.delete(target);
+  else if (tag && (method !== "GET" || path === target)) etags.set(method === "POST" ? target + "/" + payload.data.id : target, tag);
   return payload;
 }
 
 const get = async (path) => (await call("GET", path)).data;
 const everything = (path) => get(path + (path.includes("?") ? "&" : "?") + "limit=0");
+// An object as stored now, read when its edit form opens, so that the form starts from the
+// latest state and its save carries that state's ETag.
+const fresh = (path) => get(path);
 
 // ---- DOM helpers ---------------------------------------------------------------------------
 
@@ -235,6 +253,8 @@ async function collection(cfg, params) {
 
   const table = el("table", {}, el("caption", { className: "muted", text: res.meta.pagination.total_count + " " + (res.meta.pagination.total_count === 1 ? cfg.one : cfg.title.toLowerCase()) }));
   const head = el("tr");
+  const tagging = cfg.tagAs && canWrite() && session.tags.length > 0 ? bulkTagger(cfg, table) : null;
+  if (tagging) head.append(el("th", { scope: "col" }, tagging.all));
   for (const c of cfg.columns) {
     if (!c.sort) {
       head.append(el("th", { scope: "col", text: c.label }));
@@ -248,11 +268,13 @@ async function collection(cfg, params) {
   head.append(el("th", { scope: "col" }, el("span", { className: "skip", text: "Actions" })));
   table.append(el("thead", {}, head));
   const tbody = el("tbody");
+  if (cfg.prepare) await cfg.prepare(res.data);
   for (const item of res.data) {
     const row = el("tr", { "data-id": item.id });
+    if (tagging) row.append(el("td", {}, tagging.box(item)));
     for (const c of cfg.columns) row.append(el("td", {}, c.cell(item)));
     const actions = el("td", { className: "actions" });
-    if (cfg.edit && canWrite() && (!cfg.canEdit || cfg.canEdit(item))) actions.append(button("Edit", () => holder.replaceChildren(cfg.edit(item, holder))));
+    if (cfg.edit && canWrite() && (!cfg.canEdit || cfg.canEdit(item))) actions.append(button("Edit", async () => holder.replaceChildren(await cfg.edit(item, holder))));
     if (cfg.remove && canWrite() && (!cfg.canRemove || cfg.canRemove(item))) actions.append(button("Delete", async () => (await cfg.remove(item)) && render(), "danger"));
     row.append(actions);
     tbody.append(row);
@@ -265,7 +287,41 @@ async function collection(cfg, params) {
     button("Next", () => go({ offset: offset + PAGE_SIZE })));
   pager.children[0].disabled = offset === 0;
   pager.children[2].disabled = !p.has_more;
-  show(el("h2", { text: cfg.title }), toolbar, holder, table, pager);
+  show(el("h2", { text: cfg.title }), toolbar, tagging ? tagging.bar : null, holder, table, pager);
+}
+
+// Check boxes on a table's rows and a bar that adds or removes one tag on every checked row, in
+// one request (POST /api/v1/tags/assign/bulk-add or bulk-remove).
+function bulkTagger(cfg, table) {
+  const boxes = () => [...table.querySelectorAll("tbody input.pick")];
+  const all = el("input", { type: "checkbox", "aria-label": "Select every " + cfg.one + " on this page",
+    onchange: () => { boxes().forEach((b) => (b.checked = all.checked)); sync(); } });
+  const tag = el("select", { id: "bulk-tag", "aria-label": "Tag" }, session.tags.map((t) => el("option", { value: t.id, text: t.name })));
+  const count = el("span", { className: "muted", "aria-live": "polite" });
+  const apply = (verb) => async () => {
+    const ids = boxes().filter((b) => b.checked).map((b) => b.value);
+    try {
+      const res = await call("POST", "/api/v1/tags/assign/bulk-" + verb, { entity_type: cfg.tagAs, entity_ids: ids, tag_id: tag.value });
+      const name = tag.selectedOptions[0].text;
+      await render();
+      status((verb === "add" ? "Tagged " : "Untagged ") + res.data.affected_count + " " + (res.data.affected_count === 1 ? cfg.one : cfg.title.toLowerCase()) + (verb === "add" ? " with " : " from ") + name + ".");
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      status(e.message);
+    }
+  };
+  const add = button("Add tag", apply("add"));
+  const remove = button("Remove tag", apply("remove"));
+  const sync = () => {
+    const n = boxes().filter((b) => b.checked).length;
+    count.textContent = n ? n + " selected" : "Select rows to tag them";
+    add.disabled = remove.disabled = n === 0;
+  };
+  const bar = el("div", { className: "toolbar", role: "group", "aria-label": "Tag selected " + cfg.title.toLowerCase() },
+    count, el("label", { for: "bulk-tag", text: "Tag" }), tag, add, remove);
+  sync();
+  const box = (item) => el("input", { type: "checkbox", className: "pick", value: item.id, "aria-label": "Select " + (item.name || item.id), onchange: sync });
+  return { all, bar, box };
 }
 
 // A closed set (colours, subnet types, roles, ...) as the API's own document lists it, so that the
@@ -296,7 +352,7 @@ function simpleResource(spec) {
     collection({
       ...spec,
       create: (holder) => panel("New " + spec.one, fieldsOf(spec), spec.defaults || {}, save(null, holder)),
-      edit: (item, holder) => panel("Edit " + spec.one, fieldsOf(spec), item, save(item, holder)),
+      edit: async (item, holder) => panel("Edit " + spec.one, fieldsOf(spec), await fresh(spec.path + "/" + encodeURIComponent(item.id)), save(item, holder)),
       remove: spec.removable === false ? null : async (item) => (await confirmDelete(spec.one + " " + (item.name || item.id), spec.path + "/" + encodeURIComponent(item.id))) && (await refreshSession(), true),
     }, params);
 }
@@ -349,7 +405,7 @@ const hostFields = () => [networkField(), nameField, { name: "hostname", label: 
   { name: "hidden", label: "Hidden", type: "checkbox" }, { name: "tags", label: "Tags", type: "tags" }];
 
 pages.hosts = (params) => collection({
-  route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"],
+  route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"], tagAs: "Host",
   columns: [
     { label: "Name", sort: "name", cell: (h) => link(h.name, "#/host/" + h.id) },
     { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
@@ -366,6 +422,29 @@ pages.hosts = (params) => collection({
   }),
   remove: (h) => confirmDelete("host " + h.name, "/api/v1/hosts/" + h.id),
 }, params);
+
+pages.services = (params) => {
+  const hosts = new Map();
+  return collection({
+    route: "services", title: "Services", one: "service", path: "/api/v1/services", filters: ["network", "tag"], tagAs: "Service",
+    columns: [
+      { label: "Name", sort: "name", cell: (s) => link(s.name, "#/service/" + s.id) },
+      { label: "Type", cell: (s) => s.service_definition },
+      { label: "Host", cell: (s) => link((hosts.get(s.host_id) || { name: s.host_id }).name, "#/host/" + s.host_id) },
+      { label: "Network", cell: (s) => networkName(s.network_id) },
+      { label: "Tags", cell: (s) => tagNames(s.tags) },
+    ],
+    // The page's hosts in one request, for their names.
+    prepare: async (items) => {
+      const ids = [...new Set(items.map((s) => s.host_id))];
+      if (ids.length === 0) return;
+      const q = new URLSearchParams(ids.map((id) => ["ids", id]));
+      q.set("limit", 0);
+      for (const h of await get("/api/v1/hosts?" + q)) hosts.set(h.id, h);
+    },
+    remove: (s) => confirmDelete("service " + s.name, "/api/v1/services/" + s.id),
+  }, params);
+};
 
 // ---- host page --------------------------------------------------------------------------------
 
@@ -472,19 +551,19 @@ async function hostPage(id, params) {
   const ipTable = el("table", {}, el("thead", {}, el("tr", {}, ["Address", "MAC", "Name", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, host.ip_addresses.map((i) => el("tr", { "data-id": i.id }, el("td", { text: i.ip_address }), el("td", { text: i.mac_address || "" }), el("td", { text: i.name || "" }),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", () => open(ipForm(host, i, holder))),
+        button("Edit", async () => open(ipForm(host, await fresh("/api/v1/ip-addresses/" + i.id), holder))),
         button("Delete", async () => (await confirmDelete("IP address " + i.ip_address, "/api/v1/ip-addresses/" + i.id)) && render(), "danger")] : null)))));
   const sortedPorts = [...host.ports].sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
   const portTable = el("table", {}, el("thead", {}, el("tr", {}, ["Port", "Protocol", "Type", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, sortedPorts.map((p) => el("tr", { "data-id": p.id }, el("td", { text: p.number }), el("td", { text: p.protocol }), el("td", { text: p.type }),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", () => open(portForm(host, p, holder))),
+        button("Edit", async () => open(portForm(host, await fresh("/api/v1/ports/" + p.id), holder))),
         button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + p.id)) && render(), "danger")] : null)))));
   const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + s.id)), el("td", { text: s.service_definition }),
       el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", async () => open(await serviceForm(host, s, holder))),
+        button("Edit", async () => open(await serviceForm(host, await fresh("/api/v1/services/" + s.id), holder))),
         button("Delete", async () => (await confirmDelete("service " + s.name, "/api/v1/services/" + s.id)) && render(), "danger")] : null)))));
 
   const title = el("h2", { text: host.name + (host.hostname ? " (" + host.hostname + ")" : "") });
@@ -582,7 +661,7 @@ pages["service-types"] = (params) => collection({
   }) : null,
   canRemove: (t) => !t.builtin,
   canEdit: (t) => !t.builtin,
-  edit: isAdmin() ? (t, holder) => panel("Edit service type " + t.id, serviceTypeFields.slice(1), t, async (data) => {
+  edit: isAdmin() ? async (t, holder) => panel("Edit service type " + t.id, serviceTypeFields.slice(1), await fresh("/api/v1/service-types/" + encodeURIComponent(t.id)), async (data) => {
     await call("PUT", "/api/v1/service-types/" + encodeURIComponent(t.id), { ...data, name: t.id, default_ports: data.default_ports || [] });
     serviceTypes = null;
     holder.replaceChildren();
@@ -779,7 +858,8 @@ async function render() {
   const parts = path.split("/").filter(Boolean);
   const section = parts[0] || "hosts";
   for (const a of document.querySelectorAll("#menu a")) {
-    const current = a.getAttribute("href").slice(2) === section || ((section === "host" || section === "service") && a.getAttribute("href") === "#/hosts") ||
+    const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
+      (section === "service" && a.getAttribute("href") === "#/services") ||
       (section === "template" && a.getAttribute("href") === "#/templates");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");

@@ -9,6 +9,7 @@ use super::precondition::{self, IfMatch};
 use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
+use crate::db::api_keys::ApiKey;
 use crate::domain::clock;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
@@ -151,7 +152,16 @@ async fn get(
             "This key is outside the caller's reach",
         ));
     }
-    Ok(envelope::ok_tagged(&key))
+    Ok(envelope::ok_with_etag(&key, etag(&key)))
+}
+
+/// A key's validator leaves out `last_used`, which every request with the key moves: using a
+/// key is not a change to it.
+fn etag(key: &ApiKey) -> String {
+    envelope::etag_of(&ApiKey {
+        last_used: None,
+        ..key.clone()
+    })
 }
 
 async fn create(
@@ -185,7 +195,8 @@ async fn update(
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
         check_unchanged(who, if_match.as_ref(), &id, tx)?;
-        Ok(Reply::tagged(&ops::api_keys::update(tx, who, &id, input)?))
+        let key = ops::api_keys::update(tx, who, &id, input)?;
+        Ok(Reply::ok(&key).with_etag(etag(&key)))
     })
     .await
 }
@@ -217,10 +228,14 @@ fn check_unchanged(
     tx: &rusqlite::Transaction,
 ) -> ApiResult<()> {
     let key = crate::db::api_keys::get(tx, id)?;
-    if ops::api_keys::visible(who, &key) {
-        precondition::check(if_match, &key)?;
+    match if_match {
+        Some(IfMatch::Tags(tags))
+            if ops::api_keys::visible(who, &key) && !tags.contains(&etag(&key)) =>
+        {
+            Err(precondition::failed(etag(&key)))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 async fn rotate(

@@ -56,14 +56,19 @@ impl IfMatch {
         if tags.contains(&tag) {
             return Ok(());
         }
-        Err(ApiError::new(
-            ErrorCode::PreconditionFailed,
-            "The object changed since it was read",
-        )
-        .with_field("If-Match")
-        .with_param("etag", tag)
-        .with_hint("Reload the object, reapply your change and send its new ETag"))
+        Err(failed(tag))
     }
+}
+
+/// The 412 for a write whose `If-Match` names a state the object no longer has.
+pub fn failed(current: String) -> ApiError {
+    ApiError::new(
+        ErrorCode::PreconditionFailed,
+        "The object changed since it was read",
+    )
+    .with_field("If-Match")
+    .with_param("etag", current)
+    .with_hint("Reload the object, reapply your change and send its new ETag")
 }
 
 fn is_entity_tag(item: &str) -> bool {

@@ -50,6 +50,14 @@ impl Reply {
         }
     }
 
+    /// 200 with an `ETag` of the caller's choosing.
+    pub fn with_etag(self, tag: String) -> Reply {
+        Reply {
+            etag: Some(tag),
+            ..self
+        }
+    }
+
     /// 201 with a `Location` header naming the new object.
     pub fn created<T: Serialize>(location: String, data: &T) -> Reply {
         Reply {

@@ -33,5 +33,7 @@ mod tag_assignments;
 mod tags;
 mod templates;
 mod ui;
+mod ui_conflicts;
 mod ui_history;
+mod ui_tagging;
 mod webdriver;

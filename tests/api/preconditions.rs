@@ -142,3 +142,40 @@ fn a_scoped_key_learns_nothing_from_if_match_outside_its_networks() {
     );
     assert_error(&r, 403, "FORBIDDEN_SCOPE", None);
 }
+
+#[test]
+fn using_an_api_key_does_not_change_its_etag() {
+    let app = spawn_app();
+    let created = app.post(
+        "/api/v1/auth/keys",
+        json!({"name": "ci", "permissions": "Viewer"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.data()["api_key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret = created.data()["key"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/auth/keys/{id}");
+    let tag = etag(&app, &path);
+    assert_eq!(
+        app.call("GET", "/api/v1/networks", &secret, None).status,
+        200
+    );
+    assert!(
+        app.get(&path).data()["last_used"].is_string(),
+        "the key was used"
+    );
+    assert_eq!(etag(&app, &path), tag);
+    let body = json!({"name": "ci-renamed", "permissions": "Viewer"});
+    let r = write(&app, "PUT", &path, &body, &tag);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = write(
+        &app,
+        "PUT",
+        &path,
+        &json!({"name": "again", "permissions": "Viewer"}),
+        &tag,
+    );
+    assert_error(&r, 412, "PRECONDITION_FAILED", Some("If-Match"));
+}

@@ -59,7 +59,7 @@ pub fn sign_in(b: &Browser, key: &str, role: &str) {
 }
 
 /// Types into the input or text area of the open form's field `name`.
-fn fill(b: &Browser, name: &str, value: &str) {
+pub fn fill(b: &Browser, name: &str, value: &str) {
     let selector = format!(
         "form.panel [data-field='{name}'] input, form.panel [data-field='{name}'] textarea"
     );

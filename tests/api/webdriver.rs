@@ -100,6 +100,27 @@ impl Browser {
         assert!(r.get("error").is_none(), "navigate to {url}: {r}");
     }
 
+    /// The handle of the tab this session drives.
+    pub fn tab(&self) -> String {
+        self.send("GET", "/window", None)
+            .as_str()
+            .expect("a window handle")
+            .to_string()
+    }
+
+    /// Opens a new tab (with its own sessionStorage, like a user's second tab) and drives it.
+    pub fn new_tab(&self) -> String {
+        let r = self.send("POST", "/window/new", Some(json!({"type": "tab"})));
+        let handle = r["handle"].as_str().expect("a new tab").to_string();
+        self.switch_to(&handle);
+        handle
+    }
+
+    pub fn switch_to(&self, handle: &str) {
+        let r = self.send("POST", "/window", Some(json!({"handle": handle})));
+        assert!(r.get("error").is_none(), "switch to {handle}: {r}");
+    }
+
     pub fn run(&self, script: &str, args: Value) -> Value {
         self.send(
             "POST",
