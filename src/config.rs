@@ -12,6 +12,8 @@ pub const ENV_RATE_LIMIT: &str = "PORTOLAN_RATE_LIMIT";
 pub const ENV_BUSY_TIMEOUT_MS: &str = "PORTOLAN_BUSY_TIMEOUT_MS";
 pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
 pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
+pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES";
+pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +49,12 @@ pub struct Settings {
     /// Days of history (closed versions and journal entries) to keep; 0 keeps everything.
     #[arg(long, env = ENV_HISTORY_DAYS, default_value = "0", global = true)]
     pub history_days: String,
+    /// The most addresses one scan may probe.
+    #[arg(long, env = ENV_DISCOVERY_MAX_ADDRESSES, default_value = "4096", global = true)]
+    pub discovery_max_addresses: String,
+    /// Hours after which something discovery found and no longer sees is marked stale.
+    #[arg(long, env = ENV_STALE_AFTER_HOURS, default_value = "168", global = true)]
+    pub stale_after_hours: String,
     /// synchronous=FULL instead of NORMAL: survives power loss, not only process crashes.
     #[arg(long, global = true)]
     pub durable: bool,
@@ -98,6 +106,8 @@ pub struct Config {
     pub durable: bool,
     /// 0: keep every version and journal entry.
     pub history_days: u32,
+    pub discovery_max_addresses: u32,
+    pub stale_after_hours: u32,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -163,6 +173,18 @@ impl Config {
             read_pool_size,
             durable: s.durable,
             history_days: parse_u32(ENV_HISTORY_DAYS, "history-days", &s.history_days, 0)?,
+            discovery_max_addresses: parse_u32(
+                ENV_DISCOVERY_MAX_ADDRESSES,
+                "discovery-max-addresses",
+                &s.discovery_max_addresses,
+                1,
+            )?,
+            stale_after_hours: parse_u32(
+                ENV_STALE_AFTER_HOURS,
+                "stale-after-hours",
+                &s.stale_after_hours,
+                1,
+            )?,
         })
     }
 
@@ -178,6 +200,8 @@ impl Config {
             read_pool_size: 2,
             durable: false,
             history_days: 0,
+            discovery_max_addresses: 4096,
+            stale_after_hours: 168,
         }
     }
 

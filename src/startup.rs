@@ -32,6 +32,8 @@ pub struct AppState {
     pub limits: Option<Limits>,
     /// Set when SIGINT or SIGTERM arrives: requests still arriving get 503.
     pub stopping: Arc<AtomicBool>,
+    /// The discoveries this process runs.
+    pub discoveries: Arc<crate::discovery::Registry>,
 }
 
 pub struct Application {
@@ -67,12 +69,20 @@ impl Application {
 
         let blocking_threads = (config.read_pool_size as usize).max(2);
         let stopping = Arc::new(AtomicBool::new(false));
+        let discoveries = Arc::new(crate::discovery::Registry::default());
+        crate::discovery::schedules::start(
+            db.clone(),
+            discoveries.clone(),
+            config.discovery_max_addresses as usize,
+            stopping.clone(),
+        );
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: KeyCache::default(),
             in_flight: InFlight::default(),
             limits: Limits::new(config.rate_limit_per_minute),
             stopping: stopping.clone(),
+            discoveries,
             config,
         });
         let server = HttpServer::new(move || {

@@ -3,6 +3,8 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
+pub mod discoveries;
+pub mod discovery_schedules;
 pub mod docs;
 pub mod hosts;
 pub mod input;
@@ -69,6 +71,8 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     r.at("/api/v1/auth/me", [on(Method::GET, api_keys::me)]);
     changes::routes(&mut r, "/api/v1/changes");
     organizations::routes(&mut r, "/api/v1/organizations");
+    discoveries::routes(&mut r, "/api/v1/discoveries");
+    discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     r.table
 }
 
@@ -87,7 +91,26 @@ pub struct Routes<'a> {
 
 impl Routes<'_> {
     pub fn at<const N: usize>(&mut self, path: &str, handlers: [(Method, Route); N]) -> &mut Self {
-        let mut res = resource(path);
+        self.add(resource(path), path, handlers)
+    }
+
+    /// `at`, for a path whose bodies may be larger than the API's usual 1 MiB.
+    pub fn at_sized<const N: usize>(
+        &mut self,
+        path: &str,
+        max_body: usize,
+        handlers: [(Method, Route); N],
+    ) -> &mut Self {
+        let res = resource(path).app_data(web::PayloadConfig::new(max_body));
+        self.add(res, path, handlers)
+    }
+
+    fn add<const N: usize>(
+        &mut self,
+        mut res: Resource,
+        path: &str,
+        handlers: [(Method, Route); N],
+    ) -> &mut Self {
         for (method, route) in handlers {
             self.table.push(RouteInfo {
                 method: method.as_str().to_ascii_lowercase(),

@@ -2,6 +2,8 @@
 //! types the handlers read and write (`utoipa::ToSchema`), operations from the same resource
 //! descriptions the router registers. `tests/api/openapi.rs` checks that the two agree.
 
+mod discovery;
+
 use serde_json::{json, Map, Value};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
@@ -34,6 +36,8 @@ pub fn document() -> Value {
     doc.organizations("/api/v1/organizations");
     doc.tag_assignments("/api/v1/tags/assign");
     doc.consolidate("/api/v1/hosts/{id}/consolidate/{other_id}");
+    doc.discoveries("/api/v1/discoveries");
+    doc.discovery_schedules("/api/v1/discovery-schedules");
     doc.finish()
 }
 
@@ -907,6 +911,7 @@ impl Doc {
         tags.push(json!({"name": "API keys"}));
         tags.push(json!({"name": "Changes"}));
         tags.push(json!({"name": "Organizations"}));
+        tags.push(json!({"name": "Discovery"}));
 
         json!({
             "openapi": "3.1.0",

@@ -114,6 +114,7 @@ impl ServiceBody {
             } else {
                 None
             },
+            source: None,
         })
     }
 }

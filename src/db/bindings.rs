@@ -266,13 +266,16 @@ pub struct NewBinding<'a> {
     pub target: &'a Target,
     pub ord: i64,
     pub now: &'a str,
+    /// The discovery that found it, if one did.
+    pub discovery: Option<&'a str>,
 }
 
 pub fn insert(conn: &Connection, b: &NewBinding) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO bindings (id, service_id, network_id, type, port_id, ip_address_id, ord,
-                               created_at, updated_at, valid_from, last_seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?8)",
+                               created_at, updated_at, valid_from, last_seen_at,
+                               first_discovery_id, last_discovery_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?8, ?9, ?9)",
     )?
     .execute(params![
         b.id,
@@ -282,7 +285,8 @@ pub fn insert(conn: &Connection, b: &NewBinding) -> ApiResult<()> {
         b.target.port(),
         b.target.ip(),
         b.ord,
-        b.now
+        b.now,
+        b.discovery
     ])?;
     Ok(())
 }

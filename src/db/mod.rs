@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
+pub mod discoveries;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
@@ -113,6 +114,18 @@ impl Db {
         };
         db.write_blocking(|tx| service_types::sync_builtins(tx))
             .map_err(|e| format!("cannot load the service-type catalogue: {e}"))?;
+        let stale_after = config.stale_after_hours;
+        db.write_blocking(|tx| {
+            // Reads mark stale what discovery no longer sees; the threshold lives with the data.
+            tx.execute(
+                "UPDATE settings SET value = ? WHERE key = 'stale_after_hours'",
+                [stale_after.to_string()],
+            )?;
+            // A stop cannot finish a discovery; the next start says so instead of leaving it
+            // running for ever.
+            discoveries::fail_interrupted(tx, &crate::domain::clock::now()).map(drop)
+        })
+        .map_err(|e| format!("cannot prepare discovery: {e}"))?;
         Ok(db)
     }
 

@@ -359,6 +359,23 @@ pub fn tags_column(r: &Row, i: usize) -> rusqlite::Result<Option<Vec<String>>> {
     Ok(super::json_column(r, i)?.and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// A discovery saw the live row `id` again: `last_seen_at` and `last_discovery_id` move, and
+/// nothing else (no new version: being seen is not a change of state).
+pub fn touch_seen(
+    conn: &Connection,
+    t: &Versioned,
+    id: &str,
+    now: &str,
+    discovery_id: &str,
+) -> ApiResult<()> {
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET last_seen_at = ?1, last_discovery_id = ?2 WHERE id = ?3",
+        t.live
+    ))?
+    .execute([now, discovery_id, id])?;
+    Ok(())
+}
+
 /// Whether `id` names a live row of `t` or the lineage of a closed one: a client-chosen id
 /// must be new, or two objects would share one history.
 pub fn id_in_use(conn: &Connection, t: &Versioned, id: &str) -> ApiResult<bool> {

@@ -64,6 +64,31 @@ impl Cidr {
         let (bits, ip_width) = to_bits(ip);
         width == ip_width && bits & mask(self.prefix, width) == net
     }
+
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// How many addresses the block holds (saturating for huge IPv6 blocks).
+    pub fn size(&self) -> u128 {
+        let (_, width) = to_bits(self.network);
+        let host_bits = u32::from(width - self.prefix);
+        1u128.checked_shl(host_bits).unwrap_or(u128::MAX)
+    }
+
+    /// The block's addresses a scan probes: every one, except an IPv4 block's network and
+    /// broadcast addresses when it is wider than /31 (no host answers there).
+    pub fn hosts(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        let (net, width) = to_bits(self.network);
+        let skip_ends = width == 32 && self.prefix < 31;
+        let size = self.size();
+        let (first, last) = if skip_ends {
+            (1, size.saturating_sub(1))
+        } else {
+            (0, size)
+        };
+        (first..last).map(move |i| from_bits(net + i, width))
+    }
 }
 
 fn from_bits(bits: u128, width: u8) -> IpAddr {

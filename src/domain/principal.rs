@@ -46,6 +46,21 @@ impl Principal {
         }
     }
 
+    /// A discovery reconciling what it observed: unscoped (its creator's scope was checked
+    /// when it was created), named in the journal by the discovery's id.
+    pub fn discovery(discovery_id: &str, source: &str) -> Self {
+        Principal {
+            key_id: String::new(),
+            role: Role::Owner,
+            network_ids: Vec::new(),
+            actor: Actor {
+                kind: ActorKind::Discovery,
+                id: Some(discovery_id.to_string()),
+                name: Some(source.to_string()),
+            },
+        }
+    }
+
     /// Role is checked before scope, so the error names what actually blocks the caller.
     pub fn require(&self, role: Role) -> ApiResult<()> {
         if self.role >= role {

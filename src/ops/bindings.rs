@@ -133,6 +133,7 @@ pub fn settle(
                         target,
                         ord,
                         now,
+                        discovery: who.discovery.as_deref(),
                     },
                 )?;
                 created.push(id);

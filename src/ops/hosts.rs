@@ -1,13 +1,12 @@
 //! Host use cases. A host's IP addresses, ports and services are its own parts and go with it.
 
 use rusqlite::Transaction;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::host_children::{sync, Children};
 use super::journal::{changes_state, Writer};
 use super::{check_expected_updated_at, check_tags, missing_reference, new_id};
 use crate::db::hosts::Embed;
-use crate::db::versions::Temporal;
 use crate::db::{self, hosts::Host, tags::Tagged};
 use crate::domain::history::EntityType;
 use crate::domain::text::{Hostname, Name};
@@ -48,11 +47,11 @@ pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Hos
         description: input.description,
         hidden: input.hidden,
         virtualization: input.virtualization,
-        source: json!({"type": "Manual"}),
+        source: who.source(),
         tags: input.tags,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
-        temporal: Temporal::starting(&who.now),
+        temporal: who.starting(),
         ip_addresses: None,
         ports: None,
         services: None,

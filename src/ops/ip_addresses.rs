@@ -6,7 +6,6 @@ use rusqlite::Transaction;
 
 use super::journal::{changes_state, Writer};
 use super::{missing_reference, new_id, still_referenced};
-use crate::db::versions::Temporal;
 use crate::db::{self, ip_addresses::IpAddress};
 use crate::domain::history::EntityType;
 use crate::domain::net::{Cidr, MacAddress};
@@ -117,7 +116,7 @@ pub fn create_as(
         position,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
-        temporal: Temporal::starting(&who.now),
+        temporal: who.starting(),
     };
     db::ip_addresses::insert(tx, &record)?;
     who.created(tx, EntityType::IpAddress, &record)?;

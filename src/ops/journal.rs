@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::new_id;
 use crate::db;
 use crate::db::changes::NewChange;
-use crate::db::versions;
+use crate::db::versions::{self, Temporal};
 use crate::domain::clock;
 use crate::domain::history::{changed_fields, state_fields, Action, EntityType};
 use crate::domain::principal::Principal;
@@ -25,6 +25,9 @@ pub struct Writer {
     pub who: Principal,
     pub request_id: Option<String>,
     pub now: String,
+    /// The discovery this write reconciles, if any: what it creates starts with this id as its
+    /// first and last discovery.
+    pub discovery: Option<String>,
     /// The host of the service whose bindings this write last journaled: a write settles the
     /// bindings of one service, so one lookup serves them all.
     host_of_service: RefCell<Option<(String, String)>>,
@@ -53,8 +56,25 @@ impl Writer {
             who,
             request_id,
             now: clock::format(now),
+            discovery: None,
             host_of_service: RefCell::new(None),
         })
+    }
+
+    /// The `source` of a host or service this write creates.
+    pub fn source(&self) -> Value {
+        match self.discovery {
+            Some(_) => serde_json::json!({"type": "Discovery"}),
+            None => serde_json::json!({"type": "Manual"}),
+        }
+    }
+
+    /// The temporal fields of an entity this write creates.
+    pub fn starting(&self) -> Temporal {
+        let mut t = Temporal::starting(&self.now);
+        t.first_discovery_id = self.discovery.clone();
+        t.last_discovery_id = self.discovery.clone();
+        t
     }
 
     pub fn created<T: Serialize>(

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod discovery;
 pub mod host_children;
 pub mod host_merge;
 pub mod hosts;

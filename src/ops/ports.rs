@@ -5,7 +5,6 @@ use rusqlite::Transaction;
 use super::ip_addresses::host_network;
 use super::journal::{changes_state, Writer};
 use super::{new_id, still_referenced};
-use crate::db::versions::Temporal;
 use crate::db::{self, ports::Port};
 use crate::domain::history::EntityType;
 use crate::domain::port::{port_type, PortNumber, Protocol};
@@ -47,7 +46,7 @@ pub fn create_as(tx: &Transaction, who: &Writer, id: String, input: PortInput) -
         port_type: port_type(input.number.get(), input.protocol),
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
-        temporal: Temporal::starting(&who.now),
+        temporal: who.starting(),
     };
     db::ports::insert(tx, &port)?;
     who.created(tx, EntityType::Port, &port)?;

@@ -1,13 +1,12 @@
 //! Service use cases. A service's bindings are settled by the binding rules in the same transaction.
 
 use rusqlite::Transaction;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::bindings::{settle, Holder};
 use super::ip_addresses::host_network;
 use super::journal::{changes_state, Writer};
 use super::{check_expected_updated_at, check_tags, new_id};
-use crate::db::versions::Temporal;
 use crate::db::{self, services::Service, tags::Tagged};
 use crate::domain::bindings::{Change, Wanted};
 use crate::domain::history::EntityType;
@@ -26,6 +25,9 @@ pub struct ServiceInput {
     pub bindings: Vec<Wanted>,
     /// Update only: the `updated_at` the client last read (the peer's lost-update guard).
     pub expected_updated_at: Option<String>,
+    /// Create only: where the service came from; `None` is the writer's own (manual, or the
+    /// discovery it reconciles).
+    pub source: Option<Value>,
 }
 
 fn check_definition(tx: &Transaction, id: &str) -> ApiResult<()> {
@@ -67,10 +69,10 @@ pub fn create_as(
         tags: input.tags,
         virtualization: input.virtualization,
         bindings: Vec::new(),
-        source: json!({"type": "Manual"}),
+        source: input.source.unwrap_or_else(|| who.source()),
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
-        temporal: Temporal::starting(&who.now),
+        temporal: who.starting(),
     };
     db::services::insert(tx, &service)?;
     db::tags::set_tags(tx, Tagged::Service, &service.id, &service.tags)?;

@@ -4,7 +4,6 @@ use rusqlite::Transaction;
 
 use super::journal::{changes_state, Writer};
 use super::{check_tags, missing_reference, new_id, still_referenced};
-use crate::db::versions::Temporal;
 use crate::db::{self, subnets::Subnet, tags::Tagged};
 use crate::domain::enums::SubnetType;
 use crate::domain::history::EntityType;
@@ -53,7 +52,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: SubnetInput) -> ApiResult<S
         tags: input.tags,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
-        temporal: Temporal::starting(&who.now),
+        temporal: who.starting(),
     };
     db::subnets::insert(tx, &subnet)?;
     db::tags::set_tags(tx, Tagged::Subnet, &subnet.id, &subnet.tags)?;

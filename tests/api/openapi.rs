@@ -175,6 +175,13 @@ fn operation_ids_are_english_words() {
         "version",
         "via",
         "who",
+        "discovery",
+        "discoveries",
+        "schedule",
+        "schedules",
+        "cancel",
+        "apply",
+        "events",
     ];
     let doc = portolan::api::openapi::document();
     let mut odd = Vec::new();

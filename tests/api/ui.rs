@@ -315,6 +315,12 @@ fn an_admin_manages_keys_and_a_viewer_only_reads() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     b.goto(&format!("{}/#/service-types?q=Jellyfin", app.base));
+    // The filtered page replaces the full one once its read is in.
+    b.wait_for(
+        "const rows = [...document.querySelectorAll('#view tbody tr')];
+         return rows.length > 0 && rows.every((r) => r.textContent.includes('Jellyfin'))",
+        json!([]),
+    );
     b.wait_text("#view table", "built-in");
     assert_eq!(
         b.run(

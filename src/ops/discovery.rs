@@ -1,0 +1,415 @@
+//! Reconciliation: what a discovery observed, written through the same use cases and binding
+//! rules as the API. Each port is reconciled in a savepoint of its own, so that one port a rule
+//! refuses is skipped (and counted) while the rest of the observation lands.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::bindings::BindingInput;
+use super::hosts::HostInput;
+use super::ip_addresses::IpAddressInput;
+use super::journal::Writer;
+use super::ports::PortInput;
+use super::services::ServiceInput;
+use crate::db::discoveries::{self as found, Summary};
+use crate::db::versions::{self, Versioned};
+use crate::domain::bindings::{Target, Wanted};
+use crate::domain::discovery::{classify, CatalogType, Observation, ObservedPort, UNCLAIMED};
+use crate::domain::net::Cidr;
+use crate::domain::port::PortNumber;
+use crate::domain::text::{Hostname, Name};
+use crate::error::{ApiError, ApiResult};
+
+/// One change a plan would make (and an apply made).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanEntry {
+    /// `create`, `see` or `close`.
+    pub action: String,
+    pub entity_type: String,
+    #[schema(value_type = Object)]
+    pub entity: Value,
+    pub reason: String,
+}
+
+/// What a reconciliation needs to know once: the network's subnets and the catalogue.
+pub struct Context {
+    pub network_id: String,
+    pub subnets: Vec<(String, Cidr)>,
+    pub catalog: Vec<CatalogType>,
+}
+
+impl Context {
+    pub fn load(tx: &Transaction, network_id: &str) -> ApiResult<Context> {
+        Ok(Context {
+            network_id: network_id.to_string(),
+            subnets: found::subnets_of(tx, network_id)?,
+            catalog: found::catalog(tx)?,
+        })
+    }
+}
+
+/// The running outcome of a discovery's reconciliation, across its write transactions.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub plan: Vec<PlanEntry>,
+    /// Bindings this run created or saw, which `close_missing` leaves alone.
+    pub seen_bindings: HashSet<String>,
+}
+
+impl Outcome {
+    fn note(&mut self, action: &str, entity_type: &str, entity: Value, reason: impl Into<String>) {
+        self.plan.push(PlanEntry {
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity,
+            reason: reason.into(),
+        });
+    }
+}
+
+fn discovery_id(who: &Writer) -> ApiResult<&str> {
+    who.discovery
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("reconciliation outside a discovery"))
+}
+
+fn see(tx: &Transaction, who: &Writer, t: &Versioned, id: &str) -> ApiResult<()> {
+    versions::touch_seen(tx, t, id, &who.now, discovery_id(who)?)
+}
+
+/// Runs `f` in a savepoint: kept when it succeeds, undone when it fails.
+fn attempt<T>(tx: &Transaction, f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+    tx.execute_batch("SAVEPOINT observation")?;
+    match f() {
+        Ok(v) => {
+            tx.execute_batch("RELEASE observation")?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO observation; RELEASE observation")?;
+            Err(e)
+        }
+    }
+}
+
+/// Rule refusals skip an observation; anything else (the database failing) stops the run.
+fn is_refusal(e: &ApiError) -> bool {
+    use crate::error::ErrorCode::*;
+    matches!(e.code, Validation | Conflict | NotFound)
+}
+
+/// Reconciles observations in the caller's transaction.
+pub fn reconcile(
+    tx: &Transaction,
+    who: &Writer,
+    ctx: &Context,
+    observations: &[Observation],
+    out: &mut Outcome,
+) -> ApiResult<()> {
+    for obs in observations {
+        let placed = attempt(tx, || place(tx, who, ctx, obs, out));
+        let (host_id, ip_id) = match placed {
+            Ok(ids) => ids,
+            Err(e) if is_refusal(&e) => {
+                out.summary.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for port in &obs.ports {
+            match attempt(tx, || listen(tx, who, ctx, &host_id, &ip_id, port, out)) {
+                Ok(()) => {}
+                Err(e) if is_refusal(&e) => out.summary.skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The host and IP address of an observation: matched by address, then MAC, then hostname;
+/// created when none matches. Returns `(host id, ip address id)`.
+fn place(
+    tx: &Transaction,
+    who: &Writer,
+    ctx: &Context,
+    obs: &Observation,
+    out: &mut Outcome,
+) -> ApiResult<(String, String)> {
+    let address = obs.ip.to_string();
+    if let Some((ip_id, host_id)) = found::address_in(tx, &ctx.network_id, &address)? {
+        see(tx, who, &versions::HOSTS, &host_id)?;
+        see(tx, who, &versions::IP_ADDRESSES, &ip_id)?;
+        out.summary.hosts_seen += 1;
+        out.note(
+            "see",
+            "host",
+            json!({"id": host_id, "ip_address": address}),
+            "matched by IP address",
+        );
+        return Ok((host_id, ip_id));
+    }
+    let mac = obs.mac();
+    let by_mac = match &mac {
+        Some(m) => found::host_with_mac(tx, &ctx.network_id, &m.to_string())?
+            .map(|h| (h, "matched by MAC address")),
+        None => None,
+    };
+    let by_name = match (&by_mac, &obs.hostname) {
+        (None, Some(name)) => {
+            found::host_named(tx, &ctx.network_id, name)?.map(|h| (h, "matched by hostname"))
+        }
+        _ => None,
+    };
+    let host_id = match by_mac.or(by_name) {
+        Some((host_id, reason)) => {
+            see(tx, who, &versions::HOSTS, &host_id)?;
+            out.summary.hosts_seen += 1;
+            out.note("see", "host", json!({"id": host_id}), reason);
+            host_id
+        }
+        None => {
+            let label = obs.hostname.clone().unwrap_or_else(|| address.clone());
+            let name = Name::parse(&label, 100)
+                .or_else(|_| Name::parse(&address, 100))
+                .map_err(|e| e.at("name"))?;
+            let host = super::hosts::create(
+                tx,
+                who,
+                HostInput {
+                    network_id: Some(ctx.network_id.clone()),
+                    name,
+                    hostname: obs
+                        .hostname
+                        .as_deref()
+                        .and_then(|h| Hostname::parse(h).ok()),
+                    description: None,
+                    hidden: false,
+                    virtualization: None,
+                    tags: Vec::new(),
+                    expected_updated_at: None,
+                    children: Default::default(),
+                },
+            )?;
+            out.summary.hosts_created += 1;
+            out.note(
+                "create",
+                "host",
+                json!({"id": host.id, "name": host.name}),
+                "no host has this address, MAC or hostname",
+            );
+            host.id
+        }
+    };
+    let ip = super::ip_addresses::create(
+        tx,
+        who,
+        IpAddressInput {
+            host_id: host_id.clone(),
+            network_id: None,
+            subnet_id: found::narrowest(&ctx.subnets, obs.ip).map(str::to_string),
+            ip_address: obs.ip,
+            mac_address: mac,
+            name: None,
+            position: None,
+        },
+    )?;
+    out.summary.ip_addresses_created += 1;
+    out.note(
+        "create",
+        "ip_address",
+        json!({"id": ip.id, "ip_address": ip.ip_address, "host_id": host_id, "subnet_id": ip.subnet_id}),
+        "a new address",
+    );
+    Ok((host_id, ip.id))
+}
+
+/// One open port on the address: the port, and the service listening there.
+fn listen(
+    tx: &Transaction,
+    who: &Writer,
+    ctx: &Context,
+    host_id: &str,
+    ip_id: &str,
+    observed: &ObservedPort,
+    out: &mut Outcome,
+) -> ApiResult<()> {
+    let protocol = observed.protocol.as_str();
+    let port_id = match found::port_of(tx, host_id, observed.number, protocol)? {
+        Some(id) => {
+            see(tx, who, &versions::PORTS, &id)?;
+            id
+        }
+        None => {
+            let port = super::ports::create(
+                tx,
+                who,
+                PortInput {
+                    host_id: host_id.to_string(),
+                    network_id: None,
+                    number: PortNumber::parse(i64::from(observed.number))
+                        .map_err(|e| e.at("number"))?,
+                    protocol: observed.protocol,
+                },
+            )?;
+            out.summary.ports_created += 1;
+            out.note("create", "port", json!({"id": port.id, "number": port.number, "protocol": port.protocol, "host_id": host_id}), "an open port");
+            port.id
+        }
+    };
+
+    // Whoever listens there already (manual or discovered) is only seen.
+    if let Some((binding_id, service_id)) = found::covering(tx, &port_id, ip_id)? {
+        see(tx, who, &versions::BINDINGS, &binding_id)?;
+        see(tx, who, &versions::SERVICES, &service_id)?;
+        out.summary.bindings_seen += 1;
+        out.seen_bindings.insert(binding_id.clone());
+        out.note(
+            "see",
+            "binding",
+            json!({"id": binding_id, "service_id": service_id, "port_id": port_id}),
+            "already bound",
+        );
+        return Ok(());
+    }
+    let target = Target::Port {
+        port: port_id.clone(),
+        ip: Some(ip_id.to_string()),
+    };
+    let Some(typing) = classify(observed, &ctx.catalog) else {
+        return unclaimed(tx, who, host_id, target, out);
+    };
+    let name = observed
+        .service_name
+        .clone()
+        .unwrap_or_else(|| typing.service_type.clone());
+    let service = super::services::create(
+        tx,
+        who,
+        ServiceInput {
+            host_id: host_id.to_string(),
+            network_id: None,
+            name: Name::parse(&name, 100).map_err(|e| e.at("name"))?,
+            service_definition: typing.service_type.clone(),
+            position: None,
+            tags: Vec::new(),
+            virtualization: None,
+            bindings: vec![Wanted {
+                field: String::new(),
+                id: None,
+                target,
+            }],
+            expected_updated_at: None,
+            source: Some(json!({"type": "Discovery", "details": {
+                "confidence": typing.confidence, "reason": typing.reason}})),
+        },
+    )?;
+    out.summary.services_created += 1;
+    out.summary.bindings_created += service.bindings.len() as u64;
+    out.seen_bindings
+        .extend(service.bindings.iter().map(|b| b.id.clone()));
+    out.note(
+        "create",
+        "service",
+        json!({"id": service.id, "name": service.name, "service_definition": service.service_definition,
+               "host_id": host_id, "port_id": port_id, "ip_address_id": ip_id,
+               "confidence": typing.confidence}),
+        typing.reason,
+    );
+    Ok(())
+}
+
+/// An open port nothing claims: bound to the host's `Unclaimed Open Ports` service.
+fn unclaimed(
+    tx: &Transaction,
+    who: &Writer,
+    host_id: &str,
+    target: Target,
+    out: &mut Outcome,
+) -> ApiResult<()> {
+    let service_id = match found::service_of_type(tx, host_id, UNCLAIMED)? {
+        Some(id) => id,
+        None => {
+            let service = super::services::create(
+                tx,
+                who,
+                ServiceInput {
+                    host_id: host_id.to_string(),
+                    network_id: None,
+                    name: Name::parse(UNCLAIMED, 100).map_err(|e| e.at("name"))?,
+                    service_definition: UNCLAIMED.to_string(),
+                    position: None,
+                    tags: Vec::new(),
+                    virtualization: None,
+                    bindings: Vec::new(),
+                    expected_updated_at: None,
+                    source: Some(json!({"type": "Discovery", "details": {
+                        "confidence": "Low", "reason": "open ports without evidence of a service"}})),
+                },
+            )?;
+            out.summary.services_created += 1;
+            out.note(
+                "create",
+                "service",
+                json!({"id": service.id, "name": service.name, "host_id": host_id}),
+                "open ports nothing claims",
+            );
+            service.id
+        }
+    };
+    let (binding, created) = super::bindings::create(
+        tx,
+        who,
+        BindingInput {
+            service_id,
+            network_id: None,
+            target,
+        },
+    )?;
+    if created {
+        out.summary.bindings_created += 1;
+        out.note(
+            "create",
+            "binding",
+            serde_json::to_value(&binding).unwrap_or_default(),
+            "an open port nothing claims",
+        );
+    }
+    out.seen_bindings.insert(binding.id);
+    Ok(())
+}
+
+/// `close_missing`: discovered bindings on a scanned address and port that this run did not
+/// see are deleted (closed in history). Manual bindings are never touched.
+pub fn close_missing(
+    tx: &Transaction,
+    who: &Writer,
+    network_id: &str,
+    addresses: &[IpAddr],
+    ports: &[u16],
+    out: &mut Outcome,
+) -> ApiResult<()> {
+    let scanned: HashSet<String> = addresses.iter().map(|a| a.to_string()).collect();
+    for (binding_id, address, number) in found::discovered_bindings(tx, network_id)? {
+        if out.seen_bindings.contains(&binding_id)
+            || !scanned.contains(&address)
+            || ports.binary_search(&number).is_err()
+        {
+            continue;
+        }
+        super::bindings::delete(tx, who, &binding_id)?;
+        out.summary.bindings_closed += 1;
+        out.note(
+            "close",
+            "binding",
+            json!({"id": binding_id, "ip_address": address, "port": number}),
+            "not seen by this scan",
+        );
+    }
+    Ok(())
+}
