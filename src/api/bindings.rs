@@ -165,6 +165,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         ip_address_id,
         host_id: q.uuid("host_id")?,
         kind,
+        stale: q.opt_flag("stale")?,
     };
     let at = q.as_of()?;
     let scope = auth.scope();

@@ -231,6 +231,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         ids: q.uuids("ids")?,
         tag_ids: q.uuids("tag_ids")?,
         q: q.text("q"),
+        stale: q.opt_flag("stale")?,
     };
     let at = q.as_of()?;
     let scope = auth.scope();

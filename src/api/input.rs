@@ -177,7 +177,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 }
 
 /// A request body of a versioned resource: the struct as written, plus the six temporal fields
-/// of seed 002, which clients send back from what they read and the server ignores (they are
+/// of seed 002 (and `stale`), which clients send back from what they read and the server ignores (they are
 /// read-only). Use inside a module that imports `serde::de::IgnoredAny`.
 macro_rules! versioned_body {
     ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
@@ -202,6 +202,9 @@ macro_rules! versioned_body {
             #[schema(read_only, value_type = Value)]
             #[serde(default, rename = "last_seen_at")]
             _last_seen_at: IgnoredAny,
+            #[schema(read_only, value_type = Value)]
+            #[serde(default, rename = "stale")]
+            _stale: IgnoredAny,
         }
     };
 }
@@ -247,6 +250,14 @@ impl QueryParams {
             .filter(|v| !v.is_empty())
             .map(|v| parse_uuid(v, key))
             .collect()
+    }
+
+    /// A boolean parameter that may be absent.
+    pub fn opt_flag(&self, key: &str) -> ApiResult<Option<bool>> {
+        match self.one(key) {
+            None => Ok(None),
+            Some(_) => self.flag(key).map(Some),
+        }
     }
 
     pub fn flag(&self, key: &str) -> ApiResult<bool> {

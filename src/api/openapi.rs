@@ -82,6 +82,12 @@ const TAGS_FILTER: (&str, Filter, &str) = (
 const IDS_FILTER: (&str, Filter, &str) = ("ids", Filter::Uuids, "Only these ids.");
 const NETWORK_FILTER: (&str, Filter, &str) = ("network_id", Filter::Uuid, "Only in this network.");
 const HOST_FILTER: (&str, Filter, &str) = ("host_id", Filter::Uuid, "Only on this host.");
+const STALE_FILTER: (&str, Filter, &str) = (
+    "stale",
+    Filter::Flag,
+    "Only (true) or never (false) what discovery created and has not seen for \
+     PORTOLAN_STALE_AFTER_HOURS.",
+);
 const TEXT_FILTER: (&str, Filter, &str) = (
     "q",
     Filter::Text,
@@ -132,6 +138,7 @@ const RESOURCES: &[Surface] = &[
         uuid_ids: true,
         order_by: hosts::ORDER_BY,
         filters: &[
+            STALE_FILTER,
             NETWORK_FILTER,
             IDS_FILTER,
             TAGS_FILTER,
@@ -173,7 +180,7 @@ const RESOURCES: &[Surface] = &[
         input: schema_of::<ports::PortBody>,
         uuid_ids: true,
         order_by: ports::ORDER_BY,
-        filters: &[HOST_FILTER, NETWORK_FILTER],
+        filters: &[STALE_FILTER, HOST_FILTER, NETWORK_FILTER],
         write: "Member, in the host's network.",
         versioned: true,
     },
@@ -224,6 +231,7 @@ const RESOURCES: &[Surface] = &[
         uuid_ids: true,
         order_by: services::ORDER_BY,
         filters: &[
+            STALE_FILTER,
             NETWORK_FILTER,
             HOST_FILTER,
             IDS_FILTER,
@@ -249,6 +257,7 @@ const RESOURCES: &[Surface] = &[
         uuid_ids: true,
         order_by: bindings::ORDER_BY,
         filters: &[
+            STALE_FILTER,
             ("service_id", Filter::Uuid, "Only of this service."),
             NETWORK_FILTER,
             ("port_id", Filter::Uuid, "Only on this port."),

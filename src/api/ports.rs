@@ -98,6 +98,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         protocol: q
             .parsed("protocol", Protocol::parse)?
             .map(|p| p.as_str().to_string()),
+        stale: q.opt_flag("stale")?,
     };
     let at = q.as_of()?;
     let scope = auth.scope();

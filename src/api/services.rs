@@ -134,6 +134,7 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         tag_ids: q.uuids("tag_ids")?,
         service_definition: q.text("service_definition"),
         q: q.text("q"),
+        stale: q.opt_flag("stale")?,
     };
     let at = q.as_of()?;
     let scope = auth.scope();

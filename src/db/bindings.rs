@@ -219,6 +219,8 @@ pub struct BindingFilter {
     pub ip_address_id: Option<String>,
     pub host_id: Option<String>,
     pub kind: Option<&'static str>,
+    /// Only (or never) what discovery created and no longer sees.
+    pub stale: Option<bool>,
 }
 
 pub fn list(
@@ -231,6 +233,7 @@ pub fn list(
 ) -> ApiResult<(Vec<Binding>, u64)> {
     let (from, params) = at.source(&BINDINGS, "b");
     let mut filter = Filter::over_source(params);
+    filter.is(&versions::stale_sql("b"), f.stale);
     filter
         .scope("b.network_id", scope)
         .eq_opt("b.service_id", f.service_id.clone())

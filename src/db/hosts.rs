@@ -182,6 +182,8 @@ pub struct HostFilter {
     pub ids: Vec<String>,
     pub tag_ids: Vec<String>,
     pub q: Option<String>,
+    /// Only (or never) what discovery created and no longer sees.
+    pub stale: Option<bool>,
 }
 
 pub fn list(
@@ -195,6 +197,7 @@ pub fn list(
 ) -> ApiResult<(Vec<Host>, u64)> {
     let (from, params) = at.source(&HOSTS, "h");
     let mut filter = Filter::over_source(params);
+    filter.is(&versions::stale_sql("h"), f.stale);
     filter
         .scope("h.network_id", scope)
         .eq_opt("h.network_id", f.network_id.clone())

@@ -112,6 +112,8 @@ pub struct PortFilter {
     pub network_id: Option<String>,
     pub number: Option<u16>,
     pub protocol: Option<String>,
+    /// Only (or never) what discovery created and no longer sees.
+    pub stale: Option<bool>,
 }
 
 pub fn list(
@@ -124,6 +126,7 @@ pub fn list(
 ) -> ApiResult<(Vec<Port>, u64)> {
     let (from, params) = at.source(&PORTS, "p");
     let mut filter = Filter::over_source(params);
+    filter.is(&versions::stale_sql("p"), f.stale);
     filter
         .scope("p.network_id", scope)
         .eq_opt("p.host_id", f.host_id.clone())

@@ -84,6 +84,14 @@ impl Filter {
     }
 
     /// A clause with its own placeholders, e.g. an EXISTS over a join table.
+    /// `sql` (a boolean expression) must be `value`, when one is given.
+    pub fn is(&mut self, sql: &str, value: Option<bool>) -> &mut Self {
+        match value {
+            Some(v) => self.clause(&format!("{sql} = ?"), vec![Value::Integer(i64::from(v))]),
+            None => self,
+        }
+    }
+
     pub fn clause(&mut self, sql: &str, params: Vec<Value>) -> &mut Self {
         self.clauses.push(sql.to_string());
         self.params.extend(params);

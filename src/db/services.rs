@@ -192,6 +192,8 @@ pub struct ServiceFilter {
     pub tag_ids: Vec<String>,
     pub service_definition: Option<String>,
     pub q: Option<String>,
+    /// Only (or never) what discovery created and no longer sees.
+    pub stale: Option<bool>,
 }
 
 pub fn list(
@@ -204,6 +206,7 @@ pub fn list(
 ) -> ApiResult<(Vec<Service>, u64)> {
     let (from, params) = at.source(&SERVICES, "s");
     let mut filter = Filter::over_source(params);
+    filter.is(&versions::stale_sql("s"), f.stale);
     filter
         .scope("s.network_id", scope)
         .eq_opt("s.network_id", f.network_id.clone())

@@ -33,6 +33,9 @@ pub struct Temporal {
     pub last_discovery_id: Option<String>,
     #[schema(read_only, format = DateTime)]
     pub last_seen_at: String,
+    /// Created by discovery and not seen for `PORTOLAN_STALE_AFTER_HOURS` (default 168).
+    #[schema(read_only)]
+    pub stale: bool,
 }
 
 impl Temporal {
@@ -45,6 +48,7 @@ impl Temporal {
             first_discovery_id: None,
             last_discovery_id: None,
             last_seen_at: now.to_string(),
+            stale: false,
         }
     }
 
@@ -63,6 +67,7 @@ impl Temporal {
             last_discovery_id: r.get(start + 3)?,
             lineage_id: r.get(start + 4)?,
             valid_to: r.get(start + 5)?,
+            stale: r.get::<_, Option<bool>>(start + 7)?.unwrap_or(false),
         })
     }
 }
@@ -246,14 +251,24 @@ impl AsOf {
     }
 }
 
-/// The select-list tail every versioned read ends with: `lineage_id, valid_to, tags`, which
-/// only the union of live rows and versions has.
+/// The select-list tail every versioned read ends with: `lineage_id, valid_to, tags` (which
+/// only the union of live rows and versions has), then `stale`.
 pub fn extra(alias: &str, union: bool) -> String {
+    let stale = stale_sql(alias);
     if union {
-        format!("{alias}.lineage_id, {alias}.valid_to, {alias}.tags")
+        format!("{alias}.lineage_id, {alias}.valid_to, {alias}.tags, {stale}")
     } else {
-        "NULL, NULL, NULL".to_string()
+        format!("NULL, NULL, NULL, {stale}")
     }
+}
+
+/// Whether a row is stale: created by discovery, and not seen for the configured hours.
+pub fn stale_sql(alias: &str) -> String {
+    format!(
+        "({alias}.first_discovery_id IS NOT NULL AND {alias}.last_seen_at < \
+         strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || \
+         (SELECT value FROM settings WHERE key = 'stale_after_hours') || ' hours'))"
+    )
 }
 
 /// Every version of one lineage (`?1`): the live row and the closed versions.

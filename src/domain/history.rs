@@ -135,6 +135,7 @@ const BOOKKEEPING: &[&str] = &[
     "last_seen_at",
     "first_discovery_id",
     "last_discovery_id",
+    "stale",
     "last_used",
 ];
 

@@ -16,7 +16,7 @@ use crate::helpers::ServerProcess;
 const ROUNDS: usize = 5;
 const WRITERS: usize = 4;
 
-fn call(
+pub fn call(
     agent: &ureq::Agent,
     method: &str,
     url: &str,
