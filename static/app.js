@@ -333,6 +333,14 @@ function choices(schema, property) {
 }
 
 const link = (text, hash) => el("a", { href: hash, text });
+// Badges for what discovery found: "discovered" (with its confidence) and "stale".
+const origin = (o) => [
+  o.source && o.source.type === "Discovery"
+    ? el("span", { className: "badge", title: (o.source.details && o.source.details.reason) || "found by discovery",
+      text: "discovered" + (o.source.details ? " · " + o.source.details.confidence : "") })
+    : null,
+  o.stale ? el("span", { className: "badge stale", title: "not seen since " + o.last_seen_at, text: "stale" }) : null,
+];
 const networkName = (id) => (session.networks.find((n) => n.id === id) || { name: id }).name;
 const tagNames = (ids) => ids.map((id) => (session.tags.find((t) => t.id === id) || { name: id }).name).join(", ");
 
@@ -407,7 +415,7 @@ const hostFields = () => [networkField(), nameField, { name: "hostname", label: 
 pages.hosts = (params) => collection({
   route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"], tagAs: "Host",
   columns: [
-    { label: "Name", sort: "name", cell: (h) => link(h.name, "#/host/" + h.id) },
+    { label: "Name", sort: "name", cell: (h) => el("span", {}, link(h.name, "#/host/" + h.id), ...origin(h)) },
     { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
     { label: "Network", cell: (h) => networkName(h.network_id) },
     { label: "IP addresses", cell: (h) => h.ip_addresses.map((i) => i.ip_address).join(", ") },
@@ -560,16 +568,18 @@ async function hostPage(id, params) {
         button("Edit", async () => open(portForm(host, await fresh("/api/v1/ports/" + p.id), holder))),
         button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + p.id)) && render(), "danger")] : null)))));
   const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + s.id)), el("td", { text: s.service_definition }),
+    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + s.id), ...origin(s)), el("td", { text: s.service_definition }),
       el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
       el("td", { className: "actions" }, writable ? [
         button("Edit", async () => open(await serviceForm(host, await fresh("/api/v1/services/" + s.id), holder))),
         button("Delete", async () => (await confirmDelete("service " + s.name, "/api/v1/services/" + s.id)) && render(), "danger")] : null)))));
 
   const title = el("h2", { text: host.name + (host.hostname ? " (" + host.hostname + ")" : "") });
+  const found = origin(host).filter(Boolean);
   const facts = el("p", { className: "muted" }, "Network ", link(networkName(host.network_id), "#/hosts?network_id=" + host.network_id),
     host.tags.length ? " · Tags: " + tagNames(host.tags) : "", " · ",
-    link("map", "#/map/" + host.network_id + (at ? "?at=" + encodeURIComponent(at) : "")));
+    link("map", "#/map/" + host.network_id + (at ? "?at=" + encodeURIComponent(at) : "")),
+    found.length ? el("span", {}, " · ", ...found, " last seen " + when(host.last_seen_at)) : null);
   const entries = await recentChanges("host_id=" + encodeURIComponent(id));
   const history = historySection(entries, namesFrom(entries, host), (t) => live + "?at=" + encodeURIComponent(t));
   const actions = writable ? el("div", { className: "row" },
@@ -860,6 +870,7 @@ async function render() {
   for (const a of document.querySelectorAll("#menu a")) {
     const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
       (section === "service" && a.getAttribute("href") === "#/services") ||
+      (section === "discovery" && a.getAttribute("href") === "#/discoveries") ||
       (section === "template" && a.getAttribute("href") === "#/templates");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -869,6 +880,8 @@ async function render() {
     if (section === "host") await hostPage(parts[1], query || "");
     else if (section === "service") await servicePage(parts[1]);
     else if (section === "changes") await journalPage(query || "");
+    else if (section === "discoveries") await discoveriesPage();
+    else if (section === "discovery") await discoveryPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");
     else if (section === "keys" && !isAdmin()) show(el("h2", { text: "API keys" }), el("p", { text: "Managing API keys needs an Admin or Owner key." }));

@@ -40,6 +40,7 @@ mod tags;
 mod templates;
 mod ui;
 mod ui_conflicts;
+mod ui_discovery;
 mod ui_history;
 mod ui_tagging;
 mod webdriver;
