@@ -30,11 +30,11 @@ use scanner::{Progress, ScanSpec};
 /// API writes queued behind it wait milliseconds, not seconds.
 const CHUNK: usize = 200;
 
-/// A discovery in progress: its counters and its stop switch.
+/// A discovery in progress: its counters and its stop switch, shared with the scan's threads.
 #[derive(Default)]
 pub struct Live {
-    pub cancel: AtomicBool,
-    pub progress: Mutex<Progress>,
+    pub cancel: Arc<AtomicBool>,
+    pub progress: Arc<Mutex<Progress>>,
 }
 
 impl Live {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -47,18 +47,72 @@ const EVIDENCE_BYTES: usize = 16 * 1024;
 /// 100 ms (probes in flight are dropped). Returns the addresses with at least one open port.
 pub async fn scan(
     spec: &ScanSpec,
-    progress: &Mutex<Progress>,
-    cancel: &AtomicBool,
+    progress: &Arc<Mutex<Progress>>,
+    cancel: &Arc<AtomicBool>,
 ) -> Vec<Observation> {
-    let per_address = spec.ports.len() as u64;
     {
         let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
         *p = Progress {
             addresses_total: spec.addresses.len() as u64,
-            probes_total: spec.addresses.len() as u64 * per_address,
+            probes_total: spec.addresses.len() as u64 * spec.ports.len() as u64,
             ..Progress::default()
         };
     }
+    // A connect costs the kernel far more than the runtime: the probes of a large scan are
+    // shared by one thread per core, each with a runtime of its own.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let shards = cores.min(spec.addresses.len()).clamp(1, MAX_SHARDS);
+    if shards == 1 || spec.addresses.len() * spec.ports.len() < SHARD_ABOVE {
+        return scan_shard(spec, progress, cancel).await;
+    }
+    let mut waiting = Vec::with_capacity(shards);
+    for shard in 0..shards {
+        let part = ScanSpec {
+            addresses: spec
+                .addresses
+                .iter()
+                .skip(shard)
+                .step_by(shards)
+                .copied()
+                .collect(),
+            concurrency: (spec.concurrency / shards).max(1),
+            ..spec.clone()
+        };
+        let (progress, cancel) = (progress.clone(), cancel.clone());
+        let (done, found) = tokio::sync::oneshot::channel();
+        let started = std::thread::Builder::new()
+            .name(format!("scan-shard-{shard}"))
+            .spawn(move || {
+                let observed = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| rt.block_on(scan_shard(&part, &progress, &cancel)))
+                    .unwrap_or_default();
+                let _ = done.send(observed);
+            });
+        if started.is_ok() {
+            waiting.push(found);
+        }
+    }
+    let mut all = Vec::new();
+    for found in waiting {
+        all.extend(found.await.unwrap_or_default());
+    }
+    all.sort_by_key(|o| spec.addresses.iter().position(|a| *a == o.ip));
+    all
+}
+
+/// Probes at most this many cores' worth of shards.
+const MAX_SHARDS: usize = 4;
+/// Scans smaller than this stay on one thread: a thread costs more than it saves.
+const SHARD_ABOVE: usize = 20_000;
+
+async fn scan_shard(
+    spec: &ScanSpec,
+    progress: &Mutex<Progress>,
+    cancel: &AtomicBool,
+) -> Vec<Observation> {
+    let per_address = spec.ports.len() as u64;
     let pairs = spec
         .addresses
         .iter()

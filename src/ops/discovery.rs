@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::bindings::BindingInput;
+use super::bindings::{settle, Holder};
 use super::hosts::HostInput;
 use super::ip_addresses::IpAddressInput;
 use super::journal::Writer;
@@ -17,7 +17,7 @@ use super::ports::PortInput;
 use super::services::ServiceInput;
 use crate::db::discoveries::{self as found, Summary};
 use crate::db::versions::{self, Versioned};
-use crate::domain::bindings::{Target, Wanted};
+use crate::domain::bindings::{Change, Target, Wanted};
 use crate::domain::discovery::{classify, CatalogType, Observation, ObservedPort, UNCLAIMED};
 use crate::domain::net::Cidr;
 use crate::domain::port::PortNumber;
@@ -82,16 +82,25 @@ fn see(tx: &Transaction, who: &Writer, t: &Versioned, id: &str) -> ApiResult<()>
     versions::touch_seen(tx, t, id, &who.now, discovery_id(who)?)
 }
 
-/// Runs `f` in a savepoint: kept when it succeeds, undone when it fails.
-fn attempt<T>(tx: &Transaction, f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
-    tx.execute_batch("SAVEPOINT observation")?;
-    match f() {
+/// Runs `f` in a savepoint: kept when it succeeds; undone when it fails, its counts and plan
+/// entries with it.
+fn attempt<T>(
+    tx: &Transaction,
+    out: &mut Outcome,
+    f: impl FnOnce(&mut Outcome) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let (summary, planned) = (out.summary.clone(), out.plan.len());
+    tx.prepare_cached("SAVEPOINT observation")?.execute([])?;
+    match f(out) {
         Ok(v) => {
-            tx.execute_batch("RELEASE observation")?;
+            tx.prepare_cached("RELEASE observation")?.execute([])?;
             Ok(v)
         }
         Err(e) => {
-            tx.execute_batch("ROLLBACK TO observation; RELEASE observation")?;
+            tx.prepare_cached("ROLLBACK TO observation")?.execute([])?;
+            tx.prepare_cached("RELEASE observation")?.execute([])?;
+            out.summary = summary;
+            out.plan.truncate(planned);
             Err(e)
         }
     }
@@ -103,7 +112,10 @@ fn is_refusal(e: &ApiError) -> bool {
     matches!(e.code, Validation | Conflict | NotFound)
 }
 
-/// Reconciles observations in the caller's transaction.
+/// Reconciles observations in the caller's transaction. Each observation runs in a savepoint;
+/// when a rule refuses part of it, it is undone and run again port by port, each port in a
+/// savepoint of its own, so that only the refused ports are skipped. (A savepoint per port
+/// from the start would copy every page each port touches into the sub-journal.)
 pub fn reconcile(
     tx: &Transaction,
     who: &Writer,
@@ -112,21 +124,49 @@ pub fn reconcile(
     out: &mut Outcome,
 ) -> ApiResult<()> {
     for obs in observations {
-        let placed = attempt(tx, || place(tx, who, ctx, obs, out));
-        let (host_id, ip_id) = match placed {
-            Ok(ids) => ids,
-            Err(e) if is_refusal(&e) => {
-                out.summary.skipped += 1;
-                continue;
+        let whole = attempt(tx, out, |out| {
+            let (host_id, ip_id) = place(tx, who, ctx, obs, out)?;
+            let mut unclaimed_ports = Vec::new();
+            for port in &obs.ports {
+                let later = Unclaimed::Later(&mut unclaimed_ports);
+                listen(tx, who, ctx, &host_id, &ip_id, port, later, out)?;
             }
+            if !unclaimed_ports.is_empty() {
+                unclaimed(tx, who, &host_id, unclaimed_ports, out)?;
+            }
+            Ok(())
+        });
+        match whole {
+            Ok(()) => {}
+            Err(e) if is_refusal(&e) => one_by_one(tx, who, ctx, obs, out)?,
             Err(e) => return Err(e),
-        };
-        for port in &obs.ports {
-            match attempt(tx, || listen(tx, who, ctx, &host_id, &ip_id, port, out)) {
-                Ok(()) => {}
-                Err(e) if is_refusal(&e) => out.summary.skipped += 1,
-                Err(e) => return Err(e),
-            }
+        }
+    }
+    Ok(())
+}
+
+fn one_by_one(
+    tx: &Transaction,
+    who: &Writer,
+    ctx: &Context,
+    obs: &Observation,
+    out: &mut Outcome,
+) -> ApiResult<()> {
+    let (host_id, ip_id) = match attempt(tx, out, |out| place(tx, who, ctx, obs, out)) {
+        Ok(ids) => ids,
+        Err(e) if is_refusal(&e) => {
+            out.summary.skipped += 1;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    for port in &obs.ports {
+        let one =
+            |out: &mut Outcome| listen(tx, who, ctx, &host_id, &ip_id, port, Unclaimed::Now, out);
+        match attempt(tx, out, one) {
+            Ok(()) => {}
+            Err(e) if is_refusal(&e) => out.summary.skipped += 1,
+            Err(e) => return Err(e),
         }
     }
     Ok(())
@@ -230,6 +270,16 @@ fn place(
 }
 
 /// One open port on the address: the port, and the service listening there.
+/// Where an open port that nothing claims goes.
+enum Unclaimed<'a> {
+    /// Bound to the host's unclaimed-ports service at once.
+    Now,
+    /// Collected, to be bound together at the end of the observation (one settle, not one per
+    /// port).
+    Later(&'a mut Vec<Target>),
+}
+
+#[allow(clippy::too_many_arguments)]
 fn listen(
     tx: &Transaction,
     who: &Writer,
@@ -237,6 +287,7 @@ fn listen(
     host_id: &str,
     ip_id: &str,
     observed: &ObservedPort,
+    unclaimed_ports: Unclaimed,
     out: &mut Outcome,
 ) -> ApiResult<()> {
     let protocol = observed.protocol.as_str();
@@ -282,7 +333,13 @@ fn listen(
         ip: Some(ip_id.to_string()),
     };
     let Some(typing) = classify(observed, &ctx.catalog) else {
-        return unclaimed(tx, who, host_id, target, out);
+        return match unclaimed_ports {
+            Unclaimed::Now => unclaimed(tx, who, host_id, vec![target], out),
+            Unclaimed::Later(list) => {
+                list.push(target);
+                Ok(())
+            }
+        };
     };
     let name = observed
         .service_name
@@ -324,16 +381,22 @@ fn listen(
     Ok(())
 }
 
-/// An open port nothing claims: bound to the host's `Unclaimed Open Ports` service.
+/// Open ports nothing claims: bound to the host's `Unclaimed Open Ports` service, all in one
+/// settle of the binding rules.
 fn unclaimed(
     tx: &Transaction,
     who: &Writer,
     host_id: &str,
-    target: Target,
+    targets: Vec<Target>,
     out: &mut Outcome,
 ) -> ApiResult<()> {
-    let service_id = match found::service_of_type(tx, host_id, UNCLAIMED)? {
-        Some(id) => id,
+    let (service_id, network_id) = match found::service_of_type(tx, host_id, UNCLAIMED)? {
+        Some(id) => {
+            let network = crate::db::services::placement(tx, &id)?
+                .map(|(_, n)| n)
+                .ok_or_else(|| ApiError::internal("service without placement"))?;
+            (id, network)
+        }
         None => {
             let service = super::services::create(
                 tx,
@@ -359,28 +422,42 @@ fn unclaimed(
                 json!({"id": service.id, "name": service.name, "host_id": host_id}),
                 "open ports nothing claims",
             );
-            service.id
+            (service.id, service.network_id)
         }
     };
-    let (binding, created) = super::bindings::create(
-        tx,
-        who,
-        BindingInput {
-            service_id,
-            network_id: None,
-            target,
-        },
-    )?;
-    if created {
-        out.summary.bindings_created += 1;
-        out.note(
-            "create",
-            "binding",
-            serde_json::to_value(&binding).unwrap_or_default(),
-            "an open port nothing claims",
-        );
+    let live = crate::db::bindings::live_of(tx, &service_id)?;
+    let mut wanted: Vec<Wanted> = live
+        .iter()
+        .map(|(b, _)| Wanted {
+            field: String::new(),
+            id: Some(b.id.clone()),
+            target: b.target(),
+        })
+        .collect();
+    wanted.extend(targets.into_iter().map(|target| Wanted {
+        field: String::new(),
+        id: None,
+        target,
+    }));
+    let holder = Holder {
+        service_id,
+        host_id: host_id.to_string(),
+        network_id,
+    };
+    let settled = settle(tx, who, &holder, Change::Replace(wanted))?;
+    // The service's other bindings were seen (or not) through the covering check.
+    for binding in settled.bindings {
+        if settled.created.contains(&binding.id) {
+            out.summary.bindings_created += 1;
+            out.note(
+                "create",
+                "binding",
+                serde_json::to_value(&binding).unwrap_or_default(),
+                "an open port nothing claims",
+            );
+            out.seen_bindings.insert(binding.id);
+        }
     }
-    out.seen_bindings.insert(binding.id);
     Ok(())
 }
 
