@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
+pub mod dependencies;
 pub mod discoveries;
 pub mod discovery_schedules;
 pub mod docs;
@@ -64,7 +65,9 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     tags::routes(&mut r, "/api/v1/tags");
     service_types::routes(&mut r, "/api/v1/service-types");
     services::routes(&mut r, "/api/v1/services");
+    dependencies::impact_route(&mut r, "/api/v1/services");
     bindings::routes(&mut r, "/api/v1/bindings");
+    dependencies::routes(&mut r, "/api/v1/dependencies");
     templates::routes(&mut r, "/api/v1/service-templates");
     templates::routes(&mut r, "/api/services");
     api_keys::routes(&mut r, "/api/v1/auth/keys");

@@ -36,6 +36,7 @@ pub fn document() -> Value {
     doc.organizations("/api/v1/organizations");
     doc.tag_assignments("/api/v1/tags/assign");
     doc.consolidate("/api/v1/hosts/{id}/consolidate/{other_id}");
+    doc.impact("/api/v1/services/{id}/impact");
     doc.discoveries("/api/v1/discoveries");
     doc.discovery_schedules("/api/v1/discovery-schedules");
     doc.finish()
@@ -270,6 +271,30 @@ const RESOURCES: &[Surface] = &[
             HOST_FILTER,
         ],
         write: "Member, in the service's network. Bindings follow the binding rules.",
+        versioned: true,
+    },
+    Surface {
+        base: "/api/v1/dependencies",
+        alias: None,
+        tag: "Dependencies",
+        one: "dependency",
+        noun: "a dependency",
+        record: schema_of::<db::dependencies::Dependency>,
+        input: schema_of::<super::dependencies::DependencyBody>,
+        uuid_ids: true,
+        order_by: super::dependencies::ORDER_BY,
+        filters: &[
+            NETWORK_FILTER,
+            (
+                "service_id",
+                Filter::Uuid,
+                "Only dependencies this service is a member of.",
+            ),
+            TAGS_FILTER,
+            TEXT_FILTER,
+        ],
+        write: "Member, in the dependency's network. Members: at least two services of that \
+                network, each once; a binding must be its member's service's.",
         versioned: true,
     },
 ];
@@ -649,6 +674,38 @@ impl Doc {
         );
     }
 
+    fn impact(&mut self, path: &str) {
+        let record = self.add_schema::<super::dependencies::Impact>();
+        let answer = self.envelope(&record);
+        let mut params = vec![param_ref("Id"), param_ref("At")];
+        params.push(
+            json!({"name": "direction", "in": "query", "required": false,
+            "description": "downstream (default): what depends on the service, what breaks when \
+                            it goes down; upstream: what the service depends on.",
+            "schema": {"type": "string", "enum": ["downstream", "upstream"]}}),
+        );
+        self.add(
+            path,
+            "get",
+            operation(
+                "Dependencies",
+                "get_service_impact",
+                "What breaks when a service goes down",
+                "Needs: Viewer. Over every dependency of the service's network, transitively; \
+                 each service reached once, with its depth and the shortest path; cycles are \
+                 reported once and never followed twice.",
+                params,
+                None,
+                ok(
+                    "200",
+                    "The services reached, their hosts and any cycles",
+                    &answer,
+                ),
+                READ_ERRORS,
+            ),
+        );
+    }
+
     fn organizations(&mut self, base: &str) {
         let record = self.add_schema::<db::organizations::Organization>();
         let page = self.page(&record);
@@ -953,9 +1010,11 @@ impl Doc {
         let roles = [Role::Viewer, Role::Member, Role::Admin, Role::Owner].map(Role::as_str);
         let strategies = [DeployStrategy::Sequential, DeployStrategy::Parallel].map(|s| s.as_str());
         let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        let sets: [(&str, &str, &[&str]); 12] = [
+        let sets: [(&str, &str, &[&str]); 14] = [
             ("Tag", "color", &colors),
             ("TagInput", "color", &colors),
+            ("Dependency", "color", &colors),
+            ("DependencyInput", "color", &colors),
             ("Subnet", "subnet_type", &subnet_types),
             ("SubnetInput", "subnet_type", &subnet_types),
             ("Port", "protocol", &protocols),
@@ -1193,6 +1252,11 @@ fn set_example(op: &mut Value, number: &str, text: &str) {
 fn plural(one: &str) -> String {
     if one.ends_with('s') {
         format!("{one}es")
+    } else if let Some(stem) = one
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
     } else {
         format!("{one}s")
     }

@@ -273,6 +273,14 @@ pub struct NewBinding<'a> {
     pub discovery: Option<&'a str>,
 }
 
+/// The service a live binding belongs to.
+pub fn service_of(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    super::optional(
+        conn.prepare_cached("SELECT service_id FROM bindings WHERE id = ?")?
+            .query_row([id], |r| r.get(0)),
+    )
+}
+
 pub fn insert(conn: &Connection, b: &NewBinding) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO bindings (id, service_id, network_id, type, port_id, ip_address_id, ord,

@@ -272,3 +272,15 @@ pub fn child_count(conn: &Connection, id: &str) -> ApiResult<i64> {
         )?
         .query_row([id], |r| r.get(0))?)
 }
+
+/// The name of each host of `ids` as of `at`, in one query.
+pub fn names(conn: &Connection, ids: &[String], at: &AsOf) -> ApiResult<HashMap<String, String>> {
+    let (from, params) = at.source(&HOSTS, "h");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids(&at.lineage("h"), ids);
+    let cols = format!("{}, h.name", at.lineage("h"));
+    let rows = super::query::all(conn, &cols, &from, &filter, "h.name", |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.into_iter().collect())
+}

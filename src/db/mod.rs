@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
+pub mod dependencies;
 pub mod discoveries;
 pub mod hosts;
 pub mod idempotency;

@@ -265,3 +265,19 @@ pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
         .execute([id])?;
     Ok(())
 }
+
+/// `(name, host id, network id)` of each service of `ids` as of `at`, in one query.
+pub fn names_and_hosts(
+    conn: &Connection,
+    ids: &[String],
+    at: &AsOf,
+) -> ApiResult<std::collections::HashMap<String, (String, String, String)>> {
+    let (from, params) = at.source(&SERVICES, "s");
+    let mut filter = Filter::over_source(params);
+    filter.in_ids(&at.lineage("s"), ids);
+    let cols = format!("{}, s.name, s.host_id, s.network_id", at.lineage("s"));
+    let rows = all(conn, &cols, &from, &filter, "s.name", |r| {
+        Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+    })?;
+    Ok(rows.into_iter().collect())
+}

@@ -101,14 +101,16 @@ pub enum Tagged {
     Subnet,
     Host,
     Service,
+    Dependency,
 }
 
 impl Tagged {
-    pub const ALL: [Tagged; 4] = [
+    pub const ALL: [Tagged; 5] = [
         Tagged::Network,
         Tagged::Subnet,
         Tagged::Host,
         Tagged::Service,
+        Tagged::Dependency,
     ];
 
     pub fn table(self) -> &'static str {
@@ -117,6 +119,7 @@ impl Tagged {
             Tagged::Subnet => "subnet_tags",
             Tagged::Host => "host_tags",
             Tagged::Service => "service_tags",
+            Tagged::Dependency => "dependency_tags",
         }
     }
 
@@ -126,6 +129,7 @@ impl Tagged {
             Tagged::Subnet => "subnets",
             Tagged::Host => "hosts",
             Tagged::Service => "services",
+            Tagged::Dependency => "dependencies",
         }
     }
 }

@@ -129,8 +129,17 @@ pub const BINDINGS: Versioned = Versioned {
 };
 
 /// The tables of a versioned kind of entity; `None` for kinds that keep no versions.
+pub const DEPENDENCIES: Versioned = Versioned {
+    live: "dependencies",
+    versions: "dependency_versions",
+    columns: "id, network_id, name, description, dependency_type, members, color, created_at, \
+              updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
+    tags: Some(Tagged::Dependency),
+};
+
 pub fn of(kind: EntityType) -> Option<&'static Versioned> {
     match kind {
+        EntityType::Dependency => Some(&DEPENDENCIES),
         EntityType::Host => Some(&HOSTS),
         EntityType::Subnet => Some(&SUBNETS),
         EntityType::IpAddress => Some(&IP_ADDRESSES),
@@ -172,13 +181,14 @@ pub fn close(
     Ok(())
 }
 
-pub const VERSION_TABLES: [&str; 6] = [
+pub const VERSION_TABLES: [&str; 7] = [
     "host_versions",
     "subnet_versions",
     "ip_address_versions",
     "port_versions",
     "service_versions",
     "binding_versions",
+    "dependency_versions",
 ];
 
 /// Which state a read answers: the live one, or the one at an instant (normalised RFC 3339).

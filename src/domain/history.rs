@@ -19,10 +19,11 @@ pub enum EntityType {
     Binding,
     ServiceTemplate,
     ApiKey,
+    Dependency,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 11] = [
+    pub const ALL: [EntityType; 12] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -34,6 +35,7 @@ impl EntityType {
         EntityType::Binding,
         EntityType::ServiceTemplate,
         EntityType::ApiKey,
+        EntityType::Dependency,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +51,7 @@ impl EntityType {
             EntityType::Binding => "binding",
             EntityType::ServiceTemplate => "service_template",
             EntityType::ApiKey => "api_key",
+            EntityType::Dependency => "dependency",
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod bindings;
 pub mod clock;
 pub mod compose;
+pub mod dependencies;
 pub mod discovery;
 pub mod enums;
 pub mod history;

@@ -98,6 +98,7 @@ pub fn settle(
             .ok_or_else(|| ApiError::internal("planned binding is not stored"))
     };
     for id in &plan.removed {
+        super::dependencies::binding_gone(tx, who, id)?;
         who.deleted(tx, EntityType::Binding, &stored(id)?)?;
         db::bindings::delete(tx, id)?;
     }
@@ -245,6 +246,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: BindingInput) -> 
 pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
     let binding = db::bindings::get(tx, id)?;
     who.check_network(&binding.network_id)?;
+    super::dependencies::binding_gone(tx, who, id)?;
     who.deleted(tx, EntityType::Binding, &binding)?;
     db::bindings::delete(tx, id)
 }
@@ -252,6 +254,7 @@ pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
 /// Ends bindings that a delete of their port or IP address takes with it.
 pub fn close_all(tx: &Transaction, who: &Writer, ids: &[String]) -> ApiResult<()> {
     for id in ids {
+        super::dependencies::binding_gone(tx, who, id)?;
         who.deleted(tx, EntityType::Binding, &db::bindings::get(tx, id)?)?;
     }
     Ok(())

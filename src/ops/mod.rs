@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod bindings;
+pub mod dependencies;
 pub mod discovery;
 pub mod host_children;
 pub mod host_merge;

@@ -133,6 +133,7 @@ pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
 
 /// Journals the end of a service and of its bindings, before the SQL delete cascades.
 pub fn close(tx: &Transaction, who: &Writer, service: &Service) -> ApiResult<()> {
+    super::dependencies::service_gone(tx, who, &service.id)?;
     for binding in &service.bindings {
         who.deleted(tx, EntityType::Binding, binding)?;
     }

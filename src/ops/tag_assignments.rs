@@ -110,6 +110,27 @@ impl Taggable for Service {
     }
 }
 
+impl Taggable for crate::db::dependencies::Dependency {
+    const KIND: EntityType = EntityType::Dependency;
+    const TAGGED: Tagged = Tagged::Dependency;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::dependencies::get(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::dependencies::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+        self.temporal.restart(now);
+    }
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
 /// Fetches `id`, checks the key may change it, applies `change` to its tags and, when that
 /// changed them, stores and journals the object. `Ok(false)`: nothing to do.
 fn retag<T: Taggable>(
@@ -148,6 +169,7 @@ fn retag_any(
         Tagged::Subnet => retag::<Subnet>(tx, who, id, change),
         Tagged::Host => retag::<Host>(tx, who, id, change),
         Tagged::Service => retag::<Service>(tx, who, id, change),
+        Tagged::Dependency => retag::<crate::db::dependencies::Dependency>(tx, who, id, change),
     }
 }
 

@@ -9,6 +9,7 @@ mod bindings;
 mod concurrency;
 mod consolidate;
 mod crash;
+mod dependencies;
 mod discovery_guards;
 mod discovery_runs;
 mod discovery_scan;

@@ -182,6 +182,9 @@ fn operation_ids_are_english_words() {
         "cancel",
         "apply",
         "events",
+        "dependency",
+        "dependencies",
+        "impact",
     ];
     let doc = portolan::api::openapi::document();
     let mut odd = Vec::new();
