@@ -49,6 +49,20 @@ async function call(method, path, body) {
 }
 
 const get = async (path) => (await call("GET", path)).data;
+// A document that is not JSON (the map as SVG or Mermaid), with the key; errors as from `call`.
+async function text(path) {
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
+  if (!res.ok) {
+    let body = null;
+    try {
+      body = await res.json();
+    } catch (_) {
+      body = null;
+    }
+    throw new ApiError(res.status, body);
+  }
+  return res.text();
+}
 const everything = (path) => get(path + (path.includes("?") ? "&" : "?") + "limit=0");
 // An object as stored now, read when its edit form opens, so that the form starts from the
 // latest state and its save carries that state's ETag.
@@ -806,20 +820,19 @@ async function mapPage(networkId, params) {
     location.hash = "#/map/" + session.networks[0].id;
     return;
   }
-  const [subnets, hosts] = (await Promise.all([
-    everything("/api/v1/subnets?network_id=" + networkId + asOf),
-    everything("/api/v1/hosts?include=children&order_by=name&network_id=" + networkId + asOf),
-  ])).map(asLive);
+  const base = "/api/v1/networks/" + encodeURIComponent(networkId);
+  const source = await text(base + "/map.svg" + (at ? "?at=" + encodeURIComponent(at) : ""));
   const picker = el("select", { id: "map-network", onchange: (e) => (location.hash = "#/map/" + e.target.value) },
     session.networks.map((n) => el("option", { value: n.id, text: n.name })));
   picker.value = networkId;
-  const svg = window.PortolanMap.draw({ network: session.networks.find((n) => n.id === networkId), subnets, hosts, at });
+  const svg = window.PortolanMap.draw({ source, at });
   const frame = el("div", { id: "map-frame" }, svg);
   const controls = el("div", { className: "toolbar" }, el("label", { for: "map-network", text: "Network" }), picker,
     button("Zoom in", () => svg.zoomBy(0.8)), button("Zoom out", () => svg.zoomBy(1.25)), button("Fit", () => svg.fit()),
-    button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")));
+    button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")),
+    button("Export Mermaid", async () => window.PortolanMap.save(await text(base + "/map.mermaid" + (at ? "?at=" + encodeURIComponent(at) : "")), "portolan-map.mmd", "text/plain")));
   show(asOfBanner(at, "#/map/" + networkId), el("h2", { text: "Map" }), controls, asOfControl(at, "#/map/" + networkId),
-    el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces." }),
+    el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces; coloured curves join a service to what it depends on." }),
     frame);
   svg.readable();
 }

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod hosts;
 pub mod input;
 pub mod ip_addresses;
+pub mod map;
 pub mod networks;
 pub mod openapi;
 pub mod organizations;
@@ -56,6 +57,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
         .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)])
         .at("/openapi.json", [on(Method::GET, docs::openapi_json)]);
     networks::routes(&mut r, "/api/v1/networks");
+    map::routes(&mut r, "/api/v1/networks");
     subnets::routes(&mut r, "/api/v1/subnets");
     hosts::routes(&mut r, "/api/v1/hosts");
     ip_addresses::routes(&mut r, "/api/v1/ip-addresses");

@@ -12,6 +12,7 @@ pub mod discoveries;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
+pub mod map;
 pub mod networks;
 pub mod organizations;
 pub mod ports;

@@ -24,6 +24,7 @@ mod hosts;
 mod idempotency;
 mod ip_addresses;
 mod listeners;
+mod map;
 mod networks;
 mod openapi;
 mod operations;
