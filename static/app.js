@@ -631,7 +631,7 @@ async function servicePage(id) {
       " · listening since " + when(service.valid_from)),
     el("section", { "aria-label": "Bindings" }, el("h3", { text: "Bindings" }),
       el("ul", { className: "bindings" }, service.bindings.map((b) => el("li", { text: bindingText(b, names) })))),
-    history);
+    await impactSection(service.id), history);
 }
 
 function ipForm(host, ip, holder) {
@@ -894,6 +894,7 @@ async function render() {
     else if (section === "service") await servicePage(parts[1]);
     else if (section === "changes") await journalPage(query || "");
     else if (section === "discoveries") await discoveriesPage();
+    else if (section === "dependencies") await dependenciesPage(query || "");
     else if (section === "discovery") await discoveryPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");

@@ -38,6 +38,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/discovery.js"),
     },
     Asset {
+        path: "/dependencies.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/dependencies.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../static/style.css"),

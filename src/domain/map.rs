@@ -118,6 +118,7 @@ const GROUP_HEAD: f64 = 34.0;
 const PILL_W: f64 = 130.0;
 const SERVICE_W: f64 = 122.0;
 const INK: &str = "#1d2733";
+const BEND_ROOM: f64 = 120.0;
 
 /// The hex of a tag or dependency colour name.
 pub fn color_hex(name: &str) -> &'static str {
@@ -261,7 +262,13 @@ pub fn layout(input: &MapInput, at: Option<String>) -> Map {
         network_id: input.network_id.clone(),
         network_name: input.network_name.clone(),
         at,
-        view_box: [-GAP, -GAP, gx.max(400.0) + GAP, max_y + 2.0 * GAP],
+        // Dependency curves bend out to the right of the cards, up to BEND_ROOM.
+        view_box: [
+            -GAP,
+            -GAP,
+            gx.max(400.0) + GAP + BEND_ROOM,
+            max_y + 2.0 * GAP,
+        ],
         nodes,
         edges,
     }

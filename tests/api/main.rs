@@ -42,6 +42,7 @@ mod tags;
 mod templates;
 mod ui;
 mod ui_conflicts;
+mod ui_dependencies;
 mod ui_discovery;
 mod ui_history;
 mod ui_tagging;
