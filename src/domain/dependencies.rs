@@ -131,31 +131,38 @@ pub fn impact(links: &[Link], start: &str, direction: Direction) -> Impact {
             .or_default()
             .push((b, l.dependency_id.as_str()));
     }
-    let mut paths: HashMap<&str, (Vec<String>, Vec<String>)> = HashMap::new();
-    paths.insert(start, (vec![start.to_string()], Vec::new()));
+    // Each service reached: the one it was reached from, through which dependency, how deep.
+    let mut parent: HashMap<&str, Option<(&str, &str)>> = HashMap::new();
+    parent.insert(start, None);
     let mut order = vec![start];
     let mut queue = VecDeque::from([start]);
-    let mut out = Impact::default();
     while let Some(at) = queue.pop_front() {
-        let (path, via) = paths[at].clone();
-        for (to, dependency) in next.get(at).into_iter().flatten() {
-            if paths.contains_key(to) {
+        for &(to, dependency) in next.get(at).into_iter().flatten() {
+            if parent.contains_key(to) {
                 continue;
             }
-            let mut p = path.clone();
-            p.push(to.to_string());
-            let mut v = via.clone();
-            v.push(dependency.to_string());
-            out.reached.push(Reached {
-                service_id: to.to_string(),
-                depth: p.len() - 1,
-                path: p.clone(),
-                via: v.clone(),
-            });
-            paths.insert(to, (p, v));
+            parent.insert(to, Some((at, dependency)));
             order.push(to);
             queue.push_back(to);
         }
+    }
+    let mut out = Impact::default();
+    for &service in &order[1..] {
+        let (mut path, mut via) = (vec![service.to_string()], Vec::new());
+        let mut at = service;
+        while let Some(Some((from, dependency))) = parent.get(at) {
+            path.push(from.to_string());
+            via.push(dependency.to_string());
+            at = from;
+        }
+        path.reverse();
+        via.reverse();
+        out.reached.push(Reached {
+            service_id: service.to_string(),
+            depth: via.len(),
+            path,
+            via,
+        });
     }
     out.cycles = cycles(&order, &next);
     out

@@ -165,7 +165,10 @@ fn using_an_api_key_does_not_change_its_etag() {
     // The use is recorded after the answer, off the request's path.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while !app.get(&path).data()["last_used"].is_string() {
-        assert!(std::time::Instant::now() < deadline, "the use was never recorded");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the use was never recorded"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_eq!(etag(&app, &path), tag);
