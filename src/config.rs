@@ -14,6 +14,7 @@ pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
 pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
 pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES";
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
+pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +56,9 @@ pub struct Settings {
     /// Hours after which something discovery found and no longer sees is marked stale.
     #[arg(long, env = ENV_STALE_AFTER_HOURS, default_value = "168", global = true)]
     pub stale_after_hours: String,
+    /// Serve /metrics without a key (for a Prometheus that scrapes without one).
+    #[arg(long, env = ENV_METRICS_PUBLIC, global = true)]
+    pub metrics_public: bool,
     /// synchronous=FULL instead of NORMAL: survives power loss, not only process crashes.
     #[arg(long, global = true)]
     pub durable: bool,
@@ -108,6 +112,7 @@ pub struct Config {
     pub history_days: u32,
     pub discovery_max_addresses: u32,
     pub stale_after_hours: u32,
+    pub metrics_public: bool,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -185,6 +190,7 @@ impl Config {
                 &s.stale_after_hours,
                 1,
             )?,
+            metrics_public: s.metrics_public,
         })
     }
 
@@ -202,6 +208,7 @@ impl Config {
             history_days: 0,
             discovery_max_addresses: 4096,
             stale_after_hours: 168,
+            metrics_public: false,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod domain;
 pub mod envelope;
 pub mod error;
+pub mod metrics;
 pub mod ops;
 pub mod rate_limit;
 pub mod request_log;

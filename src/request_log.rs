@@ -117,6 +117,14 @@ pub async fn middleware(
 
     let elapsed = started.elapsed();
     let final_status = res.status();
+    // By route template, never the raw path: one series per route, whatever the ids.
+    let route = res.request().match_pattern();
+    crate::metrics::get().observe_request(
+        route.as_deref().unwrap_or("unmatched"),
+        &method,
+        final_status.as_u16(),
+        elapsed,
+    );
     match &api_error {
         Some(err) if final_status.is_server_error() => log::error!(
             "{method} {path} {} {:.3}ms {id} error: {err}",

@@ -7,6 +7,7 @@ pub mod dependencies;
 pub mod discoveries;
 pub mod discovery_schedules;
 pub mod docs;
+pub mod exports;
 pub mod hosts;
 pub mod input;
 pub mod ip_addresses;
@@ -52,6 +53,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     };
     r.at("/healthz", [on(Method::GET, system::healthz)])
         .at("/api/health", [on(Method::GET, system::healthz)])
+        .at("/metrics", [on(Method::GET, system::metrics)])
         .at("/readyz", [on(Method::GET, system::readyz)])
         .at("/api/version", [on(Method::GET, system::version)])
         .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)])
@@ -76,6 +78,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     r.at("/api/v1/auth/me", [on(Method::GET, api_keys::me)]);
     changes::routes(&mut r, "/api/v1/changes");
     organizations::routes(&mut r, "/api/v1/organizations");
+    exports::routes(&mut r, "/api/v1/exports");
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     r.table

@@ -37,6 +37,7 @@ pub fn document() -> Value {
     doc.tag_assignments("/api/v1/tags/assign");
     doc.consolidate("/api/v1/hosts/{id}/consolidate/{other_id}");
     doc.impact("/api/v1/services/{id}/impact");
+    doc.exports("/api/v1/exports");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");
     doc.discovery_schedules("/api/v1/discovery-schedules");
@@ -462,6 +463,23 @@ impl Doc {
         );
         self.alias("/healthz", "/api/health");
         self.add(
+            "/metrics",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "metrics", "summary": "Prometheus metrics",
+                "description": "Prometheus's text format: HTTP requests by route template, \
+                    method and status, request durations by route, write wait and hold times, \
+                    database size, live objects by kind, discovery probes and open ports, build \
+                    info. Needs: Viewer, unless the server runs with PORTOLAN_METRICS_PUBLIC=true.",
+                "responses": {
+                    "200": {"description": "The metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "401": response_ref("401"), "403": response_ref("403"),
+                    "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add(
             "/readyz",
             "get",
             json!({
@@ -726,6 +744,41 @@ impl Doc {
                 "content": {media: {"schema": {"type": "string"}}}});
             self.add(&format!("{network}/{suffix}"), "get", op);
         }
+    }
+
+    fn exports(&mut self, base: &str) {
+        let group = self.add_schema::<super::exports::TargetGroup>();
+        let filters = vec![
+            filter("network_id", Filter::Uuid, "Only in this network."),
+            filter("service_type", Filter::Text, "Only services of this type."),
+            filter(
+                "category",
+                Filter::Text,
+                "Only services whose type is of this category.",
+            ),
+            filter(
+                "tag",
+                Filter::Text,
+                "Only services with this tag (id or name).",
+            ),
+        ];
+        let mut op = operation(
+            "Exports",
+            "export_prometheus_sd",
+            "Prometheus HTTP service discovery",
+            "Needs: Viewer; a key limited to networks lists only theirs. What \
+             `http_sd_configs` reads: one target per service, address and port (a port bound \
+             on all interfaces is one target per address of its host), with \
+             `__meta_portolan_*` labels. Not wrapped in the envelope.",
+            filters,
+            None,
+            Value::Null,
+            READ_ERRORS,
+        );
+        op["responses"]["200"] = json!({"description": "Target groups",
+            "content": {"application/json": {"schema": {"type": "array",
+                "items": schema_ref(&group)}}}});
+        self.add(&format!("{base}/prometheus-sd"), "get", op);
     }
 
     fn impact(&mut self, path: &str) {
@@ -1032,6 +1085,7 @@ impl Doc {
         tags.push(json!({"name": "Changes"}));
         tags.push(json!({"name": "Organizations"}));
         tags.push(json!({"name": "Discovery"}));
+        tags.push(json!({"name": "Exports"}));
 
         json!({
             "openapi": "3.1.0",

@@ -37,3 +37,29 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 pub async fn version() -> HttpResponse {
     envelope::ok(&json!({"api_version": API_VERSION, "server_version": SERVER_VERSION}))
 }
+
+/// `GET /metrics`: Prometheus's text format. A Viewer key, unless `PORTOLAN_METRICS_PUBLIC`.
+pub async fn metrics(
+    state: web::Data<AppState>,
+    auth: Option<crate::auth::Auth>,
+) -> ApiResult<HttpResponse> {
+    if !state.config.metrics_public {
+        let auth = auth.ok_or_else(|| ApiError::unauthorized("A valid API key is required"))?;
+        auth.require(crate::domain::role::Role::Viewer)?;
+    }
+    let counts = state.db.read(crate::db::entity_counts).await?;
+    let m = crate::metrics::get();
+    for (kind, n) in counts {
+        m.entities.with_label_values(&[kind]).set(n);
+    }
+    let path = state.config.db_path();
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = path.with_extension("db-wal");
+    m.database_bytes.set((size(&path) + size(&wal)) as i64);
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(m.render()))
+}

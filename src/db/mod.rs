@@ -9,6 +9,7 @@ pub mod bindings;
 pub mod changes;
 pub mod dependencies;
 pub mod discoveries;
+pub mod exports;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
@@ -360,6 +361,30 @@ impl From<rusqlite::Error> for ApiError {
 }
 
 /// Maps "no row" to a 404 for `what`, leaving other errors to the general translation.
+/// How many live objects of each kind there are, for `/metrics`.
+pub fn entity_counts(conn: &Connection) -> ApiResult<Vec<(&'static str, i64)>> {
+    const KINDS: [(&str, &str); 10] = [
+        ("network", "networks"),
+        ("subnet", "subnets"),
+        ("host", "hosts"),
+        ("ip_address", "ip_addresses"),
+        ("port", "ports"),
+        ("service", "services"),
+        ("binding", "bindings"),
+        ("dependency", "dependencies"),
+        ("tag", "tags"),
+        ("discovery", "discoveries"),
+    ];
+    let mut out = Vec::with_capacity(KINDS.len());
+    for (kind, table) in KINDS {
+        let n: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {table}"))?
+            .query_row([], |r| r.get(0))?;
+        out.push((kind, n));
+    }
+    Ok(out)
+}
+
 pub fn or_not_found<T>(r: rusqlite::Result<T>, what: &str) -> ApiResult<T> {
     match r {
         Ok(v) => Ok(v),

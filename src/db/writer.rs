@@ -9,6 +9,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -26,9 +27,12 @@ trait Job: Send {
     fn run(&mut self, tx: &Transaction) -> bool;
     /// Answers the caller once the batch has committed, or with the error that stopped it.
     fn answer(self: Box<Self>, committed: ApiResult<()>);
+    /// When the caller queued it.
+    fn queued(&self) -> Instant;
 }
 
 struct Pending<T, F> {
+    queued: Instant,
     write: Option<F>,
     result: Option<ApiResult<T>>,
     answer: tokio::sync::oneshot::Sender<ApiResult<T>>,
@@ -56,6 +60,10 @@ where
             (Ok(()), None) => Err(ApiError::internal("the write did not run to its end")),
         };
         let _ = self.answer.send(out);
+    }
+
+    fn queued(&self) -> Instant {
+        self.queued
     }
 }
 
@@ -95,6 +103,7 @@ impl Writer {
     {
         let (answer, answered) = tokio::sync::oneshot::channel::<ApiResult<T>>();
         let job = Pending {
+            queued: Instant::now(),
             write: Some(f),
             result: None,
             answer,
@@ -109,6 +118,20 @@ impl Writer {
 }
 
 fn run_batch(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>>) {
+    let began = Instant::now();
+    let waits: Vec<Duration> = batch
+        .iter()
+        .map(|j| began.duration_since(j.queued()))
+        .collect();
+    run_transaction(pool, batch);
+    let held = began.elapsed();
+    let metrics = crate::metrics::get();
+    for waited in waits {
+        metrics.observe_write(waited, held);
+    }
+}
+
+fn run_transaction(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>>) {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => return answer_all(batch, Err(super::pool_error(e))),

@@ -180,6 +180,8 @@ pub fn spawn_scan(
     close: bool,
 ) {
     let live = registry.begin(&discovery.id);
+    // Readers see the totals at once, not zeros until the scan thread starts.
+    *live.progress.lock().unwrap_or_else(|e| e.into_inner()) = discovery.progress;
     let name = format!("scan-{}", &discovery.id[..8.min(discovery.id.len())]);
     let started = std::thread::Builder::new().name(name).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -223,6 +225,9 @@ async fn run_scan(db: &Db, live: &Live, mut d: Discovery, spec: ScanSpec, close:
         }
     };
     d.progress = live.progress();
+    let metrics = crate::metrics::get();
+    metrics.discovery_probes.inc_by(d.progress.probes_done);
+    metrics.discovery_open_ports.inc_by(d.progress.open_found);
     let plan = d.mode == "plan";
     if live.cancel.load(Ordering::Relaxed) {
         d.status = "cancelled".into();

@@ -31,6 +31,7 @@ mod operations;
 mod organizations;
 mod ports;
 mod preconditions;
+mod prometheus;
 mod query_counts;
 mod rate_limits;
 mod service_types;
