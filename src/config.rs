@@ -15,6 +15,7 @@ pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
 pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES";
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
+pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +57,9 @@ pub struct Settings {
     /// Hours after which something discovery found and no longer sees is marked stale.
     #[arg(long, env = ENV_STALE_AFTER_HOURS, default_value = "168", global = true)]
     pub stale_after_hours: String,
+    /// How long a webhook receiver has to answer before the attempt counts as failed.
+    #[arg(long, env = ENV_WEBHOOK_TIMEOUT_MS, default_value = "10000", global = true)]
+    pub webhook_timeout_ms: String,
     /// Serve /metrics without a key (for a Prometheus that scrapes without one).
     #[arg(long, env = ENV_METRICS_PUBLIC, global = true)]
     pub metrics_public: bool,
@@ -113,6 +117,7 @@ pub struct Config {
     pub discovery_max_addresses: u32,
     pub stale_after_hours: u32,
     pub metrics_public: bool,
+    pub webhook_timeout_ms: u32,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -191,6 +196,12 @@ impl Config {
                 1,
             )?,
             metrics_public: s.metrics_public,
+            webhook_timeout_ms: parse_u32(
+                ENV_WEBHOOK_TIMEOUT_MS,
+                "webhook-timeout-ms",
+                &s.webhook_timeout_ms,
+                100,
+            )?,
         })
     }
 
@@ -209,6 +220,7 @@ impl Config {
             discovery_max_addresses: 4096,
             stale_after_hours: 168,
             metrics_public: false,
+            webhook_timeout_ms: 10_000,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub entities: IntGaugeVec,
     pub discovery_probes: IntCounter,
     pub discovery_open_ports: IntCounter,
+    pub webhook_deliveries: IntCounterVec,
+    pub webhook_backlog: IntGauge,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -65,6 +67,17 @@ fn build() -> Result<Metrics, prometheus::Error> {
         "portolan_discovery_open_ports_total",
         "Open ports discovery scans found",
     )?;
+    let webhook_deliveries = IntCounterVec::new(
+        Opts::new(
+            "portolan_webhook_deliveries_total",
+            "Webhook delivery attempts by outcome: delivered, retry or failed",
+        ),
+        &["outcome"],
+    )?;
+    let webhook_backlog = IntGauge::new(
+        "portolan_webhook_outbox_pending",
+        "Webhook deliveries waiting to be sent",
+    )?;
     let build_info = IntGaugeVec::new(
         Opts::new(
             "portolan_build_info",
@@ -83,6 +96,8 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(entities.clone()))?;
     registry.register(Box::new(discovery_probes.clone()))?;
     registry.register(Box::new(discovery_open_ports.clone()))?;
+    registry.register(Box::new(webhook_deliveries.clone()))?;
+    registry.register(Box::new(webhook_backlog.clone()))?;
     registry.register(Box::new(build_info))?;
     Ok(Metrics {
         registry,
@@ -94,6 +109,8 @@ fn build() -> Result<Metrics, prometheus::Error> {
         entities,
         discovery_probes,
         discovery_open_ports,
+        webhook_deliveries,
+        webhook_backlog,
     })
 }
 

@@ -70,6 +70,11 @@ impl Application {
         let blocking_threads = (config.read_pool_size as usize).max(2);
         let stopping = Arc::new(AtomicBool::new(false));
         let discoveries = Arc::new(crate::discovery::Registry::default());
+        crate::delivery::start(
+            db.clone(),
+            std::time::Duration::from_millis(u64::from(config.webhook_timeout_ms)),
+            stopping.clone(),
+        );
         crate::discovery::schedules::start(
             db.clone(),
             discoveries.clone(),

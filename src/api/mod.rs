@@ -26,6 +26,7 @@ pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
 pub mod ui;
+pub mod webhooks;
 pub mod write;
 
 use actix_web::http::Method;
@@ -79,6 +80,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     changes::routes(&mut r, "/api/v1/changes");
     organizations::routes(&mut r, "/api/v1/organizations");
     exports::routes(&mut r, "/api/v1/exports");
+    webhooks::routes(&mut r, "/api/v1/webhooks");
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     r.table

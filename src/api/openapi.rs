@@ -3,6 +3,7 @@
 //! descriptions the router registers. `tests/api/openapi.rs` checks that the two agree.
 
 mod discovery;
+mod webhooks;
 
 use serde_json::{json, Map, Value};
 use utoipa::openapi::{RefOr, Schema};
@@ -38,6 +39,7 @@ pub fn document() -> Value {
     doc.consolidate("/api/v1/hosts/{id}/consolidate/{other_id}");
     doc.impact("/api/v1/services/{id}/impact");
     doc.exports("/api/v1/exports");
+    doc.webhooks("/api/v1/webhooks");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");
     doc.discovery_schedules("/api/v1/discovery-schedules");
@@ -1086,6 +1088,7 @@ impl Doc {
         tags.push(json!({"name": "Organizations"}));
         tags.push(json!({"name": "Discovery"}));
         tags.push(json!({"name": "Exports"}));
+        tags.push(json!({"name": "Webhooks"}));
 
         json!({
             "openapi": "3.1.0",

@@ -47,8 +47,17 @@ pub async fn metrics(
         let auth = auth.ok_or_else(|| ApiError::unauthorized("A valid API key is required"))?;
         auth.require(crate::domain::role::Role::Viewer)?;
     }
-    let counts = state.db.read(crate::db::entity_counts).await?;
+    let (counts, backlog) = state
+        .db
+        .read(|c| {
+            Ok((
+                crate::db::entity_counts(c)?,
+                crate::db::webhooks::backlog(c)?,
+            ))
+        })
+        .await?;
     let m = crate::metrics::get();
+    m.webhook_backlog.set(backlog);
     for (kind, n) in counts {
         m.entities.with_label_values(&[kind]).set(n);
     }

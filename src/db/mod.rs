@@ -24,6 +24,7 @@ pub mod subnets;
 pub mod tags;
 pub mod templates;
 pub mod versions;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -20,10 +20,11 @@ pub enum EntityType {
     ServiceTemplate,
     ApiKey,
     Dependency,
+    Webhook,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 12] = [
+    pub const ALL: [EntityType; 13] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -36,6 +37,7 @@ impl EntityType {
         EntityType::ServiceTemplate,
         EntityType::ApiKey,
         EntityType::Dependency,
+        EntityType::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +54,7 @@ impl EntityType {
             EntityType::ServiceTemplate => "service_template",
             EntityType::ApiKey => "api_key",
             EntityType::Dependency => "dependency",
+            EntityType::Webhook => "webhook",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod principal;
 pub mod role;
 pub mod template;
 pub mod text;
+pub mod webhooks;
 
 use crate::error::ApiError;
 

@@ -17,6 +17,7 @@ use crate::db::versions::{self, Temporal};
 use crate::domain::clock;
 use crate::domain::history::{changed_fields, state_fields, Action, EntityType};
 use crate::domain::principal::Principal;
+use crate::domain::webhooks::wants;
 use crate::error::{ApiError, ApiResult};
 
 /// One write transaction's author and clock. Every timestamp the write stores is `now`.
@@ -189,6 +190,74 @@ impl Writer {
         // The state this entry ends becomes a version, read out of the very image just stored.
         if let (Some(table), Some(image)) = (versions::of(kind), stored_before) {
             versions::close(tx, table, &entry_id, entity_id, &self.now, &image)?;
+        }
+        self.announce(
+            tx, &entry_id, kind, action, network_id, fields, before, after,
+        )
+    }
+
+    /// The outbox: a delivery for every enabled webhook that wants this entry, in the entry's
+    /// own transaction, so that a committed change is announced even across a crash.
+    #[allow(clippy::too_many_arguments)]
+    fn announce(
+        &self,
+        tx: &Connection,
+        entry_id: &str,
+        kind: EntityType,
+        action: Action,
+        network_id: Option<&str>,
+        fields: &[String],
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> ApiResult<()> {
+        let hooks = db::webhooks::enabled(tx)?;
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let event_type = format!("{}.{}", kind.as_str(), action.as_str());
+        let wanted: Vec<&String> = hooks
+            .iter()
+            .filter(|(_, events, networks)| {
+                wants(events, &event_type)
+                    && (networks.is_empty()
+                        || network_id.is_some_and(|n| networks.iter().any(|x| x == n)))
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let entry = db::changes::Change {
+            id: entry_id.to_string(),
+            time: self.now.clone(),
+            action: action.as_str(),
+            entity_type: kind.as_str().to_string(),
+            entity_id: after
+                .or(before)
+                .and_then(|v| v["id"].as_str())
+                .unwrap_or("")
+                .to_string(),
+            network_id: network_id.map(str::to_string),
+            actor: self.who.actor.clone(),
+            request_id: self.request_id.clone(),
+            changed_fields: fields.to_vec(),
+            before: before.cloned(),
+            after: after.cloned(),
+        };
+        let event = serde_json::json!({"id": entry_id, "type": event_type, "time": self.now, "data": entry});
+        let body = event.to_string();
+        for hook in wanted {
+            db::webhooks::enqueue(
+                tx,
+                &db::webhooks::NewDelivery {
+                    id: &new_id(),
+                    webhook_id: hook,
+                    event_id: entry_id,
+                    event_type: &event_type,
+                    body: &body,
+                    now: &self.now,
+                },
+            )?;
         }
         Ok(())
     }

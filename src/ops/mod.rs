@@ -18,6 +18,7 @@ pub mod subnets;
 pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
+pub mod webhooks;
 
 use rusqlite::Connection;
 use serde::Serialize;

@@ -1,0 +1,35 @@
+-- Webhooks and their outbox: a delivery row is written in the same transaction as the journal
+-- entry it announces, so a committed change is announced even across a crash.
+CREATE TABLE webhooks (
+    id                   TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    url                  TEXT NOT NULL,
+    events               TEXT NOT NULL,      -- JSON array of entity_type.action patterns
+    network_ids          TEXT NOT NULL,      -- JSON array; empty: every network
+    format               TEXT NOT NULL CHECK (format IN ('json', 'ntfy', 'discord')),
+    secret               TEXT,
+    enabled              INTEGER NOT NULL,
+    last_delivery_status INTEGER,
+    failing_since        TEXT,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL
+);
+
+CREATE TABLE webhook_deliveries (
+    seq              INTEGER PRIMARY KEY,    -- journal order, per hook by (webhook_id, seq)
+    id               TEXT NOT NULL UNIQUE,
+    webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id         TEXT NOT NULL,          -- the journal entry's id (or a ping's)
+    event_type       TEXT NOT NULL,
+    body             TEXT NOT NULL,          -- the event as sent
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL,
+    response_status  INTEGER,
+    latency_ms       INTEGER,
+    error            TEXT,
+    next_attempt_at  TEXT,
+    created_at       TEXT NOT NULL,
+    delivered_at     TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, webhook_id, seq);
+CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (webhook_id, seq);
