@@ -301,7 +301,7 @@ async function collection(cfg, params) {
     button("Next", () => go({ offset: offset + PAGE_SIZE })));
   pager.children[0].disabled = offset === 0;
   pager.children[2].disabled = !p.has_more;
-  show(el("h2", { text: cfg.title }), toolbar, tagging ? tagging.bar : null, holder, table, pager);
+  show(el("h2", { text: cfg.title }), toolbar, tagging ? tagging.bar : null, holder, table, pager, cfg.after ? cfg.after() : null);
 }
 
 // Check boxes on a table's rows and a bar that adds or removes one tag on every checked row, in
@@ -870,6 +870,7 @@ async function signIn() {
   document.getElementById("menu").hidden = false;
   document.getElementById("who").hidden = false;
   document.getElementById("keys-link").hidden = !isAdmin();
+  document.getElementById("webhooks-link").hidden = !isAdmin();
   document.getElementById("role").textContent = "Signed in as " + session.me.role +
     (session.me.network_ids.length ? " (" + session.me.network_ids.length + " network(s))" : "");
   render();
@@ -895,6 +896,8 @@ async function render() {
     else if (section === "changes") await journalPage(query || "");
     else if (section === "discoveries") await discoveriesPage();
     else if (section === "dependencies") await dependenciesPage(query || "");
+    else if (section === "webhooks" && !isAdmin()) show(el("h2", { text: "Webhooks" }), el("p", { text: "Managing webhooks needs an Admin or Owner key." }));
+    else if (section === "webhooks") await webhooksPage(query || "");
     else if (section === "discovery") await discoveryPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");

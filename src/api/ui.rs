@@ -43,6 +43,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/dependencies.js"),
     },
     Asset {
+        path: "/webhooks.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/webhooks.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../static/style.css"),

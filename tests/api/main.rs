@@ -48,5 +48,6 @@ mod ui_dependencies;
 mod ui_discovery;
 mod ui_history;
 mod ui_tagging;
+mod ui_webhooks;
 mod webdriver;
 mod webhooks;
