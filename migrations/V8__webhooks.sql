@@ -19,9 +19,8 @@ CREATE TABLE webhook_deliveries (
     seq              INTEGER PRIMARY KEY,    -- journal order, per hook by (webhook_id, seq)
     id               TEXT NOT NULL UNIQUE,
     webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
-    event_id         TEXT NOT NULL,          -- the journal entry's id (or a ping's)
-    event_type       TEXT NOT NULL,
-    body             TEXT NOT NULL,          -- the event as sent
+    event_id         TEXT NOT NULL,          -- the journal entry's id
+    event_type       TEXT NOT NULL,          -- the body is built from the journal entry when sent
     status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts         INTEGER NOT NULL,
     response_status  INTEGER,

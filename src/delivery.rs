@@ -138,8 +138,24 @@ pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
     }
 }
 
+/// The event a delivery announces: its journal entry, as `GET /api/v1/changes` shows it.
+pub fn event(entry: &crate::db::changes::Change) -> Value {
+    serde_json::json!({"id": entry.id, "type": format!("{}.{}", entry.entity_type, entry.action),
+                       "time": entry.time, "data": entry})
+}
+
 fn attempt(db: &Db, d: Due, timeout: Duration) -> ApiResult<()> {
-    let event: Value = serde_json::from_str(&d.body).map_err(ApiError::internal)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ApiError::internal)?;
+    let id = d.event_id.clone();
+    let entry = runtime.block_on(db.read(move |c| crate::db::changes::get(c, &id)))?;
+    // An entry pruned by history retention is announced by its id and type alone.
+    let event = match &entry {
+        Some(e) => event(e),
+        None => serde_json::json!({"id": d.event_id, "type": d.event_type, "data": null}),
+    };
     let sent = send(
         &d.url,
         &d.format,
@@ -168,10 +184,6 @@ fn attempt(db: &Db, d: Due, timeout: Duration) -> ApiResult<()> {
         }])
         .inc();
     let stamp = clock::format(now);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(ApiError::internal)?;
     runtime.block_on(db.write(move |tx| {
         webhooks::record_attempt(
             tx,

@@ -104,6 +104,12 @@ const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.net
                        c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
                        c.before, c.after";
 
+/// One entry by its id (a webhook delivery reads the event it announces).
+pub fn get(conn: &Connection, id: &str) -> ApiResult<Option<Change>> {
+    let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.id = ?");
+    super::optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+}
+
 fn from_row(r: &Row) -> rusqlite::Result<Change> {
     let action: String = r.get(2)?;
     let actor: String = r.get(6)?;

@@ -216,17 +216,16 @@ pub struct NewDelivery<'a> {
     pub webhook_id: &'a str,
     pub event_id: &'a str,
     pub event_type: &'a str,
-    pub body: &'a str,
     pub now: &'a str,
 }
 
 pub fn enqueue(conn: &Connection, d: &NewDelivery) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, body, status, attempts,
+        "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, status, attempts,
              next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)",
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)",
     )?
-    .execute(params![d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.now])?;
+    .execute(params![d.id, d.webhook_id, d.event_id, d.event_type, d.now])?;
     Ok(())
 }
 
@@ -264,7 +263,6 @@ pub struct Due {
     pub webhook_id: String,
     pub event_id: String,
     pub event_type: String,
-    pub body: String,
     pub attempts: i64,
     pub created_at: String,
     pub url: String,
@@ -276,7 +274,7 @@ pub struct Due {
 /// out one at a time, in journal order.
 pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.attempts, d.created_at,
+        "SELECT d.id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.created_at,
                 w.url, w.format, w.secret
          FROM webhooks w
          JOIN webhook_deliveries d ON d.seq = (SELECT min(x.seq) FROM webhook_deliveries x
@@ -290,12 +288,11 @@ pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
                 webhook_id: r.get(1)?,
                 event_id: r.get(2)?,
                 event_type: r.get(3)?,
-                body: r.get(4)?,
-                attempts: r.get(5)?,
-                created_at: r.get(6)?,
-                url: r.get(7)?,
-                format: r.get(8)?,
-                secret: r.get(9)?,
+                attempts: r.get(4)?,
+                created_at: r.get(5)?,
+                url: r.get(6)?,
+                format: r.get(7)?,
+                secret: r.get(8)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

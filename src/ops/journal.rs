@@ -29,6 +29,8 @@ pub struct Writer {
     /// The discovery this write reconciles, if any: what it creates starts with this id as its
     /// first and last discovery.
     pub discovery: Option<String>,
+    /// The enabled webhooks, read once per write (a write journals several entries).
+    hooks: RefCell<Option<Vec<db::webhooks::HookFilter>>>,
     /// The host of the service whose bindings this write last journaled: a write settles the
     /// bindings of one service, so one lookup serves them all.
     host_of_service: RefCell<Option<(String, String)>>,
@@ -58,6 +60,7 @@ impl Writer {
             request_id,
             now: clock::format(now),
             discovery: None,
+            hooks: RefCell::new(None),
             host_of_service: RefCell::new(None),
         })
     }
@@ -191,14 +194,11 @@ impl Writer {
         if let (Some(table), Some(image)) = (versions::of(kind), stored_before) {
             versions::close(tx, table, &entry_id, entity_id, &self.now, &image)?;
         }
-        self.announce(
-            tx, &entry_id, kind, action, network_id, fields, before, after,
-        )
+        self.announce(tx, &entry_id, kind, action, network_id)
     }
 
     /// The outbox: a delivery for every enabled webhook that wants this entry, in the entry's
     /// own transaction, so that a committed change is announced even across a crash.
-    #[allow(clippy::too_many_arguments)]
     fn announce(
         &self,
         tx: &Connection,
@@ -206,58 +206,31 @@ impl Writer {
         kind: EntityType,
         action: Action,
         network_id: Option<&str>,
-        fields: &[String],
-        before: Option<&Value>,
-        after: Option<&Value>,
     ) -> ApiResult<()> {
-        let hooks = db::webhooks::enabled(tx)?;
+        let mut cached = self.hooks.borrow_mut();
+        if cached.is_none() {
+            *cached = Some(db::webhooks::enabled(tx)?);
+        }
+        let hooks = cached.as_ref().map(Vec::as_slice).unwrap_or_default();
         if hooks.is_empty() {
             return Ok(());
         }
         let event_type = format!("{}.{}", kind.as_str(), action.as_str());
-        let wanted: Vec<&String> = hooks
-            .iter()
-            .filter(|(_, events, networks)| {
-                wants(events, &event_type)
-                    && (networks.is_empty()
-                        || network_id.is_some_and(|n| networks.iter().any(|x| x == n)))
-            })
-            .map(|(id, _, _)| id)
-            .collect();
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let entry = db::changes::Change {
-            id: entry_id.to_string(),
-            time: self.now.clone(),
-            action: action.as_str(),
-            entity_type: kind.as_str().to_string(),
-            entity_id: after
-                .or(before)
-                .and_then(|v| v["id"].as_str())
-                .unwrap_or("")
-                .to_string(),
-            network_id: network_id.map(str::to_string),
-            actor: self.who.actor.clone(),
-            request_id: self.request_id.clone(),
-            changed_fields: fields.to_vec(),
-            before: before.cloned(),
-            after: after.cloned(),
-        };
-        let event = serde_json::json!({"id": entry_id, "type": event_type, "time": self.now, "data": entry});
-        let body = event.to_string();
-        for hook in wanted {
-            db::webhooks::enqueue(
-                tx,
-                &db::webhooks::NewDelivery {
-                    id: &new_id(),
-                    webhook_id: hook,
-                    event_id: entry_id,
-                    event_type: &event_type,
-                    body: &body,
-                    now: &self.now,
-                },
-            )?;
+        for (hook, events, networks) in hooks {
+            let in_scope =
+                networks.is_empty() || network_id.is_some_and(|n| networks.iter().any(|x| x == n));
+            if in_scope && wants(events, &event_type) {
+                db::webhooks::enqueue(
+                    tx,
+                    &db::webhooks::NewDelivery {
+                        id: &new_id(),
+                        webhook_id: hook,
+                        event_id: entry_id,
+                        event_type: &event_type,
+                        now: &self.now,
+                    },
+                )?;
+            }
         }
         Ok(())
     }
