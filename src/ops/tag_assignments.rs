@@ -6,6 +6,7 @@ use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::journal::{changes_state, Writer};
+use crate::db::dependencies::Dependency;
 use crate::db::hosts::{Embed, Host};
 use crate::db::networks::Network;
 use crate::db::services::Service;
@@ -47,88 +48,37 @@ impl Taggable for Network {
     }
 }
 
-impl Taggable for Subnet {
-    const KIND: EntityType = EntityType::Subnet;
-    const TAGGED: Tagged = Tagged::Subnet;
-    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
-        db::subnets::get(conn, id)
-    }
-    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
-        db::subnets::update(conn, record)
-    }
-    fn tags(&mut self) -> &mut Vec<String> {
-        &mut self.tags
-    }
-    fn touch(&mut self, now: &str) {
-        self.updated_at = now.to_string();
-        self.temporal.restart(now);
-    }
-    fn network(&self) -> Option<&str> {
-        Some(&self.network_id)
-    }
+/// A versioned object of a network: tagging it starts its next version.
+macro_rules! versioned_taggable {
+    ($($record:ty: $kind:ident, $fetch:expr, $store:path;)*) => {$(
+        impl Taggable for $record {
+            const KIND: EntityType = EntityType::$kind;
+            const TAGGED: Tagged = Tagged::$kind;
+            fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+                $fetch(conn, id)
+            }
+            fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+                $store(conn, record)
+            }
+            fn tags(&mut self) -> &mut Vec<String> {
+                &mut self.tags
+            }
+            fn touch(&mut self, now: &str) {
+                self.updated_at = now.to_string();
+                self.temporal.restart(now);
+            }
+            fn network(&self) -> Option<&str> {
+                Some(&self.network_id)
+            }
+        }
+    )*};
 }
 
-impl Taggable for Host {
-    const KIND: EntityType = EntityType::Host;
-    const TAGGED: Tagged = Tagged::Host;
-    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
-        db::hosts::get(conn, id, Embed::Nothing)
-    }
-    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
-        db::hosts::update(conn, record)
-    }
-    fn tags(&mut self) -> &mut Vec<String> {
-        &mut self.tags
-    }
-    fn touch(&mut self, now: &str) {
-        self.updated_at = now.to_string();
-        self.temporal.restart(now);
-    }
-    fn network(&self) -> Option<&str> {
-        Some(&self.network_id)
-    }
-}
-
-impl Taggable for Service {
-    const KIND: EntityType = EntityType::Service;
-    const TAGGED: Tagged = Tagged::Service;
-    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
-        db::services::get_row(conn, id)
-    }
-    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
-        db::services::update(conn, record)
-    }
-    fn tags(&mut self) -> &mut Vec<String> {
-        &mut self.tags
-    }
-    fn touch(&mut self, now: &str) {
-        self.updated_at = now.to_string();
-        self.temporal.restart(now);
-    }
-    fn network(&self) -> Option<&str> {
-        Some(&self.network_id)
-    }
-}
-
-impl Taggable for crate::db::dependencies::Dependency {
-    const KIND: EntityType = EntityType::Dependency;
-    const TAGGED: Tagged = Tagged::Dependency;
-    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
-        db::dependencies::get(conn, id)
-    }
-    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
-        db::dependencies::update(conn, record)
-    }
-    fn tags(&mut self) -> &mut Vec<String> {
-        &mut self.tags
-    }
-    fn touch(&mut self, now: &str) {
-        self.updated_at = now.to_string();
-        self.temporal.restart(now);
-    }
-    fn network(&self) -> Option<&str> {
-        Some(&self.network_id)
-    }
+versioned_taggable! {
+    Subnet: Subnet, db::subnets::get, db::subnets::update;
+    Host: Host, |c, id| db::hosts::get(c, id, Embed::Nothing), db::hosts::update;
+    Service: Service, db::services::get_row, db::services::update;
+    Dependency: Dependency, db::dependencies::get, db::dependencies::update;
 }
 
 /// Fetches `id`, checks the key may change it, applies `change` to its tags and, when that
