@@ -213,6 +213,7 @@ impl Db {
                 loop {
                     if ticks.is_multiple_of(purge_every) {
                         purge_idempotency(&conn);
+                        purge_deliveries(&conn);
                         if history_days > 0 {
                             prune_history(&conn, history_days);
                         }
@@ -425,6 +426,18 @@ fn prune_history(conn: &Connection, days: u32) {
         Ok(0) => {}
         Ok(n) => log::info!("pruned {n} journal entries and versions older than {days} days"),
         Err(e) => log::warn!("could not prune history: {e}"),
+    }
+}
+
+/// How long finished webhook deliveries stay in their hook's log.
+pub const DELIVERY_RETENTION: time::Duration = time::Duration::days(7);
+
+fn purge_deliveries(conn: &Connection) {
+    let cutoff = crate::domain::clock::format(time::OffsetDateTime::now_utc() - DELIVERY_RETENTION);
+    match webhooks::purge_finished_before(conn, &cutoff) {
+        Ok(0) => {}
+        Ok(n) => log::info!("forgot {n} webhook deliveries finished more than 7 days ago"),
+        Err(e) => log::warn!("could not purge webhook deliveries: {e}"),
     }
 }
 

@@ -350,6 +350,14 @@ pub fn requeue(conn: &Connection, id: &str, now: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Forgets delivered and failed deliveries queued before `cutoff`; pending ones always stay.
+pub fn purge_finished_before(conn: &Connection, cutoff: &str) -> ApiResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
+        [cutoff],
+    )?)
+}
+
 /// Pending deliveries, for `/metrics`.
 pub fn backlog(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
