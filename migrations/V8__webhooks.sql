@@ -1,5 +1,6 @@
--- Webhooks and their outbox: a delivery row is written in the same transaction as the journal
--- entry it announces, so a committed change is announced even across a crash.
+-- Webhooks and their outbox. A write adds one event row per journal entry that some enabled
+-- hook wants, in its own transaction (so a committed change is announced even across a crash);
+-- the worker turns events into per-hook deliveries behind each hook's cursor, off the write path.
 CREATE TABLE webhooks (
     id                   TEXT PRIMARY KEY,
     name                 TEXT NOT NULL,
@@ -11,8 +12,17 @@ CREATE TABLE webhooks (
     enabled              INTEGER NOT NULL,
     last_delivery_status INTEGER,
     failing_since        TEXT,
+    cursor               INTEGER NOT NULL DEFAULT 0,   -- the last webhook_events.seq handed out
     created_at           TEXT NOT NULL,
     updated_at           TEXT NOT NULL
+);
+
+CREATE TABLE webhook_events (
+    seq         INTEGER PRIMARY KEY,
+    event_id    TEXT NOT NULL,             -- the journal entry's id
+    event_type  TEXT NOT NULL,
+    network_id  TEXT,
+    created_at  TEXT NOT NULL
 );
 
 CREATE TABLE webhook_deliveries (

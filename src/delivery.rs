@@ -104,6 +104,15 @@ pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
                 Err(e) => return log::error!("webhooks: no runtime: {e}"),
             };
             while !stopping.load(Ordering::Relaxed) {
+                // New events become deliveries of the hooks that want them, in one write.
+                let behind = runtime
+                    .block_on(db.read(webhooks::any_behind))
+                    .unwrap_or(false);
+                if behind {
+                    if let Err(e) = runtime.block_on(db.write(|tx| webhooks::hand_out(tx, 500))) {
+                        log::warn!("webhooks: {e}");
+                    }
+                }
                 let now = clock::now();
                 let due = runtime.block_on(db.read(move |c| webhooks::due(c, &now)));
                 match due {

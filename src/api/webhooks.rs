@@ -205,7 +205,7 @@ async fn deliveries(
     let page = QueryParams::from_request(&req)?.page()?;
     let (items, total) = state
         .db
-        .read(move |c| webhooks::deliveries(c, &hook.id, page))
+        .read(move |c| webhooks::deliveries(c, &hook, page))
         .await?;
     Ok(list_response(&items, page, total))
 }

@@ -100,11 +100,13 @@ fn text(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
+/// A new hook hears what happens from now on: its cursor starts at the newest event.
 pub fn insert(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO webhooks (id, name, url, events, network_ids, format, secret, enabled,
-             last_delivery_status, failing_since, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_delivery_status, failing_since, created_at, updated_at, cursor)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                 (SELECT coalesce(max(seq), 0) FROM webhook_events))",
     )?
     .execute(params![
         w.id,
@@ -123,11 +125,15 @@ pub fn insert(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult
     Ok(())
 }
 
-/// `secret`: `None` keeps the stored one.
+/// `secret`: `None` keeps the stored one. A hook switched on again skips what happened while
+/// it was off (its cursor moves to the newest event).
 pub fn update(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE webhooks SET name = ?, url = ?, events = ?, network_ids = ?, format = ?,
-             secret = coalesce(?, secret), enabled = ?, failing_since = ?, updated_at = ?
+             secret = coalesce(?, secret),
+             cursor = CASE WHEN enabled = 0 AND ? THEN (SELECT coalesce(max(seq), 0) FROM webhook_events)
+                           ELSE cursor END,
+             enabled = ?, failing_since = ?, updated_at = ?
          WHERE id = ?",
     )?
     .execute(params![
@@ -137,6 +143,7 @@ pub fn update(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult
         text(&w.network_ids),
         w.format,
         secret,
+        w.enabled,
         w.enabled,
         w.failing_since,
         w.updated_at,
@@ -211,6 +218,128 @@ fn delivery_from_row(r: &Row) -> rusqlite::Result<Delivery> {
     })
 }
 
+/// One journal entry some hook wants, written with the entry.
+pub fn add_event(
+    conn: &Connection,
+    event_id: &str,
+    event_type: &str,
+    network_id: Option<&str>,
+    now: &str,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_events (event_id, event_type, network_id, created_at) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![event_id, event_type, network_id, now])?;
+    Ok(())
+}
+
+type EventRow = (i64, String, String, Option<String>, String);
+
+/// The events after `cursor` (at most `limit`), oldest first.
+fn events_after(conn: &Connection, cursor: i64, limit: usize) -> ApiResult<Vec<EventRow>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT seq, event_id, event_type, network_id, created_at FROM webhook_events
+             WHERE seq > ? ORDER BY seq LIMIT ?",
+        )?
+        .query_map(params![cursor, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn hook_wants(patterns: &[String], networks: &[String], e: &EventRow) -> bool {
+    (networks.is_empty() || e.3.as_ref().is_some_and(|n| networks.contains(n)))
+        && crate::domain::webhooks::wants(patterns, &e.2)
+}
+
+/// Gives each enabled hook that is not busy with a delivery its next one: the first event
+/// behind its cursor that it wants. Deliveries are made one at a time, when their turn comes,
+/// so a write costs one event row whatever the number of hooks. How many were queued.
+pub fn hand_out(conn: &Connection, scan: usize) -> ApiResult<usize> {
+    let hooks: Vec<(String, Vec<String>, Vec<String>, i64)> = conn
+        .prepare_cached(
+            "SELECT w.id, w.events, w.network_ids, w.cursor FROM webhooks w WHERE w.enabled = 1
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                             WHERE d.webhook_id = w.id AND d.status = 'pending')",
+        )?
+        .query_map([], |r| {
+            Ok((r.get(0)?, list_of(r, 1)?, list_of(r, 2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut queued = 0;
+    for (hook, patterns, networks, cursor) in hooks {
+        let events = events_after(conn, cursor, scan)?;
+        let Some(last) = events.last().map(|e| e.0) else {
+            continue;
+        };
+        let moved_to = match events.iter().find(|e| hook_wants(&patterns, &networks, e)) {
+            Some(e) => {
+                enqueue(
+                    conn,
+                    &NewDelivery {
+                        id: &crate::ops::new_id(),
+                        webhook_id: &hook,
+                        event_id: &e.1,
+                        event_type: &e.2,
+                        now: &e.4,
+                    },
+                )?;
+                queued += 1;
+                e.0
+            }
+            None => last,
+        };
+        conn.prepare_cached("UPDATE webhooks SET cursor = ? WHERE id = ?")?
+            .execute(params![moved_to, hook])?;
+    }
+    Ok(queued)
+}
+
+/// Whether an enabled hook without a delivery in flight has events behind its cursor.
+pub fn any_behind(conn: &Connection) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM webhooks w WHERE w.enabled = 1
+                 AND w.cursor < (SELECT coalesce(max(seq), 0) FROM webhook_events)
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                                 WHERE d.webhook_id = w.id AND d.status = 'pending'))",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// The events a hook wants that wait behind its cursor, newest first, as pending deliveries
+/// (their id is the event's until their turn comes); at most `cap` events are looked at.
+fn waiting(conn: &Connection, hook: &Webhook, cap: usize) -> ApiResult<Vec<Delivery>> {
+    if !hook.enabled {
+        return Ok(Vec::new());
+    }
+    let cursor: i64 = conn
+        .prepare_cached("SELECT cursor FROM webhooks WHERE id = ?")?
+        .query_row([&hook.id], |r| r.get(0))?;
+    let mut out: Vec<Delivery> = events_after(conn, cursor, cap)?
+        .into_iter()
+        .filter(|e| hook_wants(&hook.events, &hook.network_ids, e))
+        .map(|e| Delivery {
+            id: e.1.clone(),
+            webhook_id: hook.id.clone(),
+            event_id: e.1,
+            event_type: e.2,
+            status: "pending".into(),
+            attempts: 0,
+            response_status: None,
+            latency_ms: None,
+            error: None,
+            next_attempt_at: None,
+            created_at: e.4,
+            delivered_at: None,
+        })
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
 pub struct NewDelivery<'a> {
     pub id: &'a str,
     pub webhook_id: &'a str,
@@ -229,22 +358,42 @@ pub fn enqueue(conn: &Connection, d: &NewDelivery) -> ApiResult<()> {
     Ok(())
 }
 
+/// A hook's deliveries, newest first: the events still waiting for their turn, then those
+/// made (pending, delivered or failed).
 pub fn deliveries(
     conn: &Connection,
-    webhook_id: &str,
+    hook: &Webhook,
     page: PageRequest,
 ) -> ApiResult<(Vec<Delivery>, u64)> {
-    let mut filter = Filter::new();
-    filter.eq("d.webhook_id", webhook_id.to_string());
-    paged(
-        conn,
-        DELIVERY_COLUMNS,
-        "webhook_deliveries d",
-        &filter,
-        "d.seq DESC",
-        page,
-        delivery_from_row,
-    )
+    let waiting = waiting(conn, hook, 10_000)?;
+    let made: u64 = conn
+        .prepare_cached("SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?")?
+        .query_row([&hook.id], |r| r.get::<_, i64>(0))? as u64;
+    let total = waiting.len() as u64 + made;
+    let offset = page.offset as usize;
+    let limit = page.limit.map_or(usize::MAX, |l| l as usize);
+    let skip_made = offset.saturating_sub(waiting.len());
+    let mut items: Vec<Delivery> = waiting.into_iter().skip(offset).take(limit).collect();
+    let room = limit.saturating_sub(items.len());
+    if room > 0 {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.webhook_id = ?
+             ORDER BY d.seq DESC LIMIT ? OFFSET ?"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(
+                params![
+                    hook.id,
+                    room.min(i64::MAX as usize) as i64,
+                    skip_made as i64
+                ],
+                delivery_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        items.extend(rows);
+    }
+    Ok((items, total))
 }
 
 pub fn delivery(conn: &Connection, id: &str) -> ApiResult<Delivery> {
@@ -350,17 +499,28 @@ pub fn requeue(conn: &Connection, id: &str, now: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Forgets delivered and failed deliveries queued before `cutoff`; pending ones always stay.
+/// Forgets delivered and failed deliveries queued before `cutoff` (pending ones always stay),
+/// and events every hook's cursor has passed.
 pub fn purge_finished_before(conn: &Connection, cutoff: &str) -> ApiResult<usize> {
-    Ok(conn.execute(
+    let deliveries = conn.execute(
         "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
         [cutoff],
-    )?)
+    )?;
+    conn.execute(
+        "DELETE FROM webhook_events WHERE created_at < ?
+             AND seq <= (SELECT coalesce(min(cursor), 0) FROM webhooks WHERE enabled = 1)",
+        [cutoff],
+    )?;
+    Ok(deliveries)
 }
 
-/// Pending deliveries, for `/metrics`.
+/// Deliveries in flight and events behind the enabled hooks' cursors, for `/metrics`.
 pub fn backlog(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")?
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')
+                  + coalesce((SELECT sum((SELECT count(*) FROM webhook_events e WHERE e.seq > w.cursor))
+                              FROM webhooks w WHERE w.enabled = 1), 0)",
+        )?
         .query_row([], |r| r.get(0))?)
 }

@@ -197,8 +197,8 @@ impl Writer {
         self.announce(tx, &entry_id, kind, action, network_id)
     }
 
-    /// The outbox: a delivery for every enabled webhook that wants this entry, in the entry's
-    /// own transaction, so that a committed change is announced even across a crash.
+    /// The outbox: an event row when some enabled webhook wants this entry, in the entry's own
+    /// transaction, so that a committed change is announced even across a crash.
     fn announce(
         &self,
         tx: &Connection,
@@ -216,21 +216,13 @@ impl Writer {
             return Ok(());
         }
         let event_type = format!("{}.{}", kind.as_str(), action.as_str());
-        for (hook, events, networks) in hooks {
-            let in_scope =
-                networks.is_empty() || network_id.is_some_and(|n| networks.iter().any(|x| x == n));
-            if in_scope && wants(events, &event_type) {
-                db::webhooks::enqueue(
-                    tx,
-                    &db::webhooks::NewDelivery {
-                        id: &new_id(),
-                        webhook_id: hook,
-                        event_id: entry_id,
-                        event_type: &event_type,
-                        now: &self.now,
-                    },
-                )?;
-            }
+        let wanted = hooks.iter().any(|(_, events, networks)| {
+            (networks.is_empty() || network_id.is_some_and(|n| networks.iter().any(|x| x == n)))
+                && wants(events, &event_type)
+        });
+        if wanted {
+            // One row per entry, whatever the number of hooks: the worker hands it out.
+            db::webhooks::add_event(tx, entry_id, &event_type, network_id, &self.now)?;
         }
         Ok(())
     }
