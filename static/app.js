@@ -831,7 +831,15 @@ async function mapPage(networkId, params) {
     button("Zoom in", () => svg.zoomBy(0.8)), button("Zoom out", () => svg.zoomBy(1.25)), button("Fit", () => svg.fit()),
     button("Export SVG", () => window.PortolanMap.download(svg, "portolan-map.svg")),
     button("Export Mermaid", async () => window.PortolanMap.save(await text(base + "/map.mermaid" + (at ? "?at=" + encodeURIComponent(at) : "")), "portolan-map.mmd", "text/plain")));
-  show(asOfBanner(at, "#/map/" + networkId), el("h2", { text: "Map" }), controls, asOfControl(at, "#/map/" + networkId),
+  // The network for the rest of the lab: Ansible, Homepage, a spreadsheet.
+  const exportOf = (label, path, name, type) => button(label, async () =>
+    window.PortolanMap.save(await text("/api/v1/exports/" + path + (path.includes("?") ? "&" : "?") + "network_id=" + encodeURIComponent(networkId)), name, type));
+  const exportsBar = el("div", { className: "toolbar", role: "group", "aria-label": "Exports" },
+    el("span", { className: "muted", text: "Export the network:" }),
+    exportOf("Ansible inventory", "ansible?format=yaml", "inventory.yaml", "application/yaml"),
+    exportOf("Homepage services", "homepage", "services.yaml", "application/yaml"),
+    exportOf("Bindings CSV", "services.csv", "services.csv", "text/csv"));
+  show(asOfBanner(at, "#/map/" + networkId), el("h2", { text: "Map" }), controls, exportsBar, asOfControl(at, "#/map/" + networkId),
     el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces; coloured curves join a service to what it depends on." }),
     frame);
   svg.readable();

@@ -781,6 +781,59 @@ impl Doc {
             "content": {"application/json": {"schema": {"type": "array",
                 "items": schema_ref(&group)}}}});
         self.add(&format!("{base}/prometheus-sd"), "get", op);
+        let network = vec![filter("network_id", Filter::Uuid, "Only this network.")];
+        for (path, id, summary, media, about, extra) in [
+            (
+                "ansible",
+                "export_ansible",
+                "Ansible inventory",
+                "application/json",
+                "A group per network, subnet, tag and service type (names made safe for Ansible), \
+              every host with `ansible_host` (its first address) and its services and ports as \
+              variables. `format=yaml` answers Ansible's YAML inventory (application/yaml).",
+                Some(json!({"name": "format", "in": "query", "required": false,
+                         "schema": {"type": "string", "enum": ["json", "yaml"]}})),
+            ),
+            (
+                "homepage",
+                "export_homepage",
+                "Homepage services.yaml",
+                "application/yaml",
+                "Groups (by network, or by tag with `group_by=tag`) of single-key entries with \
+              `href` (from an HTTP or HTTPS binding), `description` (host and port) and `icon`.",
+                Some(json!({"name": "group_by", "in": "query", "required": false,
+                         "schema": {"type": "string", "enum": ["network", "tag"]}})),
+            ),
+            (
+                "services.csv",
+                "export_services_csv",
+                "Bindings as CSV",
+                "text/csv",
+                "One row per binding: network, host, address (* for all interfaces), port, \
+              protocol, service, type, tags, first and last seen; RFC 4180 quoting.",
+                None,
+            ),
+        ] {
+            let mut params = network.clone();
+            params.extend(extra);
+            let mut op = operation(
+                "Exports",
+                id,
+                summary,
+                &format!("Needs: Viewer; a key limited to networks exports only theirs. {about}"),
+                params,
+                None,
+                Value::Null,
+                READ_ERRORS,
+            );
+            let mut content = json!({ media: {"schema": {"type": "string"}} });
+            if id == "export_ansible" {
+                content = json!({"application/json": {"schema": {"type": "object"}},
+                                 "application/yaml": {"schema": {"type": "string"}}});
+            }
+            op["responses"]["200"] = json!({"description": summary, "content": content});
+            self.add(&format!("{base}/{path}"), "get", op);
+        }
     }
 
     fn impact(&mut self, path: &str) {

@@ -78,3 +78,85 @@ pub fn listeners(conn: &Connection, scope: &Scope, f: &ListenerFilter) -> ApiRes
         },
     )
 }
+
+/// Everything the tool exports read: hosts with their addresses, ports and services, and the
+/// names of the networks, subnets and tags they refer to.
+pub struct Inventory {
+    pub hosts: Vec<super::hosts::Host>,
+    pub networks: std::collections::HashMap<String, String>,
+    /// Subnet id -> CIDR.
+    pub subnets: std::collections::HashMap<String, String>,
+    pub tags: std::collections::HashMap<String, String>,
+}
+
+pub fn inventory(
+    conn: &Connection,
+    scope: &Scope,
+    network_id: Option<String>,
+) -> ApiResult<Inventory> {
+    use super::versions::AsOf;
+    let all = super::query::PageRequest {
+        limit: None,
+        offset: 0,
+    };
+    let filter = super::hosts::HostFilter {
+        network_id: network_id.clone(),
+        ..Default::default()
+    };
+    let (hosts, _) = super::hosts::list(
+        conn,
+        scope,
+        &filter,
+        "h.name, h.id",
+        all,
+        super::hosts::Embed::Children,
+        &AsOf::Live,
+    )?;
+    let pairs = |sql: &str| -> ApiResult<std::collections::HashMap<String, String>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+        Ok(rows.into_iter().collect())
+    };
+    Ok(Inventory {
+        hosts,
+        networks: pairs("SELECT id, name FROM networks")?,
+        subnets: pairs("SELECT id, cidr FROM subnets")?,
+        tags: pairs("SELECT id, name FROM tags")?,
+    })
+}
+
+/// One row per binding for the spreadsheet: network, host, address ("*" for all interfaces),
+/// port, protocol, service, type, tags, first and last seen.
+pub fn binding_rows(
+    conn: &Connection,
+    scope: &Scope,
+    network_id: Option<String>,
+) -> ApiResult<Vec<Vec<String>>> {
+    let from = "bindings b
+        JOIN services s ON s.id = b.service_id
+        JOIN hosts h ON h.id = s.host_id
+        JOIN networks n ON n.id = s.network_id
+        LEFT JOIN ports p ON p.id = b.port_id
+        LEFT JOIN ip_addresses i ON i.id = b.ip_address_id";
+    let mut filter = Filter::new();
+    filter
+        .scope("s.network_id", scope)
+        .eq_opt("s.network_id", network_id);
+    let columns =
+        "n.name, h.name, coalesce(i.ip_address, '*'), coalesce(CAST(p.number AS TEXT), ''), \
+                   coalesce(p.protocol, ''), s.name, s.service_definition, \
+                   (SELECT coalesce(group_concat(t.name, ','), '') FROM \
+                      (SELECT t.name FROM service_tags x JOIN tags t ON t.id = x.tag_id \
+                       WHERE x.entity_id = s.id ORDER BY x.ord) t), \
+                   b.created_at, b.last_seen_at";
+    all(
+        conn,
+        columns,
+        from,
+        &filter,
+        "n.name, h.name, s.name, b.ord",
+        |r| (0..10).map(|i| r.get::<_, String>(i)).collect(),
+    )
+}

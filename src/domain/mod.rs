@@ -6,6 +6,7 @@ pub mod compose;
 pub mod dependencies;
 pub mod discovery;
 pub mod enums;
+pub mod exports;
 pub mod history;
 pub mod map;
 pub mod net;

@@ -16,6 +16,7 @@ mod discovery_scan;
 mod discovery_stale;
 mod discovery_uploads;
 mod errors;
+mod exports;
 mod history;
 mod history_property;
 mod history_retention;

@@ -63,5 +63,8 @@ fn a_user_records_a_request_path_and_reads_its_impact() {
         json!(2)
     );
     b.screenshot(&screenshots().join("dependencies-map.png"));
+    for export in ["Ansible inventory", "Homepage services", "Bindings CSV"] {
+        b.click(&b.button(export));
+    }
     assert_eq!(b.console_errors(), Vec::<String>::new());
 }
