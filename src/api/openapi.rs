@@ -826,11 +826,14 @@ impl Doc {
                 Value::Null,
                 READ_ERRORS,
             );
-            let mut content = json!({ media: {"schema": {"type": "string"}} });
-            if id == "export_ansible" {
-                content = json!({"application/json": {"schema": {"type": "object"}},
-                                 "application/yaml": {"schema": {"type": "string"}}});
-            }
+            // YAML documents are described by the shape they parse to.
+            let content = match id {
+                "export_ansible" => json!({"application/json": {"schema": {"type": "object"}},
+                                           "application/yaml": {"schema": {"type": "object"}}}),
+                "export_homepage" => json!({ media: {"schema": {"type": "array",
+                    "items": {"type": "object"}}} }),
+                _ => json!({ media: {"schema": {"type": "string"}} }),
+            };
             op["responses"]["200"] = json!({"description": summary, "content": content});
             self.add(&format!("{base}/{path}"), "get", op);
         }
