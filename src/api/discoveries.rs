@@ -11,7 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::input::{parse_json, parse_uuid, QueryParams};
+use super::input::{parse_entry, parse_json, parse_uuid, QueryParams};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::discoveries::{self, DiscoveryFilter};
@@ -141,14 +141,7 @@ fn parse_observations(raw: Value) -> ApiResult<Vec<Observation>> {
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let at = format!("observations[{i}]");
-        let bytes = serde_json::to_vec(&item).map_err(ApiError::internal)?;
-        let mut obs: Observation = parse_json(&bytes).map_err(|e| {
-            if e.field.as_deref() == Some("body") {
-                e.with_field(at.clone())
-            } else {
-                e.under(&at)
-            }
-        })?;
+        let mut obs: Observation = parse_entry(&item, &at)?;
         if obs.mac.is_some() && obs.mac().is_none() {
             return Err(ApiError::validation(
                 format!("{at}.mac"),

@@ -6,7 +6,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{parse_json, parse_uuid, versioned_body, QueryParams};
+use super::input::{parse_entry, parse_uuid, versioned_body, QueryParams};
 use super::ip_addresses::IpAddressBody;
 use super::ports::PortBody;
 use super::resource::{self, Resource};
@@ -191,21 +191,11 @@ fn children<B: DeserializeOwned, T>(
                 )),
             };
         fields.insert("host_id".into(), Value::String(HOST_PLACEHOLDER.into()));
-        let bytes = serde_json::to_vec(&Value::Object(fields)).map_err(ApiError::internal)?;
-        let body: B = parse_json(&bytes).map_err(|e| located(e, &at))?;
+        let body: B = parse_entry(&Value::Object(fields), &at)?;
         let input = convert(body).map_err(|e| e.under(&at))?;
         out.push(Child { id, input });
     }
     Ok(Some(out))
-}
-
-/// An entry's parse error, located in the host body (`body` is the entry itself).
-fn located(e: ApiError, at: &str) -> ApiError {
-    if e.field.as_deref() == Some("body") {
-        e.with_field(at)
-    } else {
-        e.under(at)
-    }
 }
 
 /// The columns a list may be sorted by.

@@ -132,6 +132,19 @@ fn join_path(base: &str, name: &str) -> String {
     }
 }
 
+/// One entry of a list in a body (`services[1]`), parsed like a body of its own, its errors
+/// located under `at` (an error on the whole entry names the entry).
+pub fn parse_entry<T: DeserializeOwned>(entry: &serde_json::Value, at: &str) -> ApiResult<T> {
+    let bytes = serde_json::to_vec(entry).map_err(ApiError::internal)?;
+    parse_json(&bytes).map_err(|e| {
+        if e.field.as_deref() == Some("body") {
+            e.with_field(at)
+        } else {
+            e.under(at)
+        }
+    })
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);

@@ -5,20 +5,12 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::crash::call;
-use crate::helpers::{assert_error, spawn_app, ServerProcess};
+use crate::helpers::{assert_error, required_tool, spawn_app, system_program, ServerProcess};
 use crate::listeners::{closed_port, Kind, Listener};
 
-/// Debian's nmap (`.ci/run` installs it); outside CI the test is skipped without it.
-fn nmap() -> Option<&'static str> {
-    if std::path::Path::new("/usr/bin/nmap").exists() {
-        return Some("/usr/bin/nmap");
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have /usr/bin/nmap"
-    );
-    eprintln!("skipped: apt-get install nmap to run the nmap import test");
-    None
+/// Debian's nmap (`.ci/run` installs it).
+fn nmap() -> Option<String> {
+    required_tool(system_program("nmap"), "nmap", "apt-get install nmap")
 }
 
 #[test]

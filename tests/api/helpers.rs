@@ -441,3 +441,23 @@ impl ServerProcess {
             .into()
     }
 }
+
+/// A program a test runs: found, it is used; missing, the test is skipped with how to install
+/// it, except in CI, where `.ci/run` installs it and its absence fails the test.
+pub fn required_tool(found: Option<String>, name: &str, install: &str) -> Option<String> {
+    if found.is_some() {
+        return found;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have {name} ({install})"
+    );
+    eprintln!("skipped: {install} to run the test with {name}");
+    None
+}
+
+/// `/usr/bin/{name}`, if it is there.
+pub fn system_program(name: &str) -> Option<String> {
+    let path = format!("/usr/bin/{name}");
+    std::path::Path::new(&path).exists().then_some(path)
+}

@@ -7,20 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_with, TestApp};
+use crate::helpers::{assert_error, required_tool, spawn_app, spawn_with, system_program, TestApp};
 use crate::listeners::closed_port;
 
 fn tool(name: &str) -> Option<String> {
-    let path = format!("/usr/bin/{name}");
-    if std::path::Path::new(&path).exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have {path} (apt-get install prometheus)"
-    );
-    eprintln!("skipped: apt-get install prometheus to run this test with {name}");
-    None
+    required_tool(system_program(name), name, "apt-get install prometheus")
 }
 
 /// A host on two loopback addresses; one service on a port of one address, one on all.
