@@ -17,7 +17,7 @@ use crate::domain::webhooks::{backoff, payload, signature};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
 
-/// How often the outbox is looked at.
+/// How often the outbox is looked at when no attempt has finished meanwhile.
 const TICK: Duration = Duration::from_millis(200);
 /// A delivery is retried for this long, then failed; a hook failing this long is disabled.
 const GIVE_UP: time::Duration = time::Duration::hours(24);
@@ -93,6 +93,8 @@ pub fn send(
 /// Starts the worker; it runs until `stopping` is raised.
 pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    // A finished attempt wakes the loop, so that a hook's next delivery follows at once.
+    let (finished, wake) = std::sync::mpsc::channel::<()>();
     let started = std::thread::Builder::new()
         .name("webhooks".into())
         .spawn(move || {
@@ -124,6 +126,7 @@ pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
                                 .insert(d.webhook_id.clone())
                             {
                                 let (db, in_flight) = (db.clone(), in_flight.clone());
+                                let finished = finished.clone();
                                 std::thread::spawn(move || {
                                     let hook = d.webhook_id.clone();
                                     if let Err(e) = attempt(&db, d, timeout) {
@@ -133,13 +136,15 @@ pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
                                         .lock()
                                         .unwrap_or_else(|e| e.into_inner())
                                         .remove(&hook);
+                                    let _ = finished.send(());
                                 });
                             }
                         }
                     }
                     Err(e) => log::warn!("webhooks: {e}"),
                 }
-                std::thread::sleep(TICK);
+                let _ = wake.recv_timeout(TICK);
+                while wake.try_recv().is_ok() {}
             }
         });
     if let Err(e) = started {
@@ -158,8 +163,8 @@ fn attempt(db: &Db, d: Due, timeout: Duration) -> ApiResult<()> {
         .enable_all()
         .build()
         .map_err(ApiError::internal)?;
-    let id = d.event_id.clone();
-    let entry = runtime.block_on(db.read(move |c| crate::db::changes::get(c, &id)))?;
+    let (id, seq) = (d.event_id.clone(), d.entry_seq);
+    let entry = runtime.block_on(db.read(move |c| crate::db::changes::get(c, &id, seq)))?;
     // An entry pruned by history retention is announced by its id and type alone.
     let event = match &entry {
         Some(e) => event(e),

@@ -105,9 +105,21 @@ const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.net
                        c.before, c.after";
 
 /// One entry by its id (a webhook delivery reads the event it announces).
-pub fn get(conn: &Connection, id: &str) -> ApiResult<Option<Change>> {
-    let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.id = ?");
-    super::optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+/// The entry `id`; `seq`, when known, finds it without reading the whole journal.
+pub fn get(conn: &Connection, id: &str, seq: Option<i64>) -> ApiResult<Option<Change>> {
+    match seq {
+        Some(seq) => {
+            let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.seq = ? AND c.id = ?");
+            super::optional(
+                conn.prepare_cached(&sql)?
+                    .query_row(params![seq, id], from_row),
+            )
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.id = ?");
+            super::optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
+        }
+    }
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Change> {
@@ -201,7 +213,8 @@ pub fn list(
 }
 
 /// Forgets journal entries and closed versions that ended before `cutoff` (a version ends at
-/// its entry's time, so both go together). Live rows stay. Deletes in small transactions, so
+/// its entry's time, so both go together). Live rows stay, and so do the entries an enabled
+/// webhook has yet to look at (the journal is their outbox). Deletes in small transactions, so
 /// that a large first prune never holds writers up for long.
 pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
     const BATCH: usize = 2_000;
@@ -211,9 +224,14 @@ pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> 
         .map(|t| (*t, "valid_to"))
         .chain([("changes", "time")]);
     for (table, end) in tables {
+        let unsent = if table == "changes" {
+            " AND seq <= (SELECT coalesce(min(cursor), 9223372036854775807) FROM webhooks WHERE enabled = 1)"
+        } else {
+            ""
+        };
         let sql = format!(
             "DELETE FROM {table} WHERE rowid IN \
-             (SELECT rowid FROM {table} WHERE {end} < ? LIMIT {BATCH})"
+             (SELECT rowid FROM {table} WHERE {end} < ?{unsent} LIMIT {BATCH})"
         );
         loop {
             let n = conn.execute(&sql, [cutoff])?;
@@ -224,4 +242,74 @@ pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> 
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(entries: usize) -> (Connection, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("portolan-prune-{}.db", crate::ops::new_id()));
+        crate::db::migrate(&path).expect("migrated");
+        let conn = Connection::open(&path).expect("opened");
+        for i in 1..=entries {
+            conn.execute(
+                "INSERT INTO changes (seq, id, time, action, entity_type, entity_id, actor_type)
+                 VALUES (?, ?, '2020-01-01T00:00:00Z', 'create', 'tag', 't', 'system')",
+                params![i as i64, format!("entry-{i}")],
+            )
+            .expect("entry");
+        }
+        (conn, path)
+    }
+
+    fn hook(conn: &Connection, enabled: bool, cursor: i64) {
+        conn.execute(
+            "INSERT INTO webhooks (id, name, url, events, network_ids, format, enabled, cursor,
+                 created_at, updated_at)
+             VALUES (?, 'h', 'http://127.0.0.1:1/', '[\"*\"]', '[]', 'json', ?, ?, 'x', 'x')",
+            params![crate::ops::new_id(), enabled, cursor],
+        )
+        .expect("hook");
+    }
+
+    fn left(conn: &Connection) -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT seq FROM changes ORDER BY seq")
+            .expect("sql");
+        let seqs = stmt.query_map([], |r| r.get(0)).expect("rows");
+        seqs.collect::<rusqlite::Result<_>>().expect("seqs")
+    }
+
+    #[test]
+    fn retention_keeps_the_entries_an_enabled_hook_has_not_looked_at() {
+        let (conn, path) = journal(5);
+        hook(&conn, true, 2);
+        hook(&conn, false, 0);
+        assert_eq!(
+            prune_before(&conn, "2021-01-01T00:00:00Z").expect("pruned"),
+            2
+        );
+        assert_eq!(left(&conn), vec![3, 4, 5]);
+        conn.execute("UPDATE webhooks SET cursor = 5", [])
+            .expect("moved");
+        prune_before(&conn, "2021-01-01T00:00:00Z").expect("pruned");
+        assert!(left(&conn).is_empty());
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn without_enabled_hooks_retention_prunes_by_time_alone() {
+        let (conn, path) = journal(3);
+        hook(&conn, false, 0);
+        assert_eq!(
+            prune_before(&conn, "2021-01-01T00:00:00Z").expect("pruned"),
+            3
+        );
+        assert_eq!(
+            prune_before(&conn, "2019-01-01T00:00:00Z").expect("pruned"),
+            0
+        );
+        let _ = std::fs::remove_file(path);
+    }
 }

@@ -100,13 +100,14 @@ fn text(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-/// A new hook hears what happens from now on: its cursor starts at the newest event.
+/// A new hook hears what happens from now on: its cursor starts at the journal's newest entry
+/// (the journal is the outbox; a cursor is a `changes.seq`).
 pub fn insert(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO webhooks (id, name, url, events, network_ids, format, secret, enabled,
              last_delivery_status, failing_since, created_at, updated_at, cursor)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                 (SELECT coalesce(max(seq), 0) FROM webhook_events))",
+                 (SELECT coalesce(max(seq), 0) FROM changes))",
     )?
     .execute(params![
         w.id,
@@ -126,12 +127,12 @@ pub fn insert(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult
 }
 
 /// `secret`: `None` keeps the stored one. A hook switched on again skips what happened while
-/// it was off (its cursor moves to the newest event).
+/// it was off (its cursor moves to the journal's newest entry).
 pub fn update(conn: &Connection, w: &Webhook, secret: Option<&str>) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE webhooks SET name = ?, url = ?, events = ?, network_ids = ?, format = ?,
              secret = coalesce(?, secret),
-             cursor = CASE WHEN enabled = 0 AND ? THEN (SELECT coalesce(max(seq), 0) FROM webhook_events)
+             cursor = CASE WHEN enabled = 0 AND ? THEN (SELECT coalesce(max(seq), 0) FROM changes)
                            ELSE cursor END,
              enabled = ?, failing_since = ?, updated_at = ?
          WHERE id = ?",
@@ -218,28 +219,14 @@ fn delivery_from_row(r: &Row) -> rusqlite::Result<Delivery> {
     })
 }
 
-/// One journal entry some hook wants, written with the entry.
-pub fn add_event(
-    conn: &Connection,
-    event_id: &str,
-    event_type: &str,
-    network_id: Option<&str>,
-    now: &str,
-) -> ApiResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO webhook_events (event_id, event_type, network_id, created_at) VALUES (?, ?, ?, ?)",
-    )?
-    .execute(params![event_id, event_type, network_id, now])?;
-    Ok(())
-}
-
 type EventRow = (i64, String, String, Option<String>, String);
 
-/// The events after `cursor` (at most `limit`), oldest first.
+/// The journal entries after `cursor` (at most `limit`), oldest first, as events:
+/// `(seq, entry id, type, network, time)`.
 fn events_after(conn: &Connection, cursor: i64, limit: usize) -> ApiResult<Vec<EventRow>> {
     let rows = conn
         .prepare_cached(
-            "SELECT seq, event_id, event_type, network_id, created_at FROM webhook_events
+            "SELECT seq, id, entity_type || '.' || action, network_id, time FROM changes
              WHERE seq > ? ORDER BY seq LIMIT ?",
         )?
         .query_map(params![cursor, limit as i64], |r| {
@@ -254,9 +241,10 @@ fn hook_wants(patterns: &[String], networks: &[String], e: &EventRow) -> bool {
         && crate::domain::webhooks::wants(patterns, &e.2)
 }
 
-/// Gives each enabled hook that is not busy with a delivery its next one: the first event
-/// behind its cursor that it wants. Deliveries are made one at a time, when their turn comes,
-/// so a write costs one event row whatever the number of hooks. How many were queued.
+/// Gives each enabled hook that is not busy with a delivery its next one: the first journal
+/// entry past its cursor that it wants (at most `scan` entries are looked at). Deliveries are
+/// made one at a time, when their turn comes, so a write costs nothing but its journal entry
+/// whatever the number of hooks. How many were queued.
 pub fn hand_out(conn: &Connection, scan: usize) -> ApiResult<usize> {
     let hooks: Vec<(String, Vec<String>, Vec<String>, i64)> = conn
         .prepare_cached(
@@ -280,6 +268,7 @@ pub fn hand_out(conn: &Connection, scan: usize) -> ApiResult<usize> {
                     conn,
                     &NewDelivery {
                         id: &crate::ops::new_id(),
+                        entry_seq: e.0,
                         webhook_id: &hook,
                         event_id: &e.1,
                         event_type: &e.2,
@@ -297,12 +286,12 @@ pub fn hand_out(conn: &Connection, scan: usize) -> ApiResult<usize> {
     Ok(queued)
 }
 
-/// Whether an enabled hook without a delivery in flight has events behind its cursor.
+/// Whether an enabled hook without a delivery in flight has journal entries past its cursor.
 pub fn any_behind(conn: &Connection) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM webhooks w WHERE w.enabled = 1
-                 AND w.cursor < (SELECT coalesce(max(seq), 0) FROM webhook_events)
+                 AND w.cursor < (SELECT coalesce(max(seq), 0) FROM changes)
                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                                  WHERE d.webhook_id = w.id AND d.status = 'pending'))",
         )?
@@ -342,6 +331,8 @@ fn waiting(conn: &Connection, hook: &Webhook, cap: usize) -> ApiResult<Vec<Deliv
 
 pub struct NewDelivery<'a> {
     pub id: &'a str,
+    /// The journal entry's `seq`.
+    pub entry_seq: i64,
     pub webhook_id: &'a str,
     pub event_id: &'a str,
     pub event_type: &'a str,
@@ -351,10 +342,17 @@ pub struct NewDelivery<'a> {
 pub fn enqueue(conn: &Connection, d: &NewDelivery) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, status, attempts,
-             next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)",
+             next_attempt_at, created_at, entry_seq)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6)",
     )?
-    .execute(params![d.id, d.webhook_id, d.event_id, d.event_type, d.now])?;
+    .execute(params![
+        d.id,
+        d.webhook_id,
+        d.event_id,
+        d.event_type,
+        d.now,
+        d.entry_seq
+    ])?;
     Ok(())
 }
 
@@ -409,6 +407,8 @@ pub fn delivery(conn: &Connection, id: &str) -> ApiResult<Delivery> {
 #[derive(Debug, Clone)]
 pub struct Due {
     pub id: String,
+    /// The journal entry's `seq` (none on deliveries queued before it was recorded).
+    pub entry_seq: Option<i64>,
     pub webhook_id: String,
     pub event_id: String,
     pub event_type: String,
@@ -424,7 +424,7 @@ pub struct Due {
 pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.created_at,
-                w.url, w.format, w.secret
+                w.url, w.format, w.secret, d.entry_seq
          FROM webhooks w
          JOIN webhook_deliveries d ON d.seq = (SELECT min(x.seq) FROM webhook_deliveries x
                                                WHERE x.webhook_id = w.id AND x.status = 'pending')
@@ -442,6 +442,7 @@ pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
                 url: r.get(6)?,
                 format: r.get(7)?,
                 secret: r.get(8)?,
+                entry_seq: r.get(9)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -499,28 +500,75 @@ pub fn requeue(conn: &Connection, id: &str, now: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Forgets delivered and failed deliveries queued before `cutoff` (pending ones always stay),
-/// and events every hook's cursor has passed.
+/// Forgets delivered and failed deliveries queued before `cutoff` (pending ones always stay).
 pub fn purge_finished_before(conn: &Connection, cutoff: &str) -> ApiResult<usize> {
     let deliveries = conn.execute(
         "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
         [cutoff],
     )?;
-    conn.execute(
-        "DELETE FROM webhook_events WHERE created_at < ?
-             AND seq <= (SELECT coalesce(min(cursor), 0) FROM webhooks WHERE enabled = 1)",
-        [cutoff],
-    )?;
     Ok(deliveries)
 }
 
-/// Deliveries in flight and events behind the enabled hooks' cursors, for `/metrics`.
+/// Deliveries in flight and journal entries past the enabled hooks' cursors (some of which a
+/// hook may not want), for `/metrics`.
 pub fn backlog(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
         .prepare_cached(
             "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')
-                  + coalesce((SELECT sum((SELECT count(*) FROM webhook_events e WHERE e.seq > w.cursor))
+                  + coalesce((SELECT sum((SELECT count(*) FROM changes e WHERE e.seq > w.cursor))
                               FROM webhooks w WHERE w.enabled = 1), 0)",
         )?
         .query_row([], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    /// Version 9 moved cursors from the event table into the journal: a hook resumes just
+    /// before the first event it had not looked at.
+    #[test]
+    fn cursors_move_from_event_rows_to_journal_entries() {
+        let path = std::env::temp_dir().join(format!("portolan-v9-{}.db", crate::ops::new_id()));
+        crate::db::migrate_to(&path, Some(8)).expect("version 8");
+        let conn = Connection::open(&path).expect("opened");
+        for seq in 1..=6 {
+            conn.execute(
+                "INSERT INTO changes (seq, id, time, action, entity_type, entity_id, actor_type)
+                 VALUES (?, ?, 'x', 'create', 'tag', 't', 'system')",
+                params![seq, format!("entry-{seq}")],
+            )
+            .expect("entry");
+        }
+        // Entries 2, 4 and 6 were wanted by some hook; `behind` had looked at the first event.
+        for (seq, entry) in [(1, 2), (2, 4), (3, 6)] {
+            conn.execute(
+                "INSERT INTO webhook_events (seq, event_id, event_type, created_at)
+                 VALUES (?, ?, 'tag.create', 'x')",
+                params![seq, format!("entry-{entry}")],
+            )
+            .expect("event");
+        }
+        for (id, cursor) in [("behind", 1), ("done", 3)] {
+            conn.execute(
+                "INSERT INTO webhooks (id, name, url, events, network_ids, format, enabled, cursor,
+                     created_at, updated_at)
+                 VALUES (?, ?, 'http://127.0.0.1:1/', '[\"*\"]', '[]', 'json', 1, ?, 'x', 'x')",
+                params![id, id, cursor],
+            )
+            .expect("hook");
+        }
+        drop(conn);
+        crate::db::migrate(&path).expect("version 9");
+        let conn = Connection::open(&path).expect("opened");
+        let cursor = |id: &str| -> i64 {
+            conn.query_row("SELECT cursor FROM webhooks WHERE id = ?", [id], |r| {
+                r.get(0)
+            })
+            .expect("cursor")
+        };
+        assert_eq!(cursor("behind"), 3, "resumes at entry 4, its next event");
+        assert_eq!(cursor("done"), 6, "at the journal's end");
+        let _ = std::fs::remove_file(path);
+    }
 }

@@ -17,7 +17,6 @@ use crate::db::versions::{self, Temporal};
 use crate::domain::clock;
 use crate::domain::history::{changed_fields, state_fields, Action, EntityType};
 use crate::domain::principal::Principal;
-use crate::domain::webhooks::wants;
 use crate::error::{ApiError, ApiResult};
 
 /// One write transaction's author and clock. Every timestamp the write stores is `now`.
@@ -29,8 +28,6 @@ pub struct Writer {
     /// The discovery this write reconciles, if any: what it creates starts with this id as its
     /// first and last discovery.
     pub discovery: Option<String>,
-    /// The enabled webhooks, read once per write (a write journals several entries).
-    hooks: RefCell<Option<Vec<db::webhooks::HookFilter>>>,
     /// The host of the service whose bindings this write last journaled: a write settles the
     /// bindings of one service, so one lookup serves them all.
     host_of_service: RefCell<Option<(String, String)>>,
@@ -60,7 +57,6 @@ impl Writer {
             request_id,
             now: clock::format(now),
             discovery: None,
-            hooks: RefCell::new(None),
             host_of_service: RefCell::new(None),
         })
     }
@@ -194,36 +190,7 @@ impl Writer {
         if let (Some(table), Some(image)) = (versions::of(kind), stored_before) {
             versions::close(tx, table, &entry_id, entity_id, &self.now, &image)?;
         }
-        self.announce(tx, &entry_id, kind, action, network_id)
-    }
-
-    /// The outbox: an event row when some enabled webhook wants this entry, in the entry's own
-    /// transaction, so that a committed change is announced even across a crash.
-    fn announce(
-        &self,
-        tx: &Connection,
-        entry_id: &str,
-        kind: EntityType,
-        action: Action,
-        network_id: Option<&str>,
-    ) -> ApiResult<()> {
-        let mut cached = self.hooks.borrow_mut();
-        if cached.is_none() {
-            *cached = Some(db::webhooks::enabled(tx)?);
-        }
-        let hooks = cached.as_ref().map(Vec::as_slice).unwrap_or_default();
-        if hooks.is_empty() {
-            return Ok(());
-        }
-        let event_type = format!("{}.{}", kind.as_str(), action.as_str());
-        let wanted = hooks.iter().any(|(_, events, networks)| {
-            (networks.is_empty() || network_id.is_some_and(|n| networks.iter().any(|x| x == n)))
-                && wants(events, &event_type)
-        });
-        if wanted {
-            // One row per entry, whatever the number of hooks: the worker hands it out.
-            db::webhooks::add_event(tx, entry_id, &event_type, network_id, &self.now)?;
-        }
+        // The entry is also the webhooks' outbox row: the worker reads the journal.
         Ok(())
     }
 }

@@ -90,7 +90,10 @@ fn history_older_than_the_retention_is_pruned_and_live_rows_stay() {
     let mut server =
         ServerProcess::start_with(dir.path(), &key, &[("PORTOLAN_HISTORY_DAYS", "30")]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while count("SELECT count(*) FROM host_versions") != 1 {
+    // Versions go first, then entries: wait for both.
+    while count("SELECT count(*) FROM host_versions") != 1
+        || count("SELECT count(*) FROM changes") != entries_before - 1
+    {
         assert!(Instant::now() < deadline, "the old version was not pruned");
         std::thread::sleep(Duration::from_millis(50));
     }
