@@ -108,3 +108,49 @@ pub fn backup(config: &Config, dest: &std::path::Path) -> Result<(), String> {
     );
     Ok(())
 }
+
+pub fn export(
+    config: &Config,
+    output: Option<&std::path::Path>,
+    with_history: bool,
+) -> Result<(), String> {
+    let db = Db::open(config)?;
+    let now = clock::now();
+    let write = |out: &mut dyn std::io::Write| {
+        // One read transaction: the document is one snapshot, even while the server writes.
+        db.read_blocking(|c| {
+            c.execute_batch("BEGIN")?;
+            let written = db::full_export::write_document(c, with_history, &now, out);
+            c.execute_batch("COMMIT")?;
+            written
+        })
+        .map_err(|e| e.message.clone())
+    };
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            write(&mut std::io::BufWriter::new(file))?;
+            eprintln!("exported to {}", path.display());
+        }
+        None => write(&mut std::io::BufWriter::new(std::io::stdout().lock()))?,
+    }
+    Ok(())
+}
+
+pub fn import(config: &Config, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+    let reader =
+        std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    let db = Db::open(config)?;
+    let report = db
+        .write_blocking(|tx| crate::ops::full_import::import(tx, reader, dry_run))
+        .map_err(|e| match &e.field {
+            Some(field) => format!("{field}: {}", e.message),
+            None => e.message.clone(),
+        })?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}

@@ -79,6 +79,22 @@ pub enum Command {
     Migrate,
     /// Write a consistent, integrity-checked copy of the live database to PATH.
     Backup { path: PathBuf },
+    /// Write the whole inventory as one JSON document (no API keys, no webhook secrets).
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Add closed versions and the journal.
+        #[arg(long)]
+        with_history: bool,
+    },
+    /// Load an exported document: all of it in one transaction, or nothing and the first error.
+    Import {
+        file: PathBuf,
+        /// Check everything and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

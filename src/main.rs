@@ -19,6 +19,11 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => portolan::cli::keys(&config, cmd),
         Command::Migrate => portolan::cli::migrate(&config),
         Command::Backup { path } => portolan::cli::backup(&config, &path),
+        Command::Export {
+            output,
+            with_history,
+        } => portolan::cli::export(&config, output.as_deref(), with_history),
+        Command::Import { file, dry_run } => portolan::cli::import(&config, &file, dry_run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -838,7 +838,11 @@ async function mapPage(networkId, params) {
     el("span", { className: "muted", text: "Export the network:" }),
     exportOf("Ansible inventory", "ansible?format=yaml", "inventory.yaml", "application/yaml"),
     exportOf("Homepage services", "homepage", "services.yaml", "application/yaml"),
-    exportOf("Bindings CSV", "services.csv", "services.csv", "text/csv"));
+    exportOf("Bindings CSV", "services.csv", "services.csv", "text/csv"),
+    // The whole database, to move or keep in git: an Owner of every network only.
+    session.me.role === "Owner" && session.me.network_ids.length === 0
+      ? button("Whole inventory (JSON)", async () => window.PortolanMap.save(await text("/api/v1/export"), "portolan-export.json", "application/json"))
+      : null);
   show(asOfBanner(at, "#/map/" + networkId), el("h2", { text: "Map" }), controls, exportsBar, asOfControl(at, "#/map/" + networkId),
     el("p", { className: "hint", text: "Drag to pan, wheel or +/- to zoom, click a host to open it. Lines join each service to the addresses it listens on, labelled with the ports; the green pill stands for all interfaces; coloured curves join a service to what it depends on." }),
     frame);

@@ -8,6 +8,7 @@ pub mod discoveries;
 pub mod discovery_schedules;
 pub mod docs;
 pub mod exports;
+pub mod full_export;
 pub mod hosts;
 pub mod input;
 pub mod ip_addresses;
@@ -80,6 +81,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     changes::routes(&mut r, "/api/v1/changes");
     organizations::routes(&mut r, "/api/v1/organizations");
     exports::routes(&mut r, "/api/v1/exports");
+    full_export::routes(&mut r);
     webhooks::routes(&mut r, "/api/v1/webhooks");
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");

@@ -3,6 +3,7 @@
 //! descriptions the router registers. `tests/api/openapi.rs` checks that the two agree.
 
 mod discovery;
+mod full_export;
 mod webhooks;
 
 use serde_json::{json, Map, Value};
@@ -39,6 +40,7 @@ pub fn document() -> Value {
     doc.consolidate("/api/v1/hosts/{id}/consolidate/{other_id}");
     doc.impact("/api/v1/services/{id}/impact");
     doc.exports("/api/v1/exports");
+    doc.full_export("/api/v1/export", "/api/v1/import");
     doc.webhooks("/api/v1/webhooks");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");
@@ -69,7 +71,7 @@ struct Surface {
 }
 
 #[derive(Clone, Copy)]
-enum Filter {
+pub(super) enum Filter {
     Uuid,
     Uuids,
     Text,
@@ -393,7 +395,7 @@ impl Doc {
     }
 
     /// `{success: true, data: <record>, meta}` under `<Record>Envelope`.
-    fn envelope(&mut self, record: &str) -> String {
+    pub(super) fn envelope(&mut self, record: &str) -> String {
         let name = format!("{record}Envelope");
         self.schemas
             .entry(name.clone())
@@ -1462,7 +1464,7 @@ fn order_by_param(columns: &[&str]) -> Value {
            "schema": {"type": "string", "enum": columns}})
 }
 
-fn filter(name: &str, kind: Filter, about: &str) -> Value {
+pub(super) fn filter(name: &str, kind: Filter, about: &str) -> Value {
     let schema = match kind {
         Filter::Uuid => json!({"type": "string", "format": "uuid"}),
         Filter::Uuids => json!({"type": "array", "items": {"type": "string", "format": "uuid"}}),

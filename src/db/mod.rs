@@ -10,6 +10,7 @@ pub mod changes;
 pub mod dependencies;
 pub mod discoveries;
 pub mod exports;
+pub mod full_export;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;

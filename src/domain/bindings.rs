@@ -279,6 +279,17 @@ fn duplicate_of(target: &Target, field: &str, other: &str) -> ApiError {
     .with_param("conflicting_binding_id", other)
 }
 
+/// Rules 2 and 3 as a question rather than a fold: the first binding of `targets` that an
+/// earlier identical one, or an all-interfaces binding of the same port, makes redundant, with
+/// the index of the one that covers it. A document (an import) must not rely on folding.
+pub fn first_redundant(targets: &[&Target]) -> Option<(usize, usize)> {
+    targets.iter().enumerate().find_map(|(i, t)| {
+        let earlier = targets[..i].iter().position(|o| o == t);
+        let wider = || targets.iter().position(|o| t.superseded_by(o));
+        earlier.or_else(wider).map(|j| (i, j))
+    })
+}
+
 /// Applies the rules to `change` against `ctx` and returns what to write, or the first violation.
 pub fn plan(change: Change, ctx: &Context) -> ApiResult<Plan> {
     match change {

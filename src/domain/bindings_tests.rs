@@ -595,3 +595,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_document_relying_on_folding_is_told_which_binding_is_redundant() {
+    let (a, b, c) = (ip("i1"), port("p1", Some("i1")), port("p1", None));
+    assert_eq!(first_redundant(&[&a, &b]), None);
+    assert_eq!(first_redundant(&[&a, &b, &a]), Some((2, 0)), "identical");
+    assert_eq!(
+        first_redundant(&[&b, &c]),
+        Some((0, 1)),
+        "covered by the all-interfaces binding after it"
+    );
+    assert_eq!(first_redundant(&[&c, &b]), Some((1, 0)));
+    assert_eq!(first_redundant(&[&c, &port("p2", Some("i1"))]), None);
+    assert_eq!(first_redundant(&[]), None);
+}

@@ -7,6 +7,7 @@ pub mod dependencies;
 pub mod discovery;
 pub mod enums;
 pub mod exports;
+pub mod full_export;
 pub mod history;
 pub mod map;
 pub mod net;

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 use super::journal::Writer;
 use super::{missing_reference, new_id};
 use crate::db::{self, bindings::Binding, bindings::NewBinding};
-use crate::domain::bindings::{plan, Change, Context, Live, Slot, Target, Wanted};
+use crate::domain::bindings::{plan, Change, Context, Live, Plan, Slot, Target, Wanted};
 use crate::domain::history::EntityType;
 use crate::domain::principal::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -34,15 +34,13 @@ fn referenced(change: &Change) -> Vec<&Target> {
     }
 }
 
-/// Reads the live state, applies the rules, and writes and journals the plan: removed bindings
-/// are closed, retargeted ones closed and continued, unchanged ones left alone. Nothing is
-/// written on error.
-pub fn settle(
+/// The service's live bindings (with their order) and the plan the rules make of `change`
+/// against them, read inside the caller's transaction; nothing is written.
+pub fn check(
     tx: &Connection,
-    who: &Writer,
     holder: &Holder,
     change: Change,
-) -> ApiResult<Settled> {
+) -> ApiResult<(Plan, Vec<(Binding, i64)>)> {
     let live_rows = db::bindings::live_of(tx, &holder.service_id)?;
     let live: Vec<Live> = live_rows
         .iter()
@@ -79,7 +77,19 @@ pub fn settle(
         live: &live,
         held: &held,
     };
-    let plan = plan(change, &ctx)?;
+    Ok((plan(change, &ctx)?, live_rows))
+}
+
+/// Reads the live state, applies the rules, and writes and journals the plan: removed bindings
+/// are closed, retargeted ones closed and continued, unchanged ones left alone. Nothing is
+/// written on error.
+pub fn settle(
+    tx: &Connection,
+    who: &Writer,
+    holder: &Holder,
+    change: Change,
+) -> ApiResult<Settled> {
+    let (plan, live_rows) = check(tx, holder, change)?;
     if plan.covered_by.is_some() {
         return Ok(Settled {
             bindings: Vec::new(),

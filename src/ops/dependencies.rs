@@ -33,12 +33,18 @@ fn check(tx: &Transaction, who: &Writer, input: &DependencyInput) -> ApiResult<(
     }
     who.check_network(&input.network_id)?;
     check_tags(tx, &input.tags)?;
-    check_members(&input.members)?;
-    for (i, m) in input.members.iter().enumerate() {
+    check_members_in(tx, &input.network_id, &input.members)
+}
+
+/// The member rules, and that every member's service is in `network_id` and every binding
+/// belongs to its member's service. Fields are relative to the dependency (`members[1].service_id`).
+pub fn check_members_in(tx: &Connection, network_id: &str, members: &[Member]) -> ApiResult<()> {
+    check_members(members)?;
+    for (i, m) in members.iter().enumerate() {
         let field = format!("members[{i}].service_id");
         let (_, network) = db::services::placement(tx, &m.service_id)?
             .ok_or_else(|| missing_reference(&field, "Service", &m.service_id))?;
-        if network != input.network_id {
+        if network != network_id {
             return Err(ApiError::validation(
                 field,
                 "The service is in another network than the dependency",

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod bindings;
 pub mod dependencies;
 pub mod discovery;
+pub mod full_import;
 pub mod host_children;
 pub mod host_merge;
 pub mod hosts;

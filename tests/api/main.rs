@@ -17,6 +17,7 @@ mod discovery_stale;
 mod discovery_uploads;
 mod errors;
 mod exports;
+mod full_export;
 mod history;
 mod history_property;
 mod history_retention;

@@ -190,6 +190,8 @@ fn operation_ids_are_english_words() {
         "svg",
         "metrics",
         "export",
+        "import",
+        "inventory",
         "prometheus",
         "sd",
         "ansible",

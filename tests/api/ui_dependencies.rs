@@ -63,7 +63,12 @@ fn a_user_records_a_request_path_and_reads_its_impact() {
         json!(2)
     );
     b.screenshot(&screenshots().join("dependencies-map.png"));
-    for export in ["Ansible inventory", "Homepage services", "Bindings CSV"] {
+    for export in [
+        "Ansible inventory",
+        "Homepage services",
+        "Bindings CSV",
+        "Whole inventory (JSON)",
+    ] {
         b.click(&b.button(export));
     }
     assert_eq!(b.console_errors(), Vec::<String>::new());
