@@ -179,7 +179,7 @@ impl Config {
             .ok()
             .filter(|k| !k.is_empty());
         if let Some(key) = &admin_api_key {
-            if !crate::auth::token::is_well_formed(key) {
+            if !crate::domain::token::is_well_formed(key) {
                 return Err(ConfigError(format!(
                     "invalid value for {ENV_ADMIN_API_KEY}: expected scp_u_ followed by 32 letters or digits (value not shown)"
                 )));

@@ -13,3 +13,4 @@ pub mod ops;
 pub mod rate_limit;
 pub mod request_log;
 pub mod startup;
+pub mod state;

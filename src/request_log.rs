@@ -56,7 +56,7 @@ pub async fn middleware(
     let path = req.path().to_string();
 
     let stopping = req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .is_some_and(|s| s.stopping.load(std::sync::atomic::Ordering::SeqCst));
     let header_bytes: usize = req
         .headers()

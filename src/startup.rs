@@ -11,30 +11,15 @@ use actix_web::{web, App, HttpServer};
 
 use crate::api;
 use crate::api::input::MAX_BODY_BYTES;
-use crate::api::write::InFlight;
-use crate::auth::KeyCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::history::ActorKind;
 use crate::domain::principal::Principal;
 use crate::ops;
 use crate::ops::journal::Writer;
-use crate::rate_limit::{self, Limits};
+use crate::rate_limit;
 use crate::request_log;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub config: Config,
-    pub keys: KeyCache,
-    pub in_flight: InFlight,
-    /// `None` when rate limiting is off.
-    pub limits: Option<Limits>,
-    /// Set when SIGINT or SIGTERM arrives: requests still arriving get 503.
-    pub stopping: Arc<AtomicBool>,
-    /// The discoveries this process runs.
-    pub discoveries: Arc<crate::discovery::Registry>,
-}
+use crate::state::{AppState, InFlight, KeyCache, Limits};
 
 pub struct Application {
     port: u16,

@@ -18,7 +18,7 @@ use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
 use crate::ops::{self, api_keys::ApiKeyInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 
 pub fn routes(r: &mut Routes, base: &str) {

@@ -19,7 +19,7 @@ use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
 use crate::ops::{self, bindings::BindingInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {

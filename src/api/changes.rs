@@ -9,7 +9,7 @@ use crate::db::changes::ChangeFilter;
 use crate::domain::history::{Action, EntityType};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 
 pub fn routes(r: &mut Routes, base: &str) {

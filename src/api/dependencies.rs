@@ -20,7 +20,7 @@ use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::dependencies::DependencyInput;
 use crate::ops::journal::Writer;
-use crate::startup::AppState;
+use crate::state::AppState;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {

@@ -21,7 +21,7 @@ use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Uploads (nmap XML) may be this large.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;

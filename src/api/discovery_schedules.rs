@@ -17,7 +17,7 @@ use crate::domain::role::Role;
 use crate::domain::text::Name;
 use crate::envelope;
 use crate::error::ApiResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(r: &mut Routes, base: &str) {
     r.at(base, [on(Method::GET, list), on(Method::POST, create)])

@@ -13,7 +13,7 @@ use crate::db::exports::ListenerFilter;
 use crate::domain::exports::{self, ExportHost, ExportService};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 
 pub fn routes(r: &mut Routes, base: &str) {

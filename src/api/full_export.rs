@@ -15,7 +15,7 @@ use crate::domain::clock;
 use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(r: &mut Routes) {
     r.at("/api/v1/export", [on(Method::GET, export)])

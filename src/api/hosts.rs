@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ops::host_children::{Child, Children};
 use crate::ops::journal::Writer;
 use crate::ops::{self, hosts::HostInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 use rusqlite::{Connection, Transaction};
 

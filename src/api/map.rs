@@ -10,7 +10,7 @@ use crate::domain::map::{self, MapInput};
 use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::ApiResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(r: &mut Routes, networks: &str) {
     r.at(&format!("{networks}/{{id}}/map"), [on(Method::GET, json)])

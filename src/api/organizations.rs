@@ -7,7 +7,7 @@ use crate::auth::Auth;
 use crate::db::query::PageRequest;
 use crate::domain::role::Role;
 use crate::error::ApiResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 
 pub fn routes(r: &mut Routes, base: &str) {

@@ -18,7 +18,7 @@ use crate::domain::role::Role;
 use crate::error::ApiResult;
 use crate::ops::journal::Writer;
 use crate::ops::{self, ports::PortInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {

@@ -17,7 +17,7 @@ use crate::domain::role::Role;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 
 pub trait Resource: 'static {

@@ -21,7 +21,7 @@ use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
 use crate::ops::{self, services::ServiceInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {

@@ -19,7 +19,7 @@ use crate::domain::text::{optional_text, Name};
 use crate::error::ApiResult;
 use crate::ops::journal::Writer;
 use crate::ops::{self, subnets::SubnetInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 use rusqlite::{Connection, Transaction};
 
 pub fn routes(r: &mut Routes, base: &str) {

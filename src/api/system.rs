@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::envelope::{self, API_VERSION, SERVER_VERSION};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Liveness: the process answers. Touches no database.
 pub async fn healthz() -> HttpResponse {

@@ -13,7 +13,7 @@ use crate::db::tags::Tagged;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::tag_assignments;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 use actix_web::web;
 

@@ -14,7 +14,7 @@ use crate::domain::template::parse_patch;
 use crate::envelope;
 use crate::error::ApiResult;
 use crate::ops;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::Method;
 
 pub fn routes(r: &mut Routes, base: &str) {

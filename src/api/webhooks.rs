@@ -19,7 +19,7 @@ use crate::domain::text::Name;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::webhooks::{visible, WebhookInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(r: &mut Routes, base: &str) {
     r.at(base, [on(Method::GET, list), on(Method::POST, create)])

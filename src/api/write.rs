@@ -1,9 +1,6 @@
 //! Write responses, built inside the write transaction, and `Idempotency-Key` handling: the
 //! stored response of an idempotent request commits or rolls back together with its write.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use rusqlite::Transaction;
@@ -20,7 +17,7 @@ use crate::envelope;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ops::journal::Writer;
 use crate::request_log::RequestId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A finished write's response: status, optional `Location`, JSON body.
 #[derive(Debug, Clone)]
@@ -81,43 +78,6 @@ impl Reply {
             builder.insert_header(("Idempotent-Replayed", "true"));
         }
         builder.body(self.body)
-    }
-}
-
-/// Scopes of idempotent requests still running; a second request with the same key gets 409.
-#[derive(Default)]
-pub struct InFlight(Mutex<HashSet<Scope>>);
-
-struct InFlightGuard<'a> {
-    set: &'a InFlight,
-    scope: Scope,
-}
-
-impl InFlight {
-    fn enter(&self, scope: &Scope) -> ApiResult<InFlightGuard<'_>> {
-        let mut running = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if !running.insert(scope.clone()) {
-            let mut err =
-                ApiError::conflict("A request with this Idempotency-Key is still running")
-                    .with_field("Idempotency-Key")
-                    .with_hint("Retry after the first request has finished");
-            err.retry_after = Some(1);
-            return Err(err);
-        }
-        Ok(InFlightGuard {
-            set: self,
-            scope: scope.clone(),
-        })
-    }
-}
-
-impl Drop for InFlightGuard<'_> {
-    fn drop(&mut self) {
-        self.set
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.scope);
     }
 }
 

@@ -249,7 +249,8 @@ mod tests {
     use super::*;
 
     fn journal(entries: usize) -> (Connection, std::path::PathBuf) {
-        let path = std::env::temp_dir().join(format!("portolan-prune-{}.db", crate::ops::new_id()));
+        let path =
+            std::env::temp_dir().join(format!("portolan-prune-{}.db", crate::domain::new_id()));
         crate::db::migrate(&path).expect("migrated");
         let conn = Connection::open(&path).expect("opened");
         for i in 1..=entries {
@@ -268,7 +269,7 @@ mod tests {
             "INSERT INTO webhooks (id, name, url, events, network_ids, format, enabled, cursor,
                  created_at, updated_at)
              VALUES (?, 'h', 'http://127.0.0.1:1/', '[\"*\"]', '[]', 'json', ?, ?, 'x', 'x')",
-            params![crate::ops::new_id(), enabled, cursor],
+            params![crate::domain::new_id(), enabled, cursor],
         )
         .expect("hook");
     }

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::query::{paged, Filter, PageRequest, Scope};
 use super::{json_column, optional, or_not_found};
-use crate::discovery::scanner::Progress;
 use crate::domain::discovery::CatalogType;
+use crate::domain::discovery::Progress;
 use crate::domain::net::Cidr;
 use crate::domain::port::Protocol;
 use crate::error::ApiResult;

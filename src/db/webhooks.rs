@@ -267,7 +267,7 @@ pub fn hand_out(conn: &Connection, scan: usize) -> ApiResult<usize> {
                 enqueue(
                     conn,
                     &NewDelivery {
-                        id: &crate::ops::new_id(),
+                        id: &crate::domain::new_id(),
                         entry_seq: e.0,
                         webhook_id: &hook,
                         event_id: &e.1,
@@ -529,7 +529,7 @@ mod tests {
     /// before the first event it had not looked at.
     #[test]
     fn cursors_move_from_event_rows_to_journal_entries() {
-        let path = std::env::temp_dir().join(format!("portolan-v9-{}.db", crate::ops::new_id()));
+        let path = std::env::temp_dir().join(format!("portolan-v9-{}.db", crate::domain::new_id()));
         crate::db::migrate_to(&path, Some(8)).expect("version 8");
         let conn = Connection::open(&path).expect("opened");
         for seq in 1..=6 {

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -28,15 +27,7 @@ pub struct ScanSpec {
     pub http_probe: bool,
 }
 
-/// The counters a progress bar shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Progress {
-    pub addresses_total: u64,
-    pub addresses_done: u64,
-    pub probes_total: u64,
-    pub probes_done: u64,
-    pub open_found: u64,
-}
+pub use crate::domain::discovery::Progress;
 
 /// How long an open port is given to speak first before it is asked over HTTP.
 const BANNER_WAIT: Duration = Duration::from_millis(300);

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::net::{parse_ip, Cidr, MacAddress};
 use super::port::Protocol;
@@ -281,6 +281,16 @@ fn too_many(field: &str, max: usize) -> ApiError {
     ApiError::validation(field, format!("A scan takes at most {max} addresses"))
         .with_param("max_addresses", max as u64)
         .with_hint("Split the scan, or raise PORTOLAN_DISCOVERY_MAX_ADDRESSES")
+}
+
+/// The counters a progress bar shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Progress {
+    pub addresses_total: u64,
+    pub addresses_done: u64,
+    pub probes_total: u64,
+    pub probes_done: u64,
+    pub open_found: u64,
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@ use serde::Serialize;
 
 use super::journal::{changes_state, Writer};
 use super::{missing_reference, new_id};
-use crate::auth::token;
 use crate::db::{self, api_keys::ApiKey};
 use crate::domain::history::EntityType;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
 use crate::domain::text::Name;
+use crate::domain::token;
 use crate::error::{ApiError, ApiResult};
 
 pub struct ApiKeyInput {

@@ -23,18 +23,12 @@ pub mod webhooks;
 
 use rusqlite::Connection;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::db;
 use crate::domain::clock;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
-/// A new id: a UUID whose leading bits are the time (version 7), so that new rows land at the
-/// end of every index keyed by id (the journal's, the versions', the live tables' own) instead
-/// of on a random page that each commit would have to write.
-pub fn new_id() -> String {
-    Uuid::now_v7().hyphenated().to_string()
-}
+pub use crate::domain::new_id;
 
 /// Every tag id must name a tag; the first that does not is a 400 on `tags[i]`.
 pub fn check_tags(conn: &Connection, tags: &[String]) -> ApiResult<()> {

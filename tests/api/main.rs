@@ -25,6 +25,7 @@ mod host_children;
 mod hosts;
 mod idempotency;
 mod ip_addresses;
+mod layering;
 mod listeners;
 mod map;
 mod networks;
