@@ -1,0 +1,90 @@
+//! Health, readiness, version, metrics and the document itself.
+
+use super::*;
+
+impl Doc {
+    pub(super) fn system(&mut self) {
+        let status = |value: &str| {
+            json!({"type": "object", "required": ["status"],
+                   "properties": {"status": {"const": value}}})
+        };
+        self.add(
+            "/healthz",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "healthz", "summary": "Liveness",
+                "description": "The process answers. Touches no database.",
+                "security": [],
+                "responses": {"200": {"description": "Alive",
+                    "content": {"application/json": {"schema": status("ok")}}}}
+            }),
+        );
+        self.alias("/healthz", "/api/health");
+        self.add(
+            "/metrics",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "metrics", "summary": "Prometheus metrics",
+                "description": "Prometheus's text format: HTTP requests by route template, \
+                    method and status, request durations by route, write wait and hold times, \
+                    database size, live objects by kind, discovery probes and open ports, build \
+                    info. Needs: Viewer, unless the server runs with PORTOLAN_METRICS_PUBLIC=true.",
+                "responses": {
+                    "200": {"description": "The metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "401": response_ref("401"), "403": response_ref("403"),
+                    "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add(
+            "/readyz",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "readyz", "summary": "Readiness",
+                "description": "The database answers and its schema is migrated.",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Ready",
+                        "content": {"application/json": {"schema": status("ready")}}},
+                    "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add_schema::<Meta>();
+        self.schemas.insert(
+            "Version".into(),
+            json!({"type": "object", "required": ["api_version", "server_version"],
+                   "properties": {"api_version": {"type": "integer"},
+                                  "server_version": {"type": "string"}}}),
+        );
+        let version = self.envelope("Version");
+        self.add(
+            "/api/version",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "version", "summary": "API and server version",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Versions",
+                        "content": {"application/json": {"schema": schema_ref(&version)}}},
+                    "429": response_ref("429"), "503": response_ref("503"),
+                }
+            }),
+        );
+        self.add(
+            "/api/openapi.json",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "openapi", "summary": "This document",
+                "security": [],
+                "responses": {
+                    "200": {"description": "The OpenAPI 3.1 description of the API",
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "429": response_ref("429"), "503": response_ref("503"),
+                }
+            }),
+        );
+        self.alias("/api/openapi.json", "/openapi.json");
+    }
+}
