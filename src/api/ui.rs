@@ -28,24 +28,64 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/map.js"),
     },
     Asset {
-        path: "/history.js",
+        path: "/ui/api.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../static/history.js"),
+        body: include_str!("../../static/ui/api.js"),
     },
     Asset {
-        path: "/discovery.js",
+        path: "/ui/dom.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../static/discovery.js"),
+        body: include_str!("../../static/ui/dom.js"),
     },
     Asset {
-        path: "/dependencies.js",
+        path: "/ui/table.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../static/dependencies.js"),
+        body: include_str!("../../static/ui/table.js"),
     },
     Asset {
-        path: "/webhooks.js",
+        path: "/pages/resources.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../static/webhooks.js"),
+        body: include_str!("../../static/pages/resources.js"),
+    },
+    Asset {
+        path: "/pages/history.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/history.js"),
+    },
+    Asset {
+        path: "/pages/host.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/host.js"),
+    },
+    Asset {
+        path: "/pages/catalog.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/catalog.js"),
+    },
+    Asset {
+        path: "/pages/keys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/keys.js"),
+    },
+    Asset {
+        path: "/pages/network_map.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/network_map.js"),
+    },
+    Asset {
+        path: "/pages/discovery.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/discovery.js"),
+    },
+    Asset {
+        path: "/pages/dependencies.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/dependencies.js"),
+    },
+    Asset {
+        path: "/pages/webhooks.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/webhooks.js"),
     },
     Asset {
         path: "/style.css",

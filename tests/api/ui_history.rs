@@ -89,7 +89,9 @@ fn a_user_reads_the_past_of_a_host_a_service_and_the_map() {
 
     // The control: an instant typed into the field (here: in the future, which reads as now).
     b.run(
-        "document.getElementById('as-of').value = toLocalInput(new Date(Date.now() + 3600e3).toISOString())",
+        // The UI's helpers are ES modules: the test imports the one it needs.
+        "return import('/pages/history.js').then((m) => { document.getElementById('as-of').value = \
+         m.toLocalInput(new Date(Date.now() + 3600e3).toISOString()); })",
         json!([]),
     );
     b.click(&b.button("Show"));

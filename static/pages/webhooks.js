@@ -1,8 +1,13 @@
 // Webhooks (Admins): create, edit, test, and each hook's delivery log with retry.
-// Uses app.js's helpers (el, call, collection, panel, ...).
-"use strict";
 
-const webhookFields = () => [
+import { call, fresh, get, text } from "/ui/api.js";
+import { button, confirmDelete, el, panel, status } from "/ui/dom.js";
+import { collection } from "/ui/table.js";
+import { nameField } from "/pages/resources.js";
+import { when } from "/pages/history.js";
+import { render } from "/app.js";
+
+export const webhookFields = () => [
   nameField,
   { name: "url", label: "URL", required: true, hint: "http:// or https://; for ntfy, the topic's URL" },
   { name: "events", label: "Events", hint: "Comma-separated patterns: binding.create, service.*, *.delete, or * for everything" },
@@ -12,13 +17,13 @@ const webhookFields = () => [
   { name: "enabled", label: "Enabled", type: "checkbox" },
 ];
 
-function webhookBody(data) {
+export function webhookBody(data) {
   const body = { ...data, events: String(data.events || "*").split(",").map((e) => e.trim()).filter(Boolean) };
   if (!body.secret) delete body.secret;
   return body;
 }
 
-async function deliveriesOf(hook, holder) {
+export async function deliveriesOf(hook, holder) {
   const list = await get("/api/v1/webhooks/" + hook.id + "/deliveries?limit=50");
   const rows = list.map((d) => el("tr", { "data-id": d.id },
     el("td", { text: when(d.created_at) }), el("td", { text: d.event_type }), el("td", { text: d.status }),
@@ -36,7 +41,7 @@ async function deliveriesOf(hook, holder) {
     button("Close", () => holder.replaceChildren()));
 }
 
-function webhooksPage(params) {
+export function webhooksPage(params) {
   const save = (hook, holder) => async (data) => {
     if (hook) await call("PUT", "/api/v1/webhooks/" + hook.id, webhookBody(data));
     else await call("POST", "/api/v1/webhooks", webhookBody(data));

@@ -1,25 +1,27 @@
 // History in the web UI: timelines of hosts and services, the "view as of" control with its
-// banner, and the journal page. Builds on app.js's helpers (el, call, get, show, button, link,
-// session), which are in place by the time any of this runs.
-"use strict";
+// banner, and the journal page.
 
-const HISTORY_PAGE = 25;
+import { call, get, session, text } from "/ui/api.js";
+import { button, el, show } from "/ui/dom.js";
+import { link, networkName, tagNames } from "/ui/table.js";
 
-const when = (iso) => new Date(iso).toLocaleString();
+export const HISTORY_PAGE = 25;
+
+export const when = (iso) => new Date(iso).toLocaleString();
 
 // A datetime-local value (the browser's local time, to the second) from an instant, and back.
-function toLocalInput(iso) {
+export function toLocalInput(iso) {
   const d = iso ? new Date(iso) : new Date();
   const pad = (n) => String(n).padStart(2, "0");
   return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
     pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
 }
-const fromLocalInput = (value) => new Date(value).toISOString();
+export const fromLocalInput = (value) => new Date(value).toISOString();
 
 // An as-of read answers closed versions under their own ids, with `lineage_id` naming the live
 // object; references (a binding's port, a host's id on the map) always use live ids. Reading
 // every object by its live id lets the host page and the map join them as they do live.
-function asLive(value) {
+export function asLive(value) {
   if (Array.isArray(value)) return value.map(asLive);
   if (!value || typeof value !== "object") return value;
   const out = {};
@@ -30,7 +32,7 @@ function asLive(value) {
 
 // "View as of": a date-time field that moves the page to `?at=`, and, when the page shows the
 // past, a banner that says so with the way back to the live state.
-function asOfControl(at, liveHash) {
+export function asOfControl(at, liveHash) {
   const input = el("input", { type: "datetime-local", id: "as-of", step: 1, value: toLocalInput(at) });
   const go = () => {
     if (!input.value) return;
@@ -42,7 +44,7 @@ function asOfControl(at, liveHash) {
     at ? link("Back to live", liveHash) : null);
 }
 
-function asOfBanner(at, liveHash) {
+export function asOfBanner(at, liveHash) {
   if (!at) return null;
   return el("p", { className: "banner", role: "note" },
     el("strong", { text: "As of " + when(at) + ". " }),
@@ -51,7 +53,7 @@ function asOfBanner(at, liveHash) {
 
 // ---- describing changes -------------------------------------------------------------------------
 
-function actorName(actor) {
+export function actorName(actor) {
   if (actor.type === "api_key") return "key " + (actor.name || actor.id);
   if (actor.type === "discovery") return "discovery";
   if (actor.type === "cli") return "command line";
@@ -60,7 +62,7 @@ function actorName(actor) {
 
 // Names of ports and addresses, from the host as shown and from every image in the entries, so
 // that a binding still reads "8096/Tcp on 10.0.0.2" after its port is gone.
-function namesFrom(entries, host) {
+export function namesFrom(entries, host) {
   const ports = new Map();
   const ips = new Map();
   const note = (kind, o) => {
@@ -77,13 +79,13 @@ function namesFrom(entries, host) {
   return { ports, ips };
 }
 
-function bindingText(b, names) {
+export function bindingText(b, names) {
   const ip = b.ip_address_id ? names.ips.get(b.ip_address_id) || "an address" : null;
   if (b.type === "IPAddress") return "on " + ip + " (address only)";
   return (names.ports.get(b.port_id) || "a port") + " " + (ip ? "on " + ip : "on all interfaces");
 }
 
-function subject(e, names) {
+export function subject(e, names) {
   const o = e.after || e.before || {};
   switch (e.entity_type) {
     case "binding": return "Binding " + bindingText(o, names);
@@ -94,7 +96,7 @@ function subject(e, names) {
   }
 }
 
-function valueText(field, v) {
+export function valueText(field, v) {
   if (v === null || v === undefined) return "none";
   if (field === "tags") return v.length ? tagNames(v) : "none";
   if (field === "network_id") return networkName(v);
@@ -102,16 +104,16 @@ function valueText(field, v) {
 }
 
 // What an entry says, field by field: "name: web → nas".
-function changeLines(e, names) {
+export function changeLines(e, names) {
   if (e.action !== "update") return [];
   if (e.entity_type === "binding") return ["from " + bindingText(e.before, names) + " to " + bindingText(e.after, names)];
   return e.changed_fields.map((f) => f + ": " + valueText(f, e.before[f]) + " → " + valueText(f, e.after[f]));
 }
 
-const ACTIONS = { create: "created", update: "changed", delete: "removed" };
+export const ACTIONS = { create: "created", update: "changed", delete: "removed" };
 
 // A timeline of entries, newest first; `asOfHash(time)` links each to the state it produced.
-function timeline(entries, names, asOfHash) {
+export function timeline(entries, names, asOfHash) {
   if (!entries.length) return el("p", { className: "muted", text: "No recorded changes." });
   return el("ol", { className: "timeline" }, entries.map((e) => el("li", { "data-change": e.id },
     el("p", {}, el("time", { datetime: e.time, text: when(e.time) }), " · " + actorName(e.actor)),
@@ -120,21 +122,21 @@ function timeline(entries, names, asOfHash) {
     asOfHash ? link("View as of this change", asOfHash(e.time)) : null)));
 }
 
-const recentChanges = (query) => get("/api/v1/changes?limit=" + HISTORY_PAGE + "&" + query);
+export const recentChanges = (query) => get("/api/v1/changes?limit=" + HISTORY_PAGE + "&" + query);
 
-function historySection(entries, names, asOfHash) {
+export function historySection(entries, names, asOfHash) {
   return el("section", { "aria-label": "History" }, el("h3", { text: "History" }), timeline(entries, names, asOfHash));
 }
 
 // ---- the journal page ---------------------------------------------------------------------------
 
-function entityTypes() {
+export function entityTypes() {
   const op = session.doc && session.doc.paths["/api/v1/changes"] && session.doc.paths["/api/v1/changes"].get;
   const p = op && op.parameters.find((x) => x.name === "entity_type");
   return p ? p.schema.items.enum : [];
 }
 
-async function journalPage(params) {
+export async function journalPage(params) {
   const q = new URLSearchParams(params);
   const offset = Number(q.get("offset") || 0);
   const query = new URLSearchParams({ limit: HISTORY_PAGE, offset });

@@ -1,23 +1,28 @@
 // Discoveries: start a scan, follow its progress live, cancel it, read what it found, apply a
-// plan; and the schedules that start scans on their own. Uses app.js's helpers (el, call, ...).
-"use strict";
+// plan; and the schedules that start scans on their own.
 
-const TOP_PORTS = "21-23,25,53,80,81,110,139,143,443,445,465,587,631,993,995,1883,2049,3000,3306,3389,5000,5432,5900,6379,8000,8080,8081,8096,8123,8443,8888,9000,9090,9100,9443";
+import { ApiError, KEY, call, everything, get, session, text } from "/ui/api.js";
+import { button, clearErrors, el, isAdmin, show, showError, status } from "/ui/dom.js";
+import { link, networkName } from "/ui/table.js";
+import { when } from "/pages/history.js";
+import { render } from "/app.js";
 
-const PORT_PRESETS = [
+export const TOP_PORTS = "21-23,25,53,80,81,110,139,143,443,445,465,587,631,993,995,1883,2049,3000,3306,3389,5000,5432,5900,6379,8000,8080,8081,8096,8123,8443,8888,9000,9090,9100,9443";
+
+export const PORT_PRESETS = [
   ["catalog", "Default ports of the service-type catalogue"],
   ["top", "Top ports (" + TOP_PORTS.split(",").length + " common ones)"],
   ["custom", "Custom list"],
 ];
 
 // The network's subnets, as the default targets of a scan.
-async function subnetsOf(networkId) {
+export async function subnetsOf(networkId) {
   if (!networkId) return [];
   return (await everything("/api/v1/subnets?network_id=" + encodeURIComponent(networkId))).map((s) => s.cidr);
 }
 
 // The fields shared by a scan and a schedule: network, targets, ports, mode.
-function scanFields(form) {
+export function scanFields(form) {
   const network = el("select", { id: form + "-network", name: "network_id", required: true },
     el("option", { value: "", text: "Choose a network" }), session.networks.map((n) => el("option", { value: n.id, text: n.name })));
   const targets = el("textarea", { id: form + "-targets", name: "targets", rows: 2, placeholder: "192.168.1.0/24, 192.168.1.10" });
@@ -46,7 +51,7 @@ function scanFields(form) {
   return { nodes, read };
 }
 
-function summaryText(d) {
+export function summaryText(d) {
   const s = d.summary;
   if (!s) return d.status === "running" || d.status === "queued" ? "…" : "";
   const parts = [];
@@ -58,7 +63,7 @@ function summaryText(d) {
   return parts.join(", ") || "nothing new";
 }
 
-async function discoveriesPage() {
+export async function discoveriesPage() {
   const admin = isAdmin();
   const holder = el("div");
   let start = null;
@@ -93,7 +98,7 @@ async function discoveriesPage() {
     start, holder, table, await schedulesSection(admin));
 }
 
-async function schedulesSection(admin) {
+export async function schedulesSection(admin) {
   const schedules = await get("/api/v1/discovery-schedules?limit=0");
   const rows = schedules.map((s) => el("tr", { "data-id": s.id },
     el("td", { text: s.name }), el("td", { text: networkName(s.network_id) }), el("td", { text: s.targets.join(", ") }),
@@ -142,7 +147,7 @@ async function schedulesSection(admin) {
 
 // Reads the discovery's Server-Sent Events (fetch, so that the key goes in a header) until the
 // stream ends or the user leaves the page.
-async function follow(id, onEvent) {
+export async function follow(id, onEvent) {
   const here = location.hash;
   const res = await fetch("/api/v1/discoveries/" + encodeURIComponent(id) + "/events",
     { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
@@ -166,7 +171,7 @@ async function follow(id, onEvent) {
   }
 }
 
-function progressBar(d) {
+export function progressBar(d) {
   const p = d.progress || {};
   const bar = el("progress", { id: "scan-progress", max: p.probes_total || 1, value: p.probes_done || 0, "aria-label": "Scan progress" });
   const label = el("p", { id: "scan-progress-text", "aria-live": "polite" });
@@ -180,9 +185,9 @@ function progressBar(d) {
   return { node: el("div", { className: "progress" }, bar, label), update };
 }
 
-const PLAN_WORDS = { create: "create", see: "see again", close: "close" };
+export const PLAN_WORDS = { create: "create", see: "see again", close: "close" };
 
-function resultSection(d) {
+export function resultSection(d) {
   const s = d.summary || {};
   const counts = [["Hosts", s.hosts_created, s.hosts_seen], ["IP addresses", s.ip_addresses_created, null], ["Ports", s.ports_created, null],
     ["Services", s.services_created, null], ["Bindings", s.bindings_created, s.bindings_seen]];
@@ -217,7 +222,7 @@ function resultSection(d) {
   return el("section", { "aria-label": "Result" }, el("h3", { text: "Result" }), ...nodes);
 }
 
-async function discoveryPage(id) {
+export async function discoveryPage(id) {
   const d = await get("/api/v1/discoveries/" + encodeURIComponent(id));
   const running = d.status === "queued" || d.status === "running";
   const title = el("h2", { text: (d.source === "scan" ? "Scan" : d.source === "nmap" ? "nmap import" : "Observations") + " of " + networkName(d.network_id) });

@@ -1,11 +1,15 @@
 // Dependencies between services, and a service's impact: what breaks when it goes down.
-// Uses app.js's helpers (el, call, collection, panel, ...).
-"use strict";
 
-const DEPENDENCY_TYPES = [["RequestPath", "Request path: each member needs the next"], ["HubAndSpoke", "Hub and spokes: every member needs the first"]];
+import { call, everything, fresh, get, session, text } from "/ui/api.js";
+import { button, confirmDelete, el, panel } from "/ui/dom.js";
+import { choices, collection, link, networkName } from "/ui/table.js";
+import { descriptionField, nameField } from "/pages/resources.js";
+import { render } from "/app.js";
+
+export const DEPENDENCY_TYPES = [["RequestPath", "Request path: each member needs the next"], ["HubAndSpoke", "Hub and spokes: every member needs the first"]];
 
 // An ordered member picker: services of the chosen network, added in order, removable.
-function memberPicker(initial) {
+export function memberPicker(initial) {
   const list = el("ol", { className: "members", "aria-label": "Members in order" });
   const select = el("select", { id: "member-service", "aria-label": "Service to add" });
   const names = new Map();
@@ -32,7 +36,7 @@ function memberPicker(initial) {
   return wrap;
 }
 
-function dependencyForm(dep, holder) {
+export function dependencyForm(dep, holder) {
   const picker = memberPicker(dep ? dep.members : []);
   const fields = [
     { name: "network_id", label: "Network", type: "select", options: session.networks.map((n) => [n.id, n.name]) },
@@ -54,7 +58,7 @@ function dependencyForm(dep, holder) {
   return form;
 }
 
-function dependenciesPage(params) {
+export function dependenciesPage(params) {
   const services = new Map();
   return collection({
     route: "dependencies", title: "Dependencies", one: "dependency", path: "/api/v1/dependencies", filters: ["network", "tag"],
@@ -80,7 +84,7 @@ function dependenciesPage(params) {
 }
 
 // What breaks when the service goes down, and what it needs.
-async function impactSection(serviceId) {
+export async function impactSection(serviceId) {
   const [down, up] = await Promise.all([
     get("/api/v1/services/" + encodeURIComponent(serviceId) + "/impact"),
     get("/api/v1/services/" + encodeURIComponent(serviceId) + "/impact?direction=upstream"),

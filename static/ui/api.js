@@ -1,0 +1,70 @@
+// Talking to the API: the session, calls with the key and ETags, errors.
+
+import { status } from "/ui/dom.js";
+import { signOut } from "/app.js";
+
+export const KEY = "portolan-key";
+export const PAGE_SIZE = 25;
+export const session = { me: null, networks: [], tags: [], schemas: {}, doc: null };
+
+// ---- API ----------------------------------------------------------------------------------
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || "HTTP " + status);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+// The ETag of each object this tab has read, by path: every edit sends it as If-Match, so a save
+// over someone else's change is refused (412) instead of silently undoing it.
+export const etags = new Map();
+export const objectPath = (path) => path.split("?")[0];
+
+export async function call(method, path, body) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const target = objectPath(path);
+  if (method !== "GET" && method !== "POST" && etags.has(target)) headers["If-Match"] = etags.get(target);
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let payload = null;
+  try {
+    payload = await res.json();
+  } catch (_) {
+    payload = null;
+  }
+  if (res.status === 401 && path !== "/api/v1/auth/me") {
+    signOut("Your key was refused; sign in again.");
+  }
+  if (res.status === 412) {
+    etags.delete(target);
+    throw new ApiError(412, { ...payload, field: null, hint: null,
+      message: "Someone else changed this since you opened it. Reload the page to see their version, then make your change again." });
+  }
+  if (!res.ok || !payload || payload.success === false) throw new ApiError(res.status, payload);
+  const tag = res.headers.get("ETag");
+  if (method === "DELETE") etags.delete(target);
+  else if (tag && (method !== "GET" || path === target)) etags.set(method === "POST" ? target + "/" + payload.data.id : target, tag);
+  return payload;
+}
+
+export const get = async (path) => (await call("GET", path)).data;
+// A document that is not JSON (the map as SVG or Mermaid), with the key; errors as from `call`.
+export async function text(path) {
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
+  if (!res.ok) {
+    let body = null;
+    try {
+      body = await res.json();
+    } catch (_) {
+      body = null;
+    }
+    throw new ApiError(res.status, body);
+  }
+  return res.text();
+}
+export const everything = (path) => get(path + (path.includes("?") ? "&" : "?") + "limit=0");
+// An object as stored now, read when its edit form opens, so that the form starts from the
+// latest state and its save carries that state's ETag.
+export const fresh = (path) => get(path);
