@@ -115,6 +115,20 @@ pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
     json_response(builder, buf)
 }
 
+/// `ok_tagged` for an object already serialized (by SQLite): the same bytes, the same tag.
+pub fn ok_tagged_json(json: Vec<u8>) -> HttpResponse {
+    let tag = etag_of_json(&json);
+    let mut buf = Vec::with_capacity(json.len() + 96);
+    buf.extend_from_slice(br#"{"success":true,"data":"#);
+    buf.extend_from_slice(&json);
+    buf.extend_from_slice(br#","meta":"#);
+    serde_json::to_writer(&mut buf, &Meta::current()).expect("meta always serializes");
+    buf.push(b'}');
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header((header::ETAG, tag));
+    json_response(builder, buf)
+}
+
 /// 201 with a `Location` header naming the new object.
 pub fn created<T: Serialize>(location: String, data: &T) -> HttpResponse {
     let mut builder = HttpResponse::Created();

@@ -52,6 +52,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     let mut r = Routes {
         cfg,
         table: Vec::new(),
+        scopes: Vec::new(),
     };
     r.at("/healthz", [on(Method::GET, system::healthz)])
         .at("/api/health", [on(Method::GET, system::healthz)])
@@ -85,7 +86,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     webhooks::routes(&mut r, "/api/v1/webhooks");
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
-    r.table
+    r.finish()
 }
 
 /// One registered route: a method on a path template in actix's (and OpenAPI's) `{name}` syntax.
@@ -99,11 +100,23 @@ pub struct RouteInfo {
 pub struct Routes<'a> {
     cfg: &'a mut web::ServiceConfig,
     table: Vec<RouteInfo>,
+    /// `/api/v1/<collection>` scopes and their resources, in registration order. A request is
+    /// matched against a scope's literal prefix first, so it meets the path patterns of one
+    /// collection only instead of every pattern of the API in turn.
+    scopes: Vec<(String, Vec<Resource>)>,
+}
+
+/// `/api/v1/hosts/{id}` -> (`/api/v1/hosts`, `/{id}`); paths outside `/api/v1/` have no scope.
+fn scope_of(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/api/v1/")?;
+    let end = "/api/v1/".len() + rest.find('/').unwrap_or(rest.len());
+    Some(path.split_at(end))
 }
 
 impl Routes<'_> {
     pub fn at<const N: usize>(&mut self, path: &str, handlers: [(Method, Route); N]) -> &mut Self {
-        self.add(resource(path), path, handlers)
+        let relative = scope_of(path).map_or(path, |(_, rest)| rest);
+        self.add(resource(relative), path, handlers)
     }
 
     /// `at`, for a path whose bodies may be larger than the API's usual 1 MiB.
@@ -113,7 +126,8 @@ impl Routes<'_> {
         max_body: usize,
         handlers: [(Method, Route); N],
     ) -> &mut Self {
-        let res = resource(path).app_data(web::PayloadConfig::new(max_body));
+        let relative = scope_of(path).map_or(path, |(_, rest)| rest);
+        let res = resource(relative).app_data(web::PayloadConfig::new(max_body));
         self.add(res, path, handlers)
     }
 
@@ -130,8 +144,28 @@ impl Routes<'_> {
             });
             res = res.route(route);
         }
-        self.cfg.service(res);
+        match scope_of(path) {
+            Some((prefix, _)) => match self.scopes.iter_mut().find(|(p, _)| p == prefix) {
+                Some((_, resources)) => resources.push(res),
+                None => self.scopes.push((prefix.to_string(), vec![res])),
+            },
+            None => {
+                self.cfg.service(res);
+            }
+        }
         self
+    }
+
+    /// Registers the scopes; the table of what was registered.
+    fn finish(self) -> Vec<RouteInfo> {
+        for (prefix, resources) in self.scopes {
+            let mut scope = web::scope(&prefix).default_service(web::to(no_route));
+            for res in resources {
+                scope = scope.service(res);
+            }
+            self.cfg.service(scope);
+        }
+        self.table
     }
 }
 

@@ -168,6 +168,10 @@ impl Resource for Services {
         crate::db::services::get(conn, id)
     }
 
+    fn fetch_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
+        crate::db::services::get_json(conn, id)
+    }
+
     fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Service> {
         crate::db::services::get_at(conn, id, at)
     }

@@ -90,6 +90,32 @@ fn complete(conn: &Connection, mut rows: Vec<Service>, at: &AsOf) -> ApiResult<V
     Ok(rows)
 }
 
+/// The live service `id` as the API shows it (`Service`'s JSON, byte for byte), built by SQLite
+/// in one statement, and its network: rows go to response bytes without structs.
+pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
+    thread_local! {
+        static SQL: String = format!(
+            "SELECT json_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
+             'name', s.name, 'service_definition', s.service_definition, 'position', s.position, \
+             'tags', json((SELECT json_group_array(tag_id) FROM (SELECT tag_id FROM service_tags x \
+                           WHERE x.entity_id = s.id ORDER BY x.ord))), \
+             'virtualization', json(s.virtualization), \
+             'bindings', json((SELECT json_group_array(json(j)) FROM (SELECT {} AS j FROM bindings b \
+                               WHERE b.service_id = s.id ORDER BY b.ord))), \
+             'source', json(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {}), \
+             s.network_id FROM services s WHERE s.id = ?",
+            bindings::json_sql(),
+            versions::live_json_sql("s")
+        );
+    }
+    let found = SQL.with(|sql| {
+        super::optional(conn.prepare_cached(sql)?.query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?.into_bytes(), r.get(1)?))
+        }))
+    })?;
+    Ok(found)
+}
+
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Service> {
     let row = get_row(conn, id)?;
     Ok(complete(conn, vec![row], &AsOf::Live)?.remove(0))

@@ -37,6 +37,7 @@ mod preconditions;
 mod prometheus;
 mod query_counts;
 mod rate_limits;
+mod read_paths;
 mod receiver;
 mod service_types;
 mod services;
