@@ -41,7 +41,11 @@ fn a_service_read_is_byte_for_byte_what_its_write_answered() {
             serde_json::to_string(put.data()).unwrap(),
             "same order"
         );
-        assert_eq!(read.header("etag"), put.header("etag"), "same bytes, same tag");
+        assert_eq!(
+            read.header("etag"),
+            put.header("etag"),
+            "same bytes, same tag"
+        );
         // A past read goes the typed way: the same object.
         let at = read.data()["updated_at"].as_str().unwrap().to_string();
         let past = app.get(&format!("{path}?at={at}"));
