@@ -90,22 +90,31 @@ fn complete(conn: &Connection, mut rows: Vec<Service>, at: &AsOf) -> ApiResult<V
     Ok(rows)
 }
 
+/// A live service (alias `s`) as the API shows it, built by SQLite: `Service`'s fields in
+/// order, with its tags and bindings.
+pub fn json_sql() -> String {
+    format!(
+        "jsonb_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
+         'name', s.name, 'service_definition', s.service_definition, 'position', s.position, \
+         'tags', jsonb((SELECT jsonb_group_array(tag_id) FROM (SELECT tag_id FROM service_tags x \
+                       WHERE x.entity_id = s.id ORDER BY x.ord))), \
+         'virtualization', jsonb(s.virtualization), \
+         'bindings', jsonb((SELECT jsonb_group_array(jsonb(j)) FROM (SELECT {} AS j FROM bindings b \
+                           WHERE b.service_id = s.id ORDER BY b.ord))), \
+         'source', jsonb(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {})",
+        bindings::json_sql(),
+        versions::live_json_sql("s")
+    )
+}
+
 /// The live service `id` as the API shows it (`Service`'s JSON, byte for byte), built by SQLite
 /// in one statement, and its network: rows go to response bytes without structs.
 pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
     thread_local! {
         static SQL: String = format!(
-            "SELECT json_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
-             'name', s.name, 'service_definition', s.service_definition, 'position', s.position, \
-             'tags', json((SELECT json_group_array(tag_id) FROM (SELECT tag_id FROM service_tags x \
-                           WHERE x.entity_id = s.id ORDER BY x.ord))), \
-             'virtualization', json(s.virtualization), \
-             'bindings', json((SELECT json_group_array(json(j)) FROM (SELECT {} AS j FROM bindings b \
-                               WHERE b.service_id = s.id ORDER BY b.ord))), \
-             'source', json(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {}), \
-             s.network_id FROM services s WHERE s.id = ?",
-            bindings::json_sql(),
-            versions::live_json_sql("s")
+            // Built as JSONB (nested parts are not parsed again), rendered as text once.
+            "SELECT json({}), s.network_id FROM services s WHERE s.id = ?",
+            json_sql()
         );
     }
     let found = SQL.with(|sql| {
@@ -189,7 +198,7 @@ pub fn of_hosts(
     let (from, params) = at.source_for(&SERVICES, "s", "host_id", host_ids);
     let mut filter = Filter::over_source(params);
     filter.in_ids("s.host_id", host_ids);
-    let order = "s.host_id, s.position, s.created_at";
+    let order = "s.host_id, s.position, s.created_at, s.id";
     let rows = all(
         conn,
         &columns(at.is_union()),

@@ -279,7 +279,7 @@ pub fn live_json_sql(alias: &str) -> String {
         "'valid_from', {alias}.valid_from, 'valid_to', NULL, 'lineage_id', NULL, \
          'first_discovery_id', {alias}.first_discovery_id, \
          'last_discovery_id', {alias}.last_discovery_id, 'last_seen_at', {alias}.last_seen_at, \
-         'stale', json(CASE WHEN {} THEN 'true' ELSE 'false' END)",
+         'stale', jsonb(CASE WHEN {} THEN 'true' ELSE 'false' END)",
         stale_sql(alias)
     )
 }
