@@ -49,7 +49,8 @@ def run(args):
     err = proc.stderr.read().decode()
     if proc.returncode != 0:
         sys.exit("portolan %s failed: %s" % (" ".join(args), err))
-    return seconds, peak / 1024
+    # Samples of a process that ends within a few of them say little about its peak.
+    return seconds, (peak / 1024 if seconds >= 0.05 else 0)
 
 
 def main():
@@ -80,8 +81,7 @@ def main():
 
 
 def megabytes(mb):
-    # A process that ends before the first 10 ms sample leaves no reading.
-    return "%.0f" % mb if mb > 0 else "(ended within 10 ms)"
+    return "%.0f" % mb if mb > 0 else "(ran under 50 ms)"
 
 
 def same_but_time(a, b):
