@@ -103,10 +103,16 @@ pub fn ok_with_etag<T: Serialize>(data: &T, tag: String) -> HttpResponse {
 /// The envelope around one object with its `ETag`, serializing the object once.
 pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
     let mut buf = Vec::with_capacity(8 * 1024);
-    buf.extend_from_slice(br#"{"success":true,"data":"#);
-    let start = buf.len();
+    buf.extend_from_slice(DATA_PREFIX);
     serde_json::to_writer(&mut buf, data).expect("API types always serialize");
-    let tag = etag_of_json(&buf[start..]);
+    tagged_envelope(buf)
+}
+
+const DATA_PREFIX: &[u8] = br#"{"success":true,"data":"#;
+
+/// Closes an envelope whose `data` is all of `buf` after `DATA_PREFIX`, tagged with its digest.
+fn tagged_envelope(mut buf: Vec<u8>) -> HttpResponse {
+    let tag = etag_of_json(&buf[DATA_PREFIX.len()..]);
     buf.extend_from_slice(br#","meta":"#);
     serde_json::to_writer(&mut buf, &Meta::current()).expect("meta always serializes");
     buf.push(b'}');
@@ -117,16 +123,10 @@ pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
 
 /// `ok_tagged` for an object already serialized (by SQLite): the same bytes, the same tag.
 pub fn ok_tagged_json(json: Vec<u8>) -> HttpResponse {
-    let tag = etag_of_json(&json);
     let mut buf = Vec::with_capacity(json.len() + 96);
-    buf.extend_from_slice(br#"{"success":true,"data":"#);
+    buf.extend_from_slice(DATA_PREFIX);
     buf.extend_from_slice(&json);
-    buf.extend_from_slice(br#","meta":"#);
-    serde_json::to_writer(&mut buf, &Meta::current()).expect("meta always serializes");
-    buf.push(b'}');
-    let mut builder = HttpResponse::Ok();
-    builder.insert_header((header::ETAG, tag));
-    json_response(builder, buf)
+    tagged_envelope(buf)
 }
 
 /// 201 with a `Location` header naming the new object.

@@ -34,6 +34,19 @@ fn referenced(change: &Change) -> Vec<&Target> {
     }
 }
 
+/// The service's live bindings as wanted again, each by its id: what a change that adds to
+/// them passes along so that they stay.
+pub fn kept(tx: &Connection, service_id: &str) -> ApiResult<Vec<Wanted>> {
+    Ok(db::bindings::live_of(tx, service_id)?
+        .iter()
+        .map(|(b, _)| Wanted {
+            field: String::new(),
+            id: Some(b.id.clone()),
+            target: b.target(),
+        })
+        .collect())
+}
+
 /// The service's live bindings (with their order) and the plan the rules make of `change`
 /// against them, read inside the caller's transaction; nothing is written.
 pub fn check(

@@ -425,15 +425,7 @@ fn unclaimed(
             (service.id, service.network_id)
         }
     };
-    let live = crate::db::bindings::live_of(tx, &service_id)?;
-    let mut wanted: Vec<Wanted> = live
-        .iter()
-        .map(|(b, _)| Wanted {
-            field: String::new(),
-            id: Some(b.id.clone()),
-            target: b.target(),
-        })
-        .collect();
+    let mut wanted = super::bindings::kept(tx, &service_id)?;
     wanted.extend(targets.into_iter().map(|target| Wanted {
         field: String::new(),
         id: None,

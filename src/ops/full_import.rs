@@ -245,15 +245,7 @@ impl Loader<'_> {
             network_id,
         };
         // Bindings of this service stored by an earlier group stay, and count.
-        let stored = db::bindings::live_of(self.conn, service)?;
-        let mut all: Vec<Wanted> = stored
-            .iter()
-            .map(|(b, _)| Wanted {
-                field: String::new(),
-                id: Some(b.id.clone()),
-                target: b.target(),
-            })
-            .collect();
+        let mut all = super::bindings::kept(self.conn, service)?;
         all.extend(wanted.iter().cloned());
         let targets: Vec<&Target> = all.iter().map(|w| &w.target).collect();
         if let Some((redundant, cover)) = first_redundant(&targets) {
