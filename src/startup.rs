@@ -29,6 +29,8 @@ pub struct Application {
 }
 
 pub const INITIAL_KEY_FILE: &str = "initial-admin-key";
+/// Threads per worker for blocking work other than the database's.
+const BLOCKING_THREADS_PER_WORKER: usize = 4;
 
 impl Application {
     /// Migrates, bootstraps the first key and binds; the server starts when `run` is awaited.
@@ -52,7 +54,6 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
 
-        let blocking_threads = (config.read_pool_size as usize).max(2);
         let stopping = Arc::new(AtomicBool::new(false));
         let discoveries = Arc::new(crate::discovery::Registry::default());
         crate::delivery::start(
@@ -83,9 +84,9 @@ impl Application {
                 .wrap(from_fn(request_log::middleware))
                 .configure(api::routes)
         })
-        // Blocking threads beyond the database connections would only queue on the pools;
-        // a few per worker keep the connections busy without a crowd of sleeping threads.
-        .worker_max_blocking_threads(blocking_threads)
+        // Reads and writes have threads of their own (`db`); what is left for actix's blocking
+        // pool is rare (spooling an import's body, a webhook's test delivery).
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .listen(listener)
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?
         .shutdown_timeout(10)

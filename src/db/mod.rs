@@ -19,6 +19,7 @@ pub mod networks;
 pub mod organizations;
 pub mod ports;
 pub mod query;
+mod readers;
 pub mod service_types;
 pub mod services;
 pub mod subnets;
@@ -31,7 +32,6 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use actix_web::web;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags, Transaction, TransactionBehavior};
@@ -52,7 +52,10 @@ const STATEMENT_CACHE: usize = 256;
 /// Both pools, and the writer thread that commits the server's writes in groups. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
+    /// Read connections for the command line and readiness checks; the server's reads go
+    /// through `readers`, which hold the rest.
     read: SqlitePool,
+    readers: readers::Readers,
     write: SqlitePool,
     writer: writer::Writer,
 }
@@ -113,14 +116,16 @@ impl Db {
                 c.execute_batch(&init)
             });
         let read = Pool::builder()
-            .max_size(config.read_pool_size)
+            .max_size(config.read_pool_size + 1)
             .min_idle(Some(1))
             .connection_timeout(timeout)
             .build(read_manager)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let writer = writer::Writer::start(write.clone())?;
+        let readers = readers::Readers::start(&read, config.read_pool_size)?;
         let db = Db {
             read,
+            readers,
             write,
             writer,
         };
@@ -141,23 +146,15 @@ impl Db {
         Ok(db)
     }
 
-    /// Runs `f` on a read connection, off the async workers.
+    /// Runs `f` on a read connection, off the async workers, in one read transaction: a
+    /// consistent snapshot across its statements, and one shared lock instead of one per
+    /// statement.
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.read.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(pool_error)?;
-            // One read transaction per request: a consistent snapshot across its statements, and
-            // one shared lock instead of one per statement.
-            let tx = conn.transaction()?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await?
+        self.readers.read(f).await
     }
 
     /// Runs `f` as one write: committed only if `f` succeeds, answered only once committed.

@@ -38,6 +38,19 @@ pub fn json_ids(ids: &[String]) -> String {
     serde_json::to_string(ids).expect("a list of strings serialises")
 }
 
+/// `column` among `ids`, with its one parameter. A single id (an object's children, the most
+/// common case) is a plain equality: the planner seeks it directly, without parsing a JSON
+/// list into a temporary table. Two SQL texts at most, so the statement cache still holds.
+pub fn in_ids_sql(column: &str, ids: &[String]) -> (String, String) {
+    match ids {
+        [one] => (format!("{column} = ?"), one.clone()),
+        _ => (
+            format!("{column} IN (SELECT value FROM json_each(?))"),
+            json_ids(ids),
+        ),
+    }
+}
+
 impl Filter {
     pub fn new() -> Self {
         Self::default()
@@ -69,9 +82,9 @@ impl Filter {
     }
 
     pub fn in_ids(&mut self, column: &str, ids: &[String]) -> &mut Self {
-        self.clauses
-            .push(format!("{column} IN (SELECT value FROM json_each(?))"));
-        self.params.push(Value::Text(json_ids(ids)));
+        let (clause, param) = in_ids_sql(column, ids);
+        self.clauses.push(clause);
+        self.params.push(Value::Text(param));
         self
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-use super::query::{json_ids, paged, Filter, PageRequest};
+use super::query::{in_ids_sql, paged, Filter, PageRequest};
 use super::{optional, or_not_found};
 use crate::error::ApiResult;
 
@@ -144,12 +144,13 @@ pub fn tags_of(
     if entity_ids.is_empty() {
         return Ok(out);
     }
+    let (within, param) = in_ids_sql("entity_id", entity_ids);
     let sql = format!(
-        "SELECT entity_id, tag_id FROM {} WHERE entity_id IN (SELECT value FROM json_each(?)) ORDER BY entity_id, ord",
+        "SELECT entity_id, tag_id FROM {} WHERE {within} ORDER BY entity_id, ord",
         kind.table()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([json_ids(entity_ids)], |r| {
+    let rows = stmt.query_map([param], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     })?;
     for row in rows {
