@@ -91,17 +91,19 @@ fn complete(conn: &Connection, mut rows: Vec<Service>, at: &AsOf) -> ApiResult<V
 }
 
 /// A live service (alias `s`) as the API shows it, built by SQLite: `Service`'s fields in
-/// order, with its tags and bindings.
+/// order, with its tags and bindings. JSON text throughout: SQLite keeps a nested result's JSON
+/// subtype, so nothing is parsed again (JSONB measured a third slower: each level converted
+/// text to binary and back).
 pub fn json_sql() -> String {
     format!(
-        "jsonb_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
+        "json_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
          'name', s.name, 'service_definition', s.service_definition, 'position', s.position, \
-         'tags', jsonb((SELECT jsonb_group_array(tag_id) FROM (SELECT tag_id FROM service_tags x \
-                       WHERE x.entity_id = s.id ORDER BY x.ord))), \
-         'virtualization', jsonb(s.virtualization), \
-         'bindings', jsonb((SELECT jsonb_group_array(jsonb(j)) FROM (SELECT {} AS j FROM bindings b \
-                           WHERE b.service_id = s.id ORDER BY b.ord))), \
-         'source', jsonb(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {})",
+         'tags', (SELECT json_group_array(x.tag_id ORDER BY x.ord) FROM service_tags x \
+                  WHERE x.entity_id = s.id), \
+         'virtualization', json(s.virtualization), \
+         'bindings', (SELECT json_group_array({} ORDER BY b.ord) FROM bindings b \
+                      WHERE b.service_id = s.id), \
+         'source', json(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {})",
         bindings::json_sql(),
         versions::live_json_sql("s")
     )
@@ -112,8 +114,7 @@ pub fn json_sql() -> String {
 pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
     thread_local! {
         static SQL: String = format!(
-            // Built as JSONB (nested parts are not parsed again), rendered as text once.
-            "SELECT json({}), s.network_id FROM services s WHERE s.id = ?",
+            "SELECT {}, s.network_id FROM services s WHERE s.id = ?",
             json_sql()
         );
     }

@@ -17,9 +17,10 @@ fn a_service_read_is_byte_for_byte_what_its_write_answered() {
     let prod = app.tag("prod");
     let edge = app.tag("edge \"quoted\" ünïcode");
     let bodies = [
-        json!({"host_id": host, "name": "plain", "service_definition": "Jellyfin", "bindings": []}),
+        json!({"host_id": host, "name": "plain \u{1F600}", "service_definition": "Jellyfin", "bindings": []}),
         json!({"host_id": host, "name": "ünïcode \"quotes\" \\ back/slash", "service_definition": "Pi-Hole",
-               "tags": [edge, prod], "virtualization": {"type": "Docker", "details": {"container": "x", "n": 1.5}},
+               "tags": [edge, prod], "virtualization": {"type": "Docker", "details": {"container": "x", "n": 1.5, "big": 1e300,
+                   "text": "line\nbreak\ttab\u{1}\u{7f}\u{2028}\u{1F600} </script>"}},
                "bindings": [{"type": "Port", "port_id": dns, "ip_address_id": a},
                             {"type": "IPAddress", "ip_address_id": b}]}),
         json!({"host_id": host, "name": "all interfaces", "service_definition": "Nginx Proxy Manager",
