@@ -45,7 +45,8 @@ pub struct Settings {
     /// How long a write waits for the database lock before answering 503.
     #[arg(long, env = ENV_BUSY_TIMEOUT_MS, default_value = "5000", global = true)]
     pub busy_timeout_ms: String,
-    /// Connections in the read pool (default: number of CPUs, at least 2).
+    /// Reader threads, each with a read connection of its own (default: number of CPUs, at
+    /// least 2).
     #[arg(long, env = ENV_READ_POOL_SIZE, global = true)]
     pub read_pool_size: Option<String>,
     /// Days of history (closed versions and journal entries) to keep; 0 keeps everything.

@@ -143,6 +143,21 @@ pub fn list<T: Serialize>(items: &[T], pagination: Pagination) -> HttpResponse {
     )
 }
 
+/// `list` for items already serialized as one JSON array: the same bytes.
+pub fn list_json(items: Vec<u8>, pagination: Pagination) -> HttpResponse {
+    let mut buf = Vec::with_capacity(items.len() + 160);
+    buf.extend_from_slice(DATA_PREFIX);
+    buf.extend_from_slice(&items);
+    buf.extend_from_slice(br#","meta":"#);
+    let meta = Meta {
+        pagination: Some(pagination),
+        ..Meta::current()
+    };
+    serde_json::to_writer(&mut buf, &meta).expect("meta always serializes");
+    buf.push(b'}');
+    json_response(HttpResponse::Ok(), buf)
+}
+
 pub fn deleted() -> HttpResponse {
     ok(&serde_json::Value::Null)
 }

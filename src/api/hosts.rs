@@ -254,6 +254,10 @@ impl Resource for Hosts {
         crate::db::hosts::get(conn, id, Embed::Children)
     }
 
+    fn fetch_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
+        crate::db::hosts::get_json(conn, id)
+    }
+
     fn fetch_at(conn: &Connection, id: &str, at: &AsOf) -> ApiResult<Host> {
         crate::db::hosts::get_at(conn, id, at)
     }

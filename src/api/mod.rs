@@ -197,19 +197,30 @@ pub fn list_response<T: serde::Serialize>(
     page: PageRequest,
     total: u64,
 ) -> HttpResponse {
+    envelope::list(items, pagination(items.len(), page, total))
+}
+
+/// `list_response` for items already serialized as one JSON array, `count` of them.
+pub fn list_response_json(
+    items: Vec<u8>,
+    count: usize,
+    page: PageRequest,
+    total: u64,
+) -> HttpResponse {
+    envelope::list_json(items, pagination(count, page, total))
+}
+
+fn pagination(count: usize, page: PageRequest, total: u64) -> Pagination {
     let has_more = match page.limit {
-        Some(_) => page.offset + (items.len() as u64) < total,
+        Some(_) => page.offset + (count as u64) < total,
         None => false,
     };
-    envelope::list(
-        items,
-        Pagination {
-            total_count: total,
-            limit: page.limit.unwrap_or(0),
-            offset: page.offset,
-            has_more,
-        },
-    )
+    Pagination {
+        total_count: total,
+        limit: page.limit.unwrap_or(0),
+        offset: page.offset,
+        has_more,
+    }
 }
 
 /// `tags` as given: each a UUID of an existing tag (checked in the transaction); duplicates collapse.

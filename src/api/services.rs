@@ -9,7 +9,7 @@ use super::bindings::BindingBody;
 use super::input::{parse_uuid, versioned_body, QueryParams};
 use super::resource::{self, Resource};
 use super::Routes;
-use super::{list_response, tag_ids, virtualization};
+use super::{list_response, list_response_json, tag_ids, virtualization};
 use crate::auth::Auth;
 use crate::db::query::{PageRequest, Scope};
 use crate::db::services::Service;
@@ -138,6 +138,13 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     };
     let at = q.as_of()?;
     let scope = auth.scope();
+    if at.is_live() {
+        let (items, count, total) = state
+            .db
+            .read(move |c| crate::db::services::list_json(c, &scope, &filter, &order, page))
+            .await?;
+        return Ok(list_response_json(items, count, page, total));
+    }
     let (items, total) = state
         .db
         .read(move |c| crate::db::services::list(c, &scope, &filter, &order, page, &at))

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
+use super::json_rows::{text_at, Obj};
 use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, BINDINGS, SERVICES};
 use super::{optional, or_not_found};
@@ -63,8 +64,25 @@ pub fn json_sql() -> String {
     )
 }
 
-fn columns(union: bool) -> String {
+pub(super) fn columns(union: bool) -> String {
     format!("{COLUMNS}, {}", versions::extra("b", union))
+}
+
+/// A live row of `columns(false)` as `Binding`'s JSON.
+pub(super) fn write_live(out: &mut Vec<u8>, r: &Row) -> rusqlite::Result<()> {
+    let mut o = Obj::open(out);
+    o.text("id", r, 0)?;
+    o.text("service_id", r, 1)?;
+    o.text("network_id", r, 2)?;
+    let kind = text_at(r, 3)?;
+    o.str("type", if kind == "Port" { "Port" } else { "IPAddress" });
+    o.text("port_id", r, 4)?;
+    o.text("ip_address_id", r, 5)?;
+    o.text("created_at", r, 6)?;
+    o.text("updated_at", r, 7)?;
+    o.temporal_live(r, 8)?;
+    o.close();
+    Ok(())
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Binding> {

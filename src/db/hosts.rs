@@ -7,7 +7,9 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::bindings;
 use super::ip_addresses::{self, IpAddress};
+use super::json_rows::{self, array, grouped, tag_id, Obj};
 use super::ports::{self, Port};
 use super::query::{json_ids, paged, Filter, PageRequest, Scope};
 use super::services::{self, Service};
@@ -149,6 +151,80 @@ pub fn get(conn: &Connection, id: &str, embed: Embed) -> ApiResult<Host> {
     let sql = format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false));
     let row = or_not_found(conn.prepare_cached(&sql)?.query_row([id], from_row), "Host")?;
     Ok(complete(conn, vec![row], embed, &AsOf::Live)?.remove(0))
+}
+
+/// The live host `id` with its children as the API shows it (`Host`'s JSON with every child
+/// embedded, byte for byte), written from the rows without records, and its network.
+pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
+    thread_local! {
+        static SQL: [String; 6] = [
+            format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false)),
+            "SELECT entity_id, tag_id FROM host_tags WHERE entity_id = ? ORDER BY ord".into(),
+            format!(
+                "SELECT {} FROM ip_addresses i WHERE i.host_id = ? \
+                 ORDER BY i.position, i.created_at, i.id",
+                ip_addresses::columns(false)
+            ),
+            format!(
+                "SELECT {} FROM ports p WHERE p.host_id = ? ORDER BY p.created_at, p.id",
+                ports::columns(false)
+            ),
+            format!(
+                "SELECT {} FROM services s WHERE s.host_id = ? \
+                 ORDER BY s.position, s.created_at, s.id",
+                services::columns(false)
+            ),
+            format!(
+                "SELECT {} FROM bindings b JOIN services s ON s.id = b.service_id \
+                 WHERE s.host_id = ? ORDER BY b.service_id, b.ord",
+                bindings::columns(false)
+            ),
+        ];
+    }
+    const SERVICE_TAGS: &str = "SELECT x.entity_id, x.tag_id FROM service_tags x \
+         JOIN services s ON s.id = x.entity_id WHERE s.host_id = ? ORDER BY x.entity_id, x.ord";
+    SQL.with(
+        |[host, host_tags, ips, port_rows, service_rows, binding_rows]| {
+            let mut out = Vec::with_capacity(32 * 1024);
+            let mut stmt = conn.prepare_cached(host)?;
+            let mut rows = stmt.query([id])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            let network = json_rows::text_at(r, 1)?.to_string();
+            let mut o = Obj::open(&mut out);
+            o.text("id", r, 0)?;
+            o.text("network_id", r, 1)?;
+            o.text("name", r, 2)?;
+            o.text("hostname", r, 3)?;
+            o.text("description", r, 4)?;
+            o.bool("hidden", r, 5)?;
+            o.json("virtualization", r, 6)?;
+            o.json("source", r, 7)?;
+            array(conn, host_tags, id, o.key("tags"), tag_id)?;
+            o.text("created_at", r, 8)?;
+            o.text("updated_at", r, 9)?;
+            o.temporal_live(r, 10)?;
+            array(
+                conn,
+                ips,
+                id,
+                o.key("ip_addresses"),
+                ip_addresses::write_live,
+            )?;
+            array(conn, port_rows, id, o.key("ports"), ports::write_live)?;
+            let tags = grouped(conn, SERVICE_TAGS, id, 0, tag_id)?;
+            let bound = grouped(conn, binding_rows, id, 1, bindings::write_live)?;
+            array(conn, service_rows, id, o.key("services"), |out, r| {
+                services::write_live(out, r, |nested, service, out| match nested {
+                    services::Nested::Tags => tags.array(service, out),
+                    services::Nested::Bindings => bound.array(service, out),
+                })
+            })?;
+            o.close();
+            Ok(Some((out, Some(network))))
+        },
+    )
 }
 
 /// The host of lineage `id` as of `at`, with its children of then.

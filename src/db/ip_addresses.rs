@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
+use super::json_rows::Obj;
 use super::or_not_found;
 use super::query::{all, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, IP_ADDRESSES};
@@ -34,8 +35,26 @@ const COLUMNS: &str = "i.id, i.host_id, i.network_id, i.subnet_id, i.ip_address,
                        i.name, i.position, i.created_at, i.updated_at, \
                        i.valid_from, i.last_seen_at, i.first_discovery_id, i.last_discovery_id";
 
-fn columns(union: bool) -> String {
+pub(super) fn columns(union: bool) -> String {
     format!("{COLUMNS}, {}", versions::extra("i", union))
+}
+
+/// A live row of `columns(false)` as `IpAddress`'s JSON.
+pub(super) fn write_live(out: &mut Vec<u8>, r: &Row) -> rusqlite::Result<()> {
+    let mut o = Obj::open(out);
+    o.text("id", r, 0)?;
+    o.text("host_id", r, 1)?;
+    o.text("network_id", r, 2)?;
+    o.text("subnet_id", r, 3)?;
+    o.text("ip_address", r, 4)?;
+    o.text("mac_address", r, 5)?;
+    o.text("name", r, 6)?;
+    o.int("position", r, 7)?;
+    o.text("created_at", r, 8)?;
+    o.text("updated_at", r, 9)?;
+    o.temporal_live(r, 10)?;
+    o.close();
+    Ok(())
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<IpAddress> {

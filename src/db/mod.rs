@@ -1,8 +1,8 @@
 //! Storage: pools, pragmas, migrations, and the SQL of each entity (one module per entity).
 //!
 //! Writes go through a pool of exactly one connection, each in a `BEGIN IMMEDIATE` transaction,
-//! so the rules checked inside a write see the state they commit against. Reads use a separate
-//! pool of read-only connections (WAL lets them run beside the writer).
+//! so the rules checked inside a write see the state they commit against. Reads run on reader
+//! threads, each with a read-only connection of its own (WAL lets them run beside the writer).
 
 pub mod api_keys;
 pub mod bindings;
@@ -14,6 +14,7 @@ pub mod full_export;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
+mod json_rows;
 pub mod map;
 pub mod networks;
 pub mod organizations;

@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
+use super::json_rows::{text_at, Obj};
 use super::or_not_found;
 use super::query::{all, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, PORTS};
@@ -33,8 +34,27 @@ const COLUMNS: &str = "p.id, p.host_id, p.network_id, p.number, p.protocol, p.cr
                        p.updated_at, p.valid_from, p.last_seen_at, p.first_discovery_id, \
                        p.last_discovery_id";
 
-fn columns(union: bool) -> String {
+pub(super) fn columns(union: bool) -> String {
     format!("{COLUMNS}, {}", versions::extra("p", union))
+}
+
+/// A live row of `columns(false)` as `Port`'s JSON.
+pub(super) fn write_live(out: &mut Vec<u8>, r: &Row) -> rusqlite::Result<()> {
+    let number: u16 = r.get(3)?;
+    let protocol = text_at(r, 4)?;
+    let proto = Protocol::parse(protocol).unwrap_or(Protocol::Tcp);
+    let mut o = Obj::open(out);
+    o.text("id", r, 0)?;
+    o.text("host_id", r, 1)?;
+    o.text("network_id", r, 2)?;
+    o.int("number", r, 3)?;
+    o.str("protocol", protocol);
+    o.str("type", port_type(number, proto));
+    o.text("created_at", r, 5)?;
+    o.text("updated_at", r, 6)?;
+    o.temporal_live(r, 7)?;
+    o.close();
+    Ok(())
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Port> {

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::bindings::{self, Binding};
-use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
+use super::json_rows::{grouped, tag_id, text_at, Groups, Obj};
+use super::query::{all, in_ids_sql, json_ids, paged, Filter, PageRequest, Scope};
 use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::versions::{self, tags_column, AsOf, History, Temporal, SERVICES};
 use super::{json_column, optional, or_not_found};
@@ -44,8 +45,41 @@ const COLUMNS: &str = "s.id, s.host_id, s.network_id, s.name, s.service_definiti
                        s.virtualization, s.source, s.created_at, s.updated_at, \
                        s.valid_from, s.last_seen_at, s.first_discovery_id, s.last_discovery_id";
 
-fn columns(union: bool) -> String {
+pub(super) fn columns(union: bool) -> String {
     format!("{COLUMNS}, {}", versions::extra("s", union))
+}
+
+/// A service's members that come from other rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Nested {
+    Tags,
+    Bindings,
+}
+
+/// A live row of `columns(false)` as `Service`'s JSON; `nested` writes its tags and bindings
+/// (JSON arrays) where they go, given the service's id.
+pub(super) fn write_live(
+    out: &mut Vec<u8>,
+    r: &Row,
+    mut nested: impl FnMut(Nested, &str, &mut Vec<u8>),
+) -> rusqlite::Result<()> {
+    let id = text_at(r, 0)?;
+    let mut o = Obj::open(out);
+    o.str("id", id);
+    o.text("host_id", r, 1)?;
+    o.text("network_id", r, 2)?;
+    o.text("name", r, 3)?;
+    o.text("service_definition", r, 4)?;
+    o.int("position", r, 5)?;
+    nested(Nested::Tags, id, o.key("tags"));
+    o.json("virtualization", r, 6)?;
+    nested(Nested::Bindings, id, o.key("bindings"));
+    o.json("source", r, 7)?;
+    o.text("created_at", r, 8)?;
+    o.text("updated_at", r, 9)?;
+    o.temporal_live(r, 10)?;
+    o.close();
+    Ok(())
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Service> {
@@ -241,6 +275,68 @@ pub fn list(
     at: &AsOf,
 ) -> ApiResult<(Vec<Service>, u64)> {
     let (from, params) = at.source(&SERVICES, "s");
+    let filter = list_filter(scope, f, at, params);
+    let cols = columns(at.is_union());
+    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
+    Ok((complete(conn, rows, at)?, total))
+}
+
+/// `list` of live services, as the JSON array the API answers (byte for byte what the typed
+/// path serializes), written from the rows; with the number of items and the total.
+pub fn list_json(
+    conn: &Connection,
+    scope: &Scope,
+    f: &ServiceFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<u8>, usize, u64)> {
+    let (from, params) = AsOf::Live.source(&SERVICES, "s");
+    let filter = list_filter(scope, f, &AsOf::Live, params);
+    // Each service is written with the places of its tags and bindings kept, filled once the
+    // page's tags and bindings are read (two queries, whatever the page size).
+    let (rows, total) = paged(conn, &columns(false), &from, &filter, order_by, page, |r| {
+        let mut json = Vec::with_capacity(768);
+        let mut places = [0; 2];
+        write_live(&mut json, r, |nested, _, out| {
+            places[nested as usize] = out.len()
+        })?;
+        Ok((text_at(r, 0)?.to_string(), json, places))
+    })?;
+    let ids: Vec<String> = rows.iter().map(|(id, ..)| id.clone()).collect();
+    let (tags, bound) = if ids.is_empty() {
+        (Groups::default(), Groups::default())
+    } else {
+        let (tags_within, param) = in_ids_sql("entity_id", &ids);
+        let tags_sql = format!(
+            "SELECT entity_id, tag_id FROM service_tags WHERE {tags_within} ORDER BY entity_id, ord"
+        );
+        let (within, _) = in_ids_sql("b.service_id", &ids);
+        let bindings_sql = format!(
+            "SELECT {} FROM bindings b WHERE {within} ORDER BY b.service_id, b.ord",
+            bindings::columns(false)
+        );
+        (
+            grouped(conn, &tags_sql, &param, 0, tag_id)?,
+            grouped(conn, &bindings_sql, &param, 1, bindings::write_live)?,
+        )
+    };
+    let mut out = Vec::with_capacity(rows.iter().map(|(_, j, _)| j.len() + 1024).sum());
+    out.push(b'[');
+    for (i, (id, json, [tags_at, bindings_at])) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&json[..*tags_at]);
+        tags.array(id, &mut out);
+        out.extend_from_slice(&json[*tags_at..*bindings_at]);
+        bound.array(id, &mut out);
+        out.extend_from_slice(&json[*bindings_at..]);
+    }
+    out.push(b']');
+    Ok((out, rows.len(), total))
+}
+
+fn list_filter(scope: &Scope, f: &ServiceFilter, at: &AsOf, params: Vec<Value>) -> Filter {
     let mut filter = Filter::over_source(params);
     filter.is(&versions::stale_sql("s"), f.stale);
     filter
@@ -258,9 +354,7 @@ pub fn list(
             vec![Value::Text(json_ids(&f.tag_ids))],
         );
     }
-    let cols = columns(at.is_union());
-    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
-    Ok((complete(conn, rows, at)?, total))
+    filter
 }
 
 fn json_text(v: &Option<Json>) -> Option<String> {
