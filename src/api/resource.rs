@@ -49,7 +49,7 @@ pub trait Resource: 'static {
         Self::fetch(conn, id)
     }
 
-    /// The live record as its response JSON built by SQLite, with its network: the read path
+    /// The live record as its response JSON written from its rows, with its network: the read path
     /// of resources whose rows go to bytes without Rust structs. `None`: read with `fetch`.
     /// The bytes must equal `serde_json::to_vec(&fetch(..))` (the ETag is their digest).
     fn fetch_json(_conn: &Connection, _id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {

@@ -54,16 +54,6 @@ const COLUMNS: &str = "b.id, b.service_id, b.network_id, b.type, b.port_id, b.ip
                        b.created_at, b.updated_at, b.valid_from, b.last_seen_at, \
                        b.first_discovery_id, b.last_discovery_id";
 
-/// A live binding (alias `b`) as the API shows it, built by SQLite: `Binding`'s fields in order.
-pub fn json_sql() -> String {
-    format!(
-        "json_object('id', b.id, 'service_id', b.service_id, 'network_id', b.network_id, \
-         'type', b.type, 'port_id', b.port_id, 'ip_address_id', b.ip_address_id, \
-         'created_at', b.created_at, 'updated_at', b.updated_at, {})",
-        versions::live_json_sql("b")
-    )
-}
-
 pub(super) fn columns(union: bool) -> String {
     format!("{COLUMNS}, {}", versions::extra("b", union))
 }

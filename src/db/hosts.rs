@@ -216,9 +216,12 @@ pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Optio
             let tags = grouped(conn, SERVICE_TAGS, id, 0, tag_id)?;
             let bound = grouped(conn, binding_rows, id, 1, bindings::write_live)?;
             array(conn, service_rows, id, o.key("services"), |out, r| {
-                services::write_live(out, r, |nested, service, out| match nested {
-                    services::Nested::Tags => tags.array(service, out),
-                    services::Nested::Bindings => bound.array(service, out),
+                services::write_live(out, r, |nested, service, out| {
+                    match nested {
+                        services::Nested::Tags => tags.array(service, out),
+                        services::Nested::Bindings => bound.array(service, out),
+                    }
+                    Ok(())
                 })
             })?;
             o.close();

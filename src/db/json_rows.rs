@@ -1,5 +1,6 @@
 //! Live rows written as the API's JSON straight from SQLite's columns, without a struct or a
-//! `String` per field: the read path of a host with its children. Each writer mirrors its
+//! `String` per field: the read path of a live service, a host with its children and pages of
+//! services. Each writer mirrors its
 //! record's `Serialize` output byte for byte (field order, nulls, numbers, stored JSON printed
 //! the way `serde_json::Value` prints it), which `tests/api/read_paths.rs` checks against the
 //! typed path; a profile of `GET /hosts/{id}` showed the typed path spending more on building,
@@ -10,8 +11,6 @@ use std::ops::Range;
 
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, Row};
-
-use crate::error::ApiResult;
 
 /// A text column that must not be null, borrowed from the row.
 pub fn text_at<'r>(r: &'r Row, i: usize) -> rusqlite::Result<&'r str> {
@@ -184,7 +183,7 @@ pub fn array(
     param: &str,
     out: &mut Vec<u8>,
     write: impl Fn(&mut Vec<u8>, &Row) -> rusqlite::Result<()>,
-) -> ApiResult<()> {
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query([param])?;
     out.push(b'[');
@@ -208,7 +207,7 @@ pub fn grouped(
     param: &str,
     owner: usize,
     write: impl Fn(&mut Vec<u8>, &Row) -> rusqlite::Result<()>,
-) -> ApiResult<Groups> {
+) -> rusqlite::Result<Groups> {
     let mut groups = Groups::default();
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query([param])?;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::bindings::{self, Binding};
-use super::json_rows::{grouped, tag_id, text_at, Groups, Obj};
+use super::json_rows::{array, grouped, tag_id, text_at, Groups, Obj};
 use super::query::{all, in_ids_sql, json_ids, paged, Filter, PageRequest, Scope};
 use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::versions::{self, tags_column, AsOf, History, Temporal, SERVICES};
@@ -61,7 +61,7 @@ pub(super) enum Nested {
 pub(super) fn write_live(
     out: &mut Vec<u8>,
     r: &Row,
-    mut nested: impl FnMut(Nested, &str, &mut Vec<u8>),
+    mut nested: impl FnMut(Nested, &str, &mut Vec<u8>) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let id = text_at(r, 0)?;
     let mut o = Obj::open(out);
@@ -71,9 +71,9 @@ pub(super) fn write_live(
     o.text("name", r, 3)?;
     o.text("service_definition", r, 4)?;
     o.int("position", r, 5)?;
-    nested(Nested::Tags, id, o.key("tags"));
+    nested(Nested::Tags, id, o.key("tags"))?;
     o.json("virtualization", r, 6)?;
-    nested(Nested::Bindings, id, o.key("bindings"));
+    nested(Nested::Bindings, id, o.key("bindings"))?;
     o.json("source", r, 7)?;
     o.text("created_at", r, 8)?;
     o.text("updated_at", r, 9)?;
@@ -124,40 +124,32 @@ fn complete(conn: &Connection, mut rows: Vec<Service>, at: &AsOf) -> ApiResult<V
     Ok(rows)
 }
 
-/// A live service (alias `s`) as the API shows it, built by SQLite: `Service`'s fields in
-/// order, with its tags and bindings. JSON text throughout: SQLite keeps a nested result's JSON
-/// subtype, so nothing is parsed again (JSONB measured a third slower: each level converted
-/// text to binary and back).
-pub fn json_sql() -> String {
-    format!(
-        "json_object('id', s.id, 'host_id', s.host_id, 'network_id', s.network_id, \
-         'name', s.name, 'service_definition', s.service_definition, 'position', s.position, \
-         'tags', (SELECT json_group_array(x.tag_id ORDER BY x.ord) FROM service_tags x \
-                  WHERE x.entity_id = s.id), \
-         'virtualization', json(s.virtualization), \
-         'bindings', (SELECT json_group_array({} ORDER BY b.ord) FROM bindings b \
-                      WHERE b.service_id = s.id), \
-         'source', json(s.source), 'created_at', s.created_at, 'updated_at', s.updated_at, {})",
-        bindings::json_sql(),
-        versions::live_json_sql("s")
-    )
-}
-
-/// The live service `id` as the API shows it (`Service`'s JSON, byte for byte), built by SQLite
-/// in one statement, and its network: rows go to response bytes without structs.
+/// The live service `id` as the API shows it (`Service`'s JSON, byte for byte), written from
+/// its rows, and its network.
 pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
     thread_local! {
-        static SQL: String = format!(
-            "SELECT {}, s.network_id FROM services s WHERE s.id = ?",
-            json_sql()
-        );
+        static SQL: [String; 3] = [
+            format!("SELECT {} FROM services s WHERE s.id = ?", columns(false)),
+            "SELECT entity_id, tag_id FROM service_tags WHERE entity_id = ? ORDER BY ord".into(),
+            format!(
+                "SELECT {} FROM bindings b WHERE b.service_id = ? ORDER BY b.ord",
+                bindings::columns(false)
+            ),
+        ];
     }
-    let found = SQL.with(|sql| {
-        super::optional(conn.prepare_cached(sql)?.query_row([id], |r| {
-            Ok((r.get::<_, String>(0)?.into_bytes(), r.get(1)?))
-        }))
-    })?;
-    Ok(found)
+    SQL.with(|[service, tags, bound]| {
+        let mut stmt = conn.prepare_cached(service)?;
+        let mut rows = stmt.query([id])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(4096);
+        write_live(&mut out, r, |nested, id, out| match nested {
+            Nested::Tags => array(conn, tags, id, out, tag_id),
+            Nested::Bindings => array(conn, bound, id, out, bindings::write_live),
+        })?;
+        Ok(Some((out, Some(text_at(r, 2)?.to_string()))))
+    })
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Service> {
@@ -298,7 +290,8 @@ pub fn list_json(
         let mut json = Vec::with_capacity(768);
         let mut places = [0; 2];
         write_live(&mut json, r, |nested, _, out| {
-            places[nested as usize] = out.len()
+            places[nested as usize] = out.len();
+            Ok(())
         })?;
         Ok((text_at(r, 0)?.to_string(), json, places))
     })?;

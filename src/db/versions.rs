@@ -272,17 +272,6 @@ pub fn extra(alias: &str, union: bool) -> String {
     }
 }
 
-/// A live row's temporal fields as `json_object` arguments, in `Temporal`'s order.
-pub fn live_json_sql(alias: &str) -> String {
-    format!(
-        "'valid_from', {alias}.valid_from, 'valid_to', NULL, 'lineage_id', NULL, \
-         'first_discovery_id', {alias}.first_discovery_id, \
-         'last_discovery_id', {alias}.last_discovery_id, 'last_seen_at', {alias}.last_seen_at, \
-         'stale', json(CASE WHEN {} THEN 'true' ELSE 'false' END)",
-        stale_sql(alias)
-    )
-}
-
 /// Whether a row is stale: created by discovery, and not seen for the configured hours.
 pub fn stale_sql(alias: &str) -> String {
     format!(

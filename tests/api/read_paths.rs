@@ -1,5 +1,6 @@
-//! Reads answered from JSON that SQLite builds must say exactly what the typed path says: the
-//! same fields in the same order, the same bytes, so the same ETag.
+//! Reads written straight from the rows (a live service, a host with its children, a page of
+//! services) must say exactly what the typed path says: the same fields in the same order, the
+//! same bytes, so the same ETag.
 
 use serde_json::json;
 
