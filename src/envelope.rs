@@ -102,31 +102,42 @@ pub fn ok_with_etag<T: Serialize>(data: &T, tag: String) -> HttpResponse {
 
 /// The envelope around one object with its `ETag`, serializing the object once.
 pub fn ok_tagged<T: Serialize>(data: &T) -> HttpResponse {
+    tagged_response(tagged_bytes(data))
+}
+
+/// The success envelope around `data` (the bytes of `success_bytes(data, None)`) and its `ETag`,
+/// serializing `data` once.
+pub fn tagged_bytes<T: Serialize>(data: &T) -> (Vec<u8>, String) {
     let mut buf = Vec::with_capacity(8 * 1024);
     buf.extend_from_slice(DATA_PREFIX);
     serde_json::to_writer(&mut buf, data).expect("API types always serialize");
-    tagged_envelope(buf)
+    close_tagged(buf)
 }
 
 const DATA_PREFIX: &[u8] = br#"{"success":true,"data":"#;
 
 /// Closes an envelope whose `data` is all of `buf` after `DATA_PREFIX`, tagged with its digest.
-fn tagged_envelope(mut buf: Vec<u8>) -> HttpResponse {
+fn close_tagged(mut buf: Vec<u8>) -> (Vec<u8>, String) {
     let tag = etag_of_json(&buf[DATA_PREFIX.len()..]);
     buf.extend_from_slice(br#","meta":"#);
     serde_json::to_writer(&mut buf, &Meta::current()).expect("meta always serializes");
     buf.push(b'}');
+    (buf, tag)
+}
+
+fn tagged_response((buf, tag): (Vec<u8>, String)) -> HttpResponse {
     let mut builder = HttpResponse::Ok();
     builder.insert_header((header::ETAG, tag));
     json_response(builder, buf)
 }
 
-/// `ok_tagged` for an object already serialized (by SQLite): the same bytes, the same tag.
+/// `ok_tagged` for an object already serialized (written from its rows): the same bytes, the
+/// same tag.
 pub fn ok_tagged_json(json: Vec<u8>) -> HttpResponse {
     let mut buf = Vec::with_capacity(json.len() + 96);
     buf.extend_from_slice(DATA_PREFIX);
     buf.extend_from_slice(&json);
-    tagged_envelope(buf)
+    tagged_response(close_tagged(buf))
 }
 
 /// 201 with a `Location` header naming the new object.
@@ -160,4 +171,17 @@ pub fn list_json(items: Vec<u8>, pagination: Pagination) -> HttpResponse {
 
 pub fn deleted() -> HttpResponse {
     ok(&serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tagged_envelope_is_the_plain_envelope_with_the_tag_of_its_data() {
+        let data = serde_json::json!({"name": "nas \"main\"", "n": 1.5, "tags": []});
+        let (bytes, tag) = tagged_bytes(&data);
+        assert_eq!(bytes, success_bytes(&data, None));
+        assert_eq!(tag, etag_of(&data));
+    }
 }

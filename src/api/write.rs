@@ -39,11 +39,14 @@ impl Reply {
         }
     }
 
-    /// 200 with the object's `ETag`.
+    /// 200 with the object's `ETag` (the object serialized once for both).
     pub fn tagged<T: Serialize>(data: &T) -> Reply {
+        let (body, etag) = envelope::tagged_bytes(data);
         Reply {
-            etag: Some(envelope::etag_of(data)),
-            ..Reply::ok(data)
+            status: StatusCode::OK,
+            location: None,
+            body,
+            etag: Some(etag),
         }
     }
 
@@ -57,11 +60,12 @@ impl Reply {
 
     /// 201 with a `Location` header naming the new object.
     pub fn created<T: Serialize>(location: String, data: &T) -> Reply {
+        let (body, etag) = envelope::tagged_bytes(data);
         Reply {
             status: StatusCode::CREATED,
             location: Some(location),
-            body: envelope::success_bytes(data, None),
-            etag: Some(envelope::etag_of(data)),
+            body,
+            etag: Some(etag),
         }
     }
 
