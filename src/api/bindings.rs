@@ -5,10 +5,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::input::{parse_uuid, versioned_body, QueryParams};
-use super::list_response;
 use super::resource::{self, Resource};
 use super::write::Reply;
 use super::Routes;
+use super::{list_response, list_response_json};
 use crate::auth::Auth;
 use crate::db::bindings::Binding;
 use crate::db::bindings::BindingFilter;
@@ -169,6 +169,13 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     };
     let at = q.as_of()?;
     let scope = auth.scope();
+    if at.is_live() {
+        let (items, count, total) = state
+            .db
+            .read(move |c| crate::db::bindings::list_json(c, &scope, &filter, &order, page))
+            .await?;
+        return Ok(list_response_json(items, count, page, total));
+    }
     let (items, total) = state
         .db
         .read(move |c| crate::db::bindings::list(c, &scope, &filter, &order, page, &at))

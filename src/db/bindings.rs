@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-use super::json_rows::{text_at, Obj};
+use super::json_rows::{self, text_at, Obj};
 use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, BINDINGS, SERVICES};
 use super::{optional, or_not_found};
@@ -250,6 +251,38 @@ pub fn list(
     at: &AsOf,
 ) -> ApiResult<(Vec<Binding>, u64)> {
     let (from, params) = at.source(&BINDINGS, "b");
+    let filter = list_filter(scope, f, at, params);
+    paged(
+        conn,
+        &columns(at.is_union()),
+        &from,
+        &filter,
+        order_by,
+        page,
+        from_row,
+    )
+}
+
+/// `list` of live bindings, as the JSON array the API answers (byte for byte what the typed
+/// path serializes), written from the rows; with the number of items and the total.
+pub fn list_json(
+    conn: &Connection,
+    scope: &Scope,
+    f: &BindingFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<u8>, usize, u64)> {
+    let (from, params) = AsOf::Live.source(&BINDINGS, "b");
+    let filter = list_filter(scope, f, &AsOf::Live, params);
+    let (rows, total) = paged(conn, &columns(false), &from, &filter, order_by, page, |r| {
+        let mut json = Vec::with_capacity(512);
+        write_live(&mut json, r)?;
+        Ok(json)
+    })?;
+    Ok((json_rows::join(&rows), rows.len(), total))
+}
+
+fn list_filter(scope: &Scope, f: &BindingFilter, at: &AsOf, params: Vec<Value>) -> Filter {
     let mut filter = Filter::over_source(params);
     filter.is(&versions::stale_sql("b"), f.stale);
     filter
@@ -269,15 +302,7 @@ pub fn list(
         );
         filter.clause(&sql, params);
     }
-    paged(
-        conn,
-        &columns(at.is_union()),
-        &from,
-        &filter,
-        order_by,
-        page,
-        from_row,
-    )
+    filter
 }
 
 pub struct NewBinding<'a> {

@@ -126,6 +126,20 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Objects written one by one, as one JSON array.
+pub fn join(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    out
+}
+
 /// JSON arrays of several owners' items (a host's services' bindings, say) written one after
 /// the other into one buffer, each owner's found again by its id.
 #[derive(Default)]

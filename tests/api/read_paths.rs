@@ -228,3 +228,48 @@ fn a_page_of_services_says_what_each_service_read_says() {
     let all = app.get("/api/v1/services?limit=10");
     assert_eq!(all.data().as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn a_page_of_bindings_says_what_each_binding_read_says() {
+    let app = spawn_app();
+    let net = app.network("lab");
+    let host = app.host(&net, "nas");
+    let a = app.ip(&host, "10.0.0.1");
+    let b = app.ip(&host, "10.0.0.2");
+    let web = app.port(&host, 80, "Tcp");
+    let created = app.service(
+        &host,
+        "web",
+        json!([{"type": "Port", "port_id": web, "ip_address_id": a},
+               {"type": "IPAddress", "ip_address_id": b}]),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let service = created.id();
+    let page = app.get(&format!("/api/v1/bindings?service_id={service}&limit=1"));
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body["meta"]["pagination"],
+        json!({"total_count": 2, "limit": 1, "offset": 0, "has_more": true})
+    );
+    let all = app.get(&format!("/api/v1/bindings?service_id={service}"));
+    let items = all.data().as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0], page.data()[0]);
+    for item in items {
+        let read = app.get(&format!(
+            "/api/v1/bindings/{}",
+            item["id"].as_str().unwrap()
+        ));
+        assert_eq!(
+            serde_json::to_string(item).unwrap(),
+            serde_json::to_string(read.data()).unwrap(),
+            "a listed binding is the binding"
+        );
+    }
+    assert_eq!(items[1]["type"], json!("IPAddress"));
+    assert_eq!(items[0]["ip_address_id"], json!(a));
+    let none = app.get(&format!(
+        "/api/v1/bindings?service_id={service}&type=Port&port_id={b}"
+    ));
+    assert_eq!(none.data(), &json!([]));
+}
