@@ -4,7 +4,24 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Resp};
+
+/// A read answered from the rows says what the write (the typed path) answered: the same
+/// fields in the same order, and the same bytes, so the same ETag.
+fn assert_same_answer(read: &Resp, typed: &Resp) {
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.data(), typed.data(), "same fields and values");
+    assert_eq!(
+        serde_json::to_string(read.data()).unwrap(),
+        serde_json::to_string(typed.data()).unwrap(),
+        "same order"
+    );
+    assert_eq!(
+        read.header("etag"),
+        typed.header("etag"),
+        "same bytes, same tag"
+    );
+}
 
 #[test]
 fn a_service_read_is_byte_for_byte_what_its_write_answered() {
@@ -36,18 +53,7 @@ fn a_service_read_is_byte_for_byte_what_its_write_answered() {
         let put = app.put(&path, put_body);
         assert_eq!(put.status, 200, "{}", put.body);
         let read = app.get(&path);
-        assert_eq!(read.status, 200);
-        assert_eq!(read.data(), put.data(), "same fields and values");
-        assert_eq!(
-            serde_json::to_string(read.data()).unwrap(),
-            serde_json::to_string(put.data()).unwrap(),
-            "same order"
-        );
-        assert_eq!(
-            read.header("etag"),
-            put.header("etag"),
-            "same bytes, same tag"
-        );
+        assert_same_answer(&read, &put);
         // A past read goes the typed way: the same object.
         let at = read.data()["updated_at"].as_str().unwrap().to_string();
         let past = app.get(&format!("{path}?at={at}"));
@@ -99,18 +105,7 @@ fn a_host_read_with_its_children_is_byte_for_byte_what_its_write_answered() {
         );
         assert_eq!(put.status, 200, "{}", put.body);
         let read = app.get(&path);
-        assert_eq!(read.status, 200);
-        assert_eq!(read.data(), put.data(), "same fields and values");
-        assert_eq!(
-            serde_json::to_string(read.data()).unwrap(),
-            serde_json::to_string(put.data()).unwrap(),
-            "same order"
-        );
-        assert_eq!(
-            read.header("etag"),
-            put.header("etag"),
-            "same bytes, same tag"
-        );
+        assert_same_answer(&read, &put);
         let listed = app.get(&format!(
             "/api/v1/hosts?network_id={net}&include=children&limit=10"
         ));
