@@ -19,7 +19,7 @@ window.PortolanMap = (() => {
 
   // `at`: the map shows the network as of that instant; a host opens as of then too.
   function draw({ source, at }) {
-    const hostHash = (id) => "#/host/" + id + (at ? "?at=" + encodeURIComponent(at) : "");
+    const hostHash = (id) => "#/host/" + encodeURIComponent(id) + (at ? "?at=" + encodeURIComponent(at) : "");
     const svg = parse(source);
     const [bx, by, bw, bh] = (svg.getAttribute("viewBox") || "0 0 400 300").split(" ").map(Number);
     const bounds = { x: bx, y: by, w: bw, h: bh };

@@ -58,7 +58,7 @@ export const templateFields = () => [
 pages.templates = (params) => collection({
   route: "templates", title: "Service templates", one: "template", path: "/api/v1/service-templates",
   columns: [
-    { label: "Name", sort: "name", cell: (t) => link(t.name, "#/template/" + t.id) },
+    { label: "Name", sort: "name", cell: (t) => link(t.name, "#/template/" + encodeURIComponent(t.id)) },
     { label: "Image", cell: (t) => t.containerImageId + ":" + t.imageTag },
     { label: "Exposed ports", cell: (t) => t.exposedPorts.map((p) => (p.hostPort || "*") + "→" + p.containerPort + "/" + p.protocol).join(", ") },
   ],
@@ -66,9 +66,9 @@ pages.templates = (params) => collection({
     const body = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
     const res = await call("POST", "/api/v1/service-templates", body);
     holder.replaceChildren();
-    location.hash = "#/template/" + res.data.id;
+    location.hash = "#/template/" + encodeURIComponent(res.data.id);
   }),
-  remove: (t) => confirmDelete("template " + t.name, "/api/v1/service-templates/" + t.id),
+  remove: (t) => confirmDelete("template " + t.name, "/api/v1/service-templates/" + encodeURIComponent(t.id)),
 }, params);
 
 export async function templatePage(id) {
@@ -85,14 +85,14 @@ export async function templatePage(id) {
     const changes = {};
     for (const [k, v] of Object.entries(data)) if (JSON.stringify(v) !== JSON.stringify(t[k] === undefined ? null : t[k])) changes[k] = v;
     if (Object.keys(changes).length === 0) return status("Nothing changed.");
-    await call("PATCH", "/api/v1/service-templates/" + t.id, changes);
+    await call("PATCH", "/api/v1/service-templates/" + encodeURIComponent(t.id), changes);
     status("Saved.");
     render();
   }, readOnly);
   form.querySelector(".row button:last-child").remove();
   const raw = panel("Send a raw PATCH body", [{ name: "patch", label: "JSON body", type: "json", hint: "Any fields, sent as they are." }], {}, async (data, rawForm) => {
     try {
-      await call("PATCH", "/api/v1/service-templates/" + t.id, data.patch || {});
+      await call("PATCH", "/api/v1/service-templates/" + encodeURIComponent(t.id), data.patch || {});
     } catch (e) {
       // Errors name the template's fields: show them on this template's form as well.
       if (e instanceof ApiError) {

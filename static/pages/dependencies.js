@@ -47,7 +47,7 @@ export function dependencyForm(dep, holder) {
   ];
   const form = panel(dep ? "Edit dependency" : "New dependency", fields, dep || { color: "Blue", dependency_type: "RequestPath" }, async (data) => {
     const body = { ...data, members: picker.read() };
-    if (dep) await call("PUT", "/api/v1/dependencies/" + dep.id, body);
+    if (dep) await call("PUT", "/api/v1/dependencies/" + encodeURIComponent(dep.id), body);
     else await call("POST", "/api/v1/dependencies", body);
     holder.replaceChildren();
     render();
@@ -66,7 +66,7 @@ export function dependenciesPage(params) {
       { label: "Name", sort: "name", cell: (d) => d.name },
       { label: "Kind", cell: (d) => (d.dependency_type === "RequestPath" ? "request path" : "hub and spokes") },
       { label: "Members", cell: (d) => el("span", {}, ...d.members.flatMap((m, i) => [i ? (d.dependency_type === "RequestPath" ? " → " : i === 1 ? " ← " : ", ") : "",
-        link((services.get(m.service_id) || { name: m.service_id }).name, "#/service/" + m.service_id)])) },
+        link((services.get(m.service_id) || { name: m.service_id }).name, "#/service/" + encodeURIComponent(m.service_id))])) },
       { label: "Network", cell: (d) => networkName(d.network_id) },
       { label: "Colour", cell: (d) => d.color },
     ],
@@ -78,8 +78,8 @@ export function dependenciesPage(params) {
       for (const s of await get("/api/v1/services?" + q)) services.set(s.id, s);
     },
     create: (holder) => dependencyForm(null, holder),
-    edit: async (d, holder) => dependencyForm(await fresh("/api/v1/dependencies/" + d.id), holder),
-    remove: (d) => confirmDelete("dependency " + d.name, "/api/v1/dependencies/" + d.id),
+    edit: async (d, holder) => dependencyForm(await fresh("/api/v1/dependencies/" + encodeURIComponent(d.id)), holder),
+    remove: (d) => confirmDelete("dependency " + d.name, "/api/v1/dependencies/" + encodeURIComponent(d.id)),
   }, params);
 }
 
@@ -90,7 +90,7 @@ export async function impactSection(serviceId) {
     get("/api/v1/services/" + encodeURIComponent(serviceId) + "/impact?direction=upstream"),
   ]);
   const names = new Map(down.services.concat(up.services).map((s) => [s.service_id, s.name]));
-  const item = (s) => el("li", {}, link(s.name, "#/service/" + s.service_id),
+  const item = (s) => el("li", {}, link(s.name, "#/service/" + encodeURIComponent(s.service_id)),
     s.depth > 1 ? " (through " + s.path.slice(1, -1).map((id) => names.get(id) || id).join(" → ") + ")" : "");
   const hosts = down.hosts.map((h) => h.name).join(", ");
   return el("section", { "aria-label": "Impact" }, el("h3", { text: "Impact" }),

@@ -77,7 +77,7 @@ export async function discoveriesPage() {
       clearErrors(start);
       try {
         const res = await call("POST", "/api/v1/discoveries", fields.read());
-        location.hash = "#/discovery/" + res.data.id;
+        location.hash = "#/discovery/" + encodeURIComponent(res.data.id);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         showError(start, e);
@@ -88,7 +88,7 @@ export async function discoveriesPage() {
   const table = el("table", {}, el("caption", { className: "muted", text: "Latest discoveries" }),
     el("thead", {}, el("tr", {}, ["Started", "Source", "Network", "Status", "Found"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, list.map((d) => el("tr", { "data-id": d.id },
-      el("td", {}, link(when(d.created_at), "#/discovery/" + d.id)),
+      el("td", {}, link(when(d.created_at), "#/discovery/" + encodeURIComponent(d.id))),
       el("td", { text: d.source + (d.mode === "plan" ? " (plan)" : "") }),
       el("td", { text: networkName(d.network_id) }),
       el("td", { text: d.status }),
@@ -106,13 +106,13 @@ export async function schedulesSection(admin) {
     el("td", { text: s.enabled ? when(s.next_run_at) : "paused" }),
     el("td", { className: "actions" }, admin ? [
       button(s.enabled ? "Pause" : "Resume", async () => {
-        await call("PUT", "/api/v1/discovery-schedules/" + s.id, { network_id: s.network_id, name: s.name, targets: s.targets,
+        await call("PUT", "/api/v1/discovery-schedules/" + encodeURIComponent(s.id), { network_id: s.network_id, name: s.name, targets: s.targets,
           ports: s.ports, options: s.options, mode: s.mode, interval_minutes: s.interval_minutes, enabled: !s.enabled });
         render();
       }),
       button("Delete", async () => {
         if (!window.confirm("Delete schedule " + s.name + "?")) return;
-        await call("DELETE", "/api/v1/discovery-schedules/" + s.id);
+        await call("DELETE", "/api/v1/discovery-schedules/" + encodeURIComponent(s.id));
         render();
       }, "danger")] : null)));
   const table = el("table", {}, el("caption", { className: "muted", text: schedules.length + " schedules" }),
@@ -207,7 +207,7 @@ export function resultSection(d) {
     if (!d.applied_at && isAdmin()) {
       nodes.push(button("Apply", async () => {
         try {
-          await call("POST", "/api/v1/discoveries/" + d.id + "/apply");
+          await call("POST", "/api/v1/discoveries/" + encodeURIComponent(d.id) + "/apply");
           status("Applied.");
           render();
         } catch (e) {
@@ -230,14 +230,14 @@ export async function discoveryPage(id) {
     " · " + (d.mode === "plan" ? "plan" : "apply") + " · started " + when(d.created_at) + (d.error ? " · " + d.error : "") });
   const bar = progressBar(d);
   const cancel = running && isAdmin() ? button("Cancel", async () => {
-    await call("POST", "/api/v1/discoveries/" + d.id + "/cancel");
+    await call("POST", "/api/v1/discoveries/" + encodeURIComponent(d.id) + "/cancel");
     render();
   }, "danger") : null;
   show(link("All discoveries", "#/discoveries"), title, facts, bar.node, cancel, running ? null : resultSection(d));
   if (running) {
     await follow(d.id, (name, data) => {
       if (name === "progress") bar.update(data.status, data.progress);
-      if (name === "finished" && location.hash === "#/discovery/" + d.id) render();
+      if (name === "finished" && location.hash === "#/discovery/" + encodeURIComponent(d.id)) render();
     });
   }
 }

@@ -76,7 +76,7 @@ export async function serviceForm(host, service, holder) {
       rows.push({ type: "Port", port_id: res.data.id, ip_address_id: null });
     }
     const body = { ...data, host_id: host.id, bindings: rows, position: data.position == null ? undefined : data.position };
-    if (service) await call("PUT", "/api/v1/services/" + service.id, body);
+    if (service) await call("PUT", "/api/v1/services/" + encodeURIComponent(service.id), body);
     else await call("POST", "/api/v1/services", body);
     holder.replaceChildren();
     render();
@@ -102,7 +102,7 @@ export function missingDefaultPorts(host, types, typeId) {
 
 export async function hostPage(id, params) {
   const at = new URLSearchParams(params).get("at");
-  const live = "#/host/" + id;
+  const live = "#/host/" + encodeURIComponent(id);
   const host = asLive(await get("/api/v1/hosts/" + encodeURIComponent(id) + (at ? "?at=" + encodeURIComponent(at) : "")));
   const ips = byId(host.ip_addresses);
   const ports = byId(host.ports);
@@ -115,35 +115,35 @@ export async function hostPage(id, params) {
   const ipTable = el("table", {}, el("thead", {}, el("tr", {}, ["Address", "MAC", "Name", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, host.ip_addresses.map((i) => el("tr", { "data-id": i.id }, el("td", { text: i.ip_address }), el("td", { text: i.mac_address || "" }), el("td", { text: i.name || "" }),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", async () => open(ipForm(host, await fresh("/api/v1/ip-addresses/" + i.id), holder))),
-        button("Delete", async () => (await confirmDelete("IP address " + i.ip_address, "/api/v1/ip-addresses/" + i.id)) && render(), "danger")] : null)))));
+        button("Edit", async () => open(ipForm(host, await fresh("/api/v1/ip-addresses/" + encodeURIComponent(i.id)), holder))),
+        button("Delete", async () => (await confirmDelete("IP address " + i.ip_address, "/api/v1/ip-addresses/" + encodeURIComponent(i.id))) && render(), "danger")] : null)))));
   const sortedPorts = [...host.ports].sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
   const portTable = el("table", {}, el("thead", {}, el("tr", {}, ["Port", "Protocol", "Type", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, sortedPorts.map((p) => el("tr", { "data-id": p.id }, el("td", { text: p.number }), el("td", { text: p.protocol }), el("td", { text: p.type }),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", async () => open(portForm(host, await fresh("/api/v1/ports/" + p.id), holder))),
-        button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + p.id)) && render(), "danger")] : null)))));
+        button("Edit", async () => open(portForm(host, await fresh("/api/v1/ports/" + encodeURIComponent(p.id)), holder))),
+        button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + encodeURIComponent(p.id))) && render(), "danger")] : null)))));
   const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + s.id), ...origin(s)), el("td", { text: s.service_definition }),
+    el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + encodeURIComponent(s.id)), ...origin(s)), el("td", { text: s.service_definition }),
       el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
       el("td", { className: "actions" }, writable ? [
-        button("Edit", async () => open(await serviceForm(host, await fresh("/api/v1/services/" + s.id), holder))),
-        button("Delete", async () => (await confirmDelete("service " + s.name, "/api/v1/services/" + s.id)) && render(), "danger")] : null)))));
+        button("Edit", async () => open(await serviceForm(host, await fresh("/api/v1/services/" + encodeURIComponent(s.id)), holder))),
+        button("Delete", async () => (await confirmDelete("service " + s.name, "/api/v1/services/" + encodeURIComponent(s.id))) && render(), "danger")] : null)))));
 
   const title = el("h2", { text: host.name + (host.hostname ? " (" + host.hostname + ")" : "") });
   const found = origin(host).filter(Boolean);
-  const facts = el("p", { className: "muted" }, "Network ", link(networkName(host.network_id), "#/hosts?network_id=" + host.network_id),
+  const facts = el("p", { className: "muted" }, "Network ", link(networkName(host.network_id), "#/hosts?network_id=" + encodeURIComponent(host.network_id)),
     host.tags.length ? " · Tags: " + tagNames(host.tags) : "", " · ",
-    link("map", "#/map/" + host.network_id + (at ? "?at=" + encodeURIComponent(at) : "")),
+    link("map", "#/map/" + encodeURIComponent(host.network_id) + (at ? "?at=" + encodeURIComponent(at) : "")),
     found.length ? el("span", {}, " · ", ...found, " last seen " + when(host.last_seen_at)) : null);
   const entries = await recentChanges("host_id=" + encodeURIComponent(id));
   const history = historySection(entries, namesFrom(entries, host), (t) => live + "?at=" + encodeURIComponent(t));
   const actions = writable ? el("div", { className: "row" },
     button("Edit host", () => open(panel("Edit host", hostFields(), host, async (data) => {
-      await call("PUT", "/api/v1/hosts/" + host.id, data);
+      await call("PUT", "/api/v1/hosts/" + encodeURIComponent(host.id), data);
       render();
     }))),
-    button("Delete host", async () => (await confirmDelete("host " + host.name, "/api/v1/hosts/" + host.id)) && (location.hash = "#/hosts"), "danger")) : null;
+    button("Delete host", async () => (await confirmDelete("host " + host.name, "/api/v1/hosts/" + encodeURIComponent(host.id))) && (location.hash = "#/hosts"), "danger")) : null;
   show(asOfBanner(at, live), title, facts, host.description ? el("p", { text: host.description }) : null, actions,
     asOfControl(at, live), holder,
     section("IP addresses", "Add IP address", () => open(ipForm(host, null, holder)), ipTable),
@@ -162,14 +162,14 @@ export async function servicePage(id) {
   // Port and address names come from the host's own journal, which outlives them.
   const hostId = service ? service.host_id : entries.map((e) => (e.after || e.before).host_id).find(Boolean);
   const parts = hostId ? await everything("/api/v1/changes?entity_type=port&entity_type=ip_address&host_id=" + hostId) : [];
-  const host = service ? await get("/api/v1/hosts/" + service.host_id) : null;
+  const host = service ? await get("/api/v1/hosts/" + encodeURIComponent(service.host_id)) : null;
   const names = namesFrom(entries.concat(parts), host);
   const history = historySection(entries, names, null);
   if (!service) {
     return show(el("h2", { text: "Service (deleted)" }), el("p", { className: "muted", text: "This service no longer exists; its history remains." }), history);
   }
   show(el("h2", { text: service.name }),
-    el("p", { className: "muted" }, service.service_definition + " on ", link(host.name, "#/host/" + host.id),
+    el("p", { className: "muted" }, service.service_definition + " on ", link(host.name, "#/host/" + encodeURIComponent(host.id)),
       " · listening since " + when(service.valid_from)),
     el("section", { "aria-label": "Bindings" }, el("h3", { text: "Bindings" }),
       el("ul", { className: "bindings" }, service.bindings.map((b) => el("li", { text: bindingText(b, names) })))),
@@ -184,7 +184,7 @@ export function ipForm(host, ip, holder) {
     { name: "position", label: "Position", type: "number" },
   ], ip || {}, async (data) => {
     const body = { ...data, host_id: host.id, position: data.position == null ? undefined : data.position };
-    if (ip) await call("PUT", "/api/v1/ip-addresses/" + ip.id, body);
+    if (ip) await call("PUT", "/api/v1/ip-addresses/" + encodeURIComponent(ip.id), body);
     else await call("POST", "/api/v1/ip-addresses", body);
     holder.replaceChildren();
     render();
@@ -197,7 +197,7 @@ export function portForm(host, port, holder) {
     { name: "protocol", label: "Protocol", type: "select", options: choices("PortInput", "protocol") },
   ], port || {}, async (data) => {
     const body = { ...data, host_id: host.id };
-    if (port) await call("PUT", "/api/v1/ports/" + port.id, body);
+    if (port) await call("PUT", "/api/v1/ports/" + encodeURIComponent(port.id), body);
     else await call("POST", "/api/v1/ports", body);
     holder.replaceChildren();
     render();

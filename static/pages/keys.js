@@ -26,11 +26,11 @@ pages.keys = (params) => {
       { label: "Last used", cell: (k) => k.last_used || "never" },
       { label: "", cell: (k) => el("span", {}, button("Rotate", async () => {
         if (!window.confirm("Replace the secret of " + k.name + "? The old one stops working.")) return;
-        const res = await call("POST", "/api/v1/auth/keys/" + k.id + "/rotate");
+        const res = await call("POST", "/api/v1/auth/keys/" + encodeURIComponent(k.id) + "/rotate");
         await render();
         document.getElementById("key-holder").replaceChildren(secret("New secret for " + k.name + ".", res.data));
       }), button(k.is_enabled ? "Disable" : "Enable", async () => {
-        await call("PUT", "/api/v1/auth/keys/" + k.id, { name: k.name, permissions: k.permissions, network_ids: k.network_ids, expires_at: k.expires_at, is_enabled: !k.is_enabled });
+        await call("PUT", "/api/v1/auth/keys/" + encodeURIComponent(k.id), { name: k.name, permissions: k.permissions, network_ids: k.network_ids, expires_at: k.expires_at, is_enabled: !k.is_enabled });
         render();
       })) },
     ],
@@ -40,11 +40,11 @@ pages.keys = (params) => {
       document.getElementById("key-holder").replaceChildren(secret("Key " + res.data.api_key.name + " created.", res.data.key));
     }),
     edit: (k, holder) => panel("Edit API key", keyFields(), k, async (data) => {
-      await call("PUT", "/api/v1/auth/keys/" + k.id, data);
+      await call("PUT", "/api/v1/auth/keys/" + encodeURIComponent(k.id), data);
       holder.replaceChildren();
       render();
     }),
-    remove: (k) => confirmDelete("key " + k.name, "/api/v1/auth/keys/" + k.id),
+    remove: (k) => confirmDelete("key " + k.name, "/api/v1/auth/keys/" + encodeURIComponent(k.id)),
   }, params).then(() => {
     const holder = el("div", { id: "key-holder" });
     view().insertBefore(holder, view().children[2]);

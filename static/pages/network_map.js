@@ -11,7 +11,7 @@ export async function mapPage(networkId, params) {
   const asOf = at ? "&at=" + encodeURIComponent(at) : "";
   if (!networkId) {
     if (session.networks.length === 0) return show(el("h2", { text: "Map" }), el("p", { text: "Create a network first." }));
-    location.hash = "#/map/" + session.networks[0].id;
+    location.hash = "#/map/" + encodeURIComponent(session.networks[0].id);
     return;
   }
   const base = "/api/v1/networks/" + encodeURIComponent(networkId);

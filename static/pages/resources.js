@@ -35,10 +35,10 @@ export const pages = {};
 pages.networks = simpleResource({
   route: "networks", title: "Networks", one: "network", path: "/api/v1/networks", filters: ["tag"],
   columns: [
-    { label: "Name", sort: "name", cell: (n) => link(n.name, "#/hosts?network_id=" + n.id) },
+    { label: "Name", sort: "name", cell: (n) => link(n.name, "#/hosts?network_id=" + encodeURIComponent(n.id)) },
     { label: "Description", cell: (n) => n.description || "" },
     { label: "Tags", cell: (n) => tagNames(n.tags) },
-    { label: "Map", cell: (n) => link("map", "#/map/" + n.id) },
+    { label: "Map", cell: (n) => link("map", "#/map/" + encodeURIComponent(n.id)) },
   ],
   fields: [nameField, descriptionField, { name: "tags", label: "Tags", type: "tags" }],
   body: (d) => d,
@@ -76,7 +76,7 @@ export const hostFields = () => [networkField(), nameField, { name: "hostname", 
 pages.hosts = (params) => collection({
   route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"], tagAs: "Host",
   columns: [
-    { label: "Name", sort: "name", cell: (h) => el("span", {}, link(h.name, "#/host/" + h.id), ...origin(h)) },
+    { label: "Name", sort: "name", cell: (h) => el("span", {}, link(h.name, "#/host/" + encodeURIComponent(h.id)), ...origin(h)) },
     { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
     { label: "Network", cell: (h) => networkName(h.network_id) },
     { label: "IP addresses", cell: (h) => h.ip_addresses.map((i) => i.ip_address).join(", ") },
@@ -87,9 +87,9 @@ pages.hosts = (params) => collection({
   create: (holder) => panel("New host", hostFields(), { network_id: new URLSearchParams(params).get("network_id") }, async (data) => {
     const res = await call("POST", "/api/v1/hosts", data);
     holder.replaceChildren();
-    location.hash = "#/host/" + res.data.id;
+    location.hash = "#/host/" + encodeURIComponent(res.data.id);
   }),
-  remove: (h) => confirmDelete("host " + h.name, "/api/v1/hosts/" + h.id),
+  remove: (h) => confirmDelete("host " + h.name, "/api/v1/hosts/" + encodeURIComponent(h.id)),
 }, params);
 
 pages.services = (params) => {
@@ -97,9 +97,9 @@ pages.services = (params) => {
   return collection({
     route: "services", title: "Services", one: "service", path: "/api/v1/services", filters: ["network", "tag"], tagAs: "Service",
     columns: [
-      { label: "Name", sort: "name", cell: (s) => link(s.name, "#/service/" + s.id) },
+      { label: "Name", sort: "name", cell: (s) => link(s.name, "#/service/" + encodeURIComponent(s.id)) },
       { label: "Type", cell: (s) => s.service_definition },
-      { label: "Host", cell: (s) => link((hosts.get(s.host_id) || { name: s.host_id }).name, "#/host/" + s.host_id) },
+      { label: "Host", cell: (s) => link((hosts.get(s.host_id) || { name: s.host_id }).name, "#/host/" + encodeURIComponent(s.host_id)) },
       { label: "Network", cell: (s) => networkName(s.network_id) },
       { label: "Tags", cell: (s) => tagNames(s.tags) },
     ],
@@ -111,6 +111,6 @@ pages.services = (params) => {
       q.set("limit", 0);
       for (const h of await get("/api/v1/hosts?" + q)) hosts.set(h.id, h);
     },
-    remove: (s) => confirmDelete("service " + s.name, "/api/v1/services/" + s.id),
+    remove: (s) => confirmDelete("service " + s.name, "/api/v1/services/" + encodeURIComponent(s.id)),
   }, params);
 };

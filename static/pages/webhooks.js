@@ -24,14 +24,14 @@ export function webhookBody(data) {
 }
 
 export async function deliveriesOf(hook, holder) {
-  const list = await get("/api/v1/webhooks/" + hook.id + "/deliveries?limit=50");
+  const list = await get("/api/v1/webhooks/" + encodeURIComponent(hook.id) + "/deliveries?limit=50");
   const rows = list.map((d) => el("tr", { "data-id": d.id },
     el("td", { text: when(d.created_at) }), el("td", { text: d.event_type }), el("td", { text: d.status }),
     el("td", { text: d.attempts }), el("td", { text: d.response_status == null ? (d.error || "") : d.response_status }),
     el("td", { text: d.latency_ms == null ? "" : d.latency_ms + " ms" }),
     el("td", { text: d.status === "pending" && d.next_attempt_at ? when(d.next_attempt_at) : "" }),
     el("td", { className: "actions" }, d.status === "failed" ? button("Retry", async () => {
-      await call("POST", "/api/v1/webhooks/" + hook.id + "/deliveries/" + d.id + "/retry");
+      await call("POST", "/api/v1/webhooks/" + encodeURIComponent(hook.id) + "/deliveries/" + encodeURIComponent(d.id) + "/retry");
       holder.replaceChildren(await deliveriesOf(hook, holder));
     }) : null)));
   return el("section", { className: "panel", "aria-label": "Deliveries of " + hook.name },
@@ -43,7 +43,7 @@ export async function deliveriesOf(hook, holder) {
 
 export function webhooksPage(params) {
   const save = (hook, holder) => async (data) => {
-    if (hook) await call("PUT", "/api/v1/webhooks/" + hook.id, webhookBody(data));
+    if (hook) await call("PUT", "/api/v1/webhooks/" + encodeURIComponent(hook.id), webhookBody(data));
     else await call("POST", "/api/v1/webhooks", webhookBody(data));
     holder.replaceChildren();
     render();
@@ -58,7 +58,7 @@ export function webhooksPage(params) {
         (h.last_delivery_status ? ", last answer " + h.last_delivery_status : "") },
       { label: "", cell: (h) => el("span", {},
         button("Test", async (event) => {
-          const res = await call("POST", "/api/v1/webhooks/" + h.id + "/test");
+          const res = await call("POST", "/api/v1/webhooks/" + encodeURIComponent(h.id) + "/test");
           status("Ping to " + h.name + ": " + (res.data.status ? "answered " + res.data.status : res.data.error) + " in " + res.data.latency_ms + " ms.");
           event.target.blur();
         }),
@@ -69,10 +69,10 @@ export function webhooksPage(params) {
     ],
     create: (holder) => panel("New webhook", webhookFields(), { events: "*", format: "json", enabled: true }, save(null, holder)),
     edit: async (h, holder) => {
-      const hook = await fresh("/api/v1/webhooks/" + h.id);
+      const hook = await fresh("/api/v1/webhooks/" + encodeURIComponent(h.id));
       return panel("Edit webhook", webhookFields(), { ...hook, events: hook.events.join(", ") }, save(hook, holder));
     },
-    remove: (h) => confirmDelete("webhook " + h.name, "/api/v1/webhooks/" + h.id),
+    remove: (h) => confirmDelete("webhook " + h.name, "/api/v1/webhooks/" + encodeURIComponent(h.id)),
     after: () => el("div", { id: "webhook-deliveries" }),
   }, params);
 }

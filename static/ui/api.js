@@ -22,7 +22,17 @@ export class ApiError extends Error {
 export const etags = new Map();
 export const objectPath = (path) => path.split("?")[0];
 
+// Ids are put into paths encoded, but encoding leaves "." and "..": a path with such a segment
+// would be resolved by the browser to another resource, so it is never sent.
+function checked(path) {
+  if (objectPath(path).split("/").some((s) => s === "." || s === "..")) {
+    throw new ApiError(400, { message: "Refusing to request " + path + ": an id in it is not an id" });
+  }
+  return path;
+}
+
 export async function call(method, path, body) {
+  checked(path);
   const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const target = objectPath(path);
@@ -45,13 +55,14 @@ export async function call(method, path, body) {
   if (!res.ok || !payload || payload.success === false) throw new ApiError(res.status, payload);
   const tag = res.headers.get("ETag");
   if (method === "DELETE") etags.delete(target);
-  else if (tag && (method !== "GET" || path === target)) etags.set(method === "POST" ? target + "/" + payload.data.id : target, tag);
+  else if (tag && (method !== "GET" || path === target)) etags.set(method === "POST" ? target + "/" + encodeURIComponent(payload.data.id) : target, tag);
   return payload;
 }
 
 export const get = async (path) => (await call("GET", path)).data;
 // A document that is not JSON (the map as SVG or Mermaid), with the key; errors as from `call`.
 export async function text(path) {
+  checked(path);
   const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
   if (!res.ok) {
     let body = null;
