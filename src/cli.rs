@@ -80,7 +80,8 @@ pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
 }
 
 pub fn migrate(config: &Config) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    db::make_private_dir(&config.data_dir)?;
+    db::make_private_file(&config.db_path())?;
     let applied = db::migrate(&config.db_path())?;
     eprintln!(
         "applied {applied} migration(s) to {}",
@@ -143,7 +144,17 @@ pub fn import(config: &Config, file: &std::path::Path, dry_run: bool) -> Result<
         std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
     let db = Db::open(config)?;
     let report = db
-        .write_blocking(|tx| crate::ops::full_import::import(tx, reader, dry_run))
+        .write_blocking(|tx| {
+            let by = crate::ops::full_import::Importer {
+                who: crate::domain::principal::Principal::operator(
+                    crate::domain::history::ActorKind::Cli,
+                    "portolan import",
+                ),
+                request_id: None,
+                receivers: &config.webhook_receivers,
+            };
+            crate::ops::full_import::import(tx, by, reader, dry_run)
+        })
         .map_err(|e| match &e.field {
             Some(field) => format!("{field}: {}", e.message),
             None => e.message.clone(),

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::outbound::Receivers;
+
 pub const ENV_LISTEN: &str = "PORTOLAN_LISTEN";
 pub const ENV_DATA_DIR: &str = "PORTOLAN_DATA_DIR";
 pub const ENV_ADMIN_API_KEY: &str = "PORTOLAN_ADMIN_API_KEY";
@@ -16,6 +18,8 @@ pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES"
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
+pub const ENV_WEBHOOK_DENY: &str = "PORTOLAN_WEBHOOK_DENY";
+pub const ENV_IMPORT_MAX_MB: &str = "PORTOLAN_IMPORT_MAX_MB";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +65,13 @@ pub struct Settings {
     /// How long a webhook receiver has to answer before the attempt counts as failed.
     #[arg(long, env = ENV_WEBHOOK_TIMEOUT_MS, default_value = "10000", global = true)]
     pub webhook_timeout_ms: String,
+    /// More address blocks no webhook receiver may be in (comma-separated CIDRs), beyond the
+    /// link-local, unspecified and multicast ones that are always refused.
+    #[arg(long, env = ENV_WEBHOOK_DENY, default_value = "", global = true)]
+    pub webhook_deny: String,
+    /// The largest document `POST /api/v1/import` takes, in MiB.
+    #[arg(long, env = ENV_IMPORT_MAX_MB, default_value = "512", global = true)]
+    pub import_max_mb: String,
     /// Serve /metrics without a key (for a Prometheus that scrapes without one).
     #[arg(long, env = ENV_METRICS_PUBLIC, global = true)]
     pub metrics_public: bool,
@@ -135,6 +146,9 @@ pub struct Config {
     pub stale_after_hours: u32,
     pub metrics_public: bool,
     pub webhook_timeout_ms: u32,
+    /// Where webhooks may be sent.
+    pub webhook_receivers: Receivers,
+    pub import_max_mb: u32,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -219,6 +233,11 @@ impl Config {
                 &s.webhook_timeout_ms,
                 100,
             )?,
+            webhook_receivers: Receivers::with_extra(
+                Receivers::parse_extra(&s.webhook_deny)
+                    .map_err(|e| bad(ENV_WEBHOOK_DENY, "webhook-deny", &s.webhook_deny, &e.0))?,
+            ),
+            import_max_mb: parse_u32(ENV_IMPORT_MAX_MB, "import-max-mb", &s.import_max_mb, 1)?,
         })
     }
 
@@ -238,6 +257,8 @@ impl Config {
             stale_after_hours: 168,
             metrics_public: false,
             webhook_timeout_ms: 10_000,
+            webhook_receivers: Receivers::default(),
+            import_max_mb: 512,
         }
     }
 

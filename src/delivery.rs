@@ -7,13 +7,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::net::ToSocketAddrs;
+
 use serde_json::Value;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::db::webhooks::{self, Attempt, Due};
 use crate::db::Db;
 use crate::domain::clock;
+use crate::domain::outbound::Receivers;
 use crate::domain::principal::Principal;
 use crate::domain::webhooks::{backoff, payload, signature};
+use crate::domain::Invalid;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
 
@@ -37,8 +43,56 @@ impl Sent {
     }
 }
 
-/// One POST of an event to a receiver, signed when the hook has a secret.
+/// Resolves a receiver's name as the system does and refuses it when any of its addresses is
+/// one no receiver may have: the check and the connection use the same answer, so a name
+/// cannot resolve to an allowed address for the check and a denied one for the connection.
+#[derive(Debug)]
+struct CheckedResolver(Receivers);
+
+impl Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let addresses = DefaultResolver::default().resolve(uri, config, timeout)?;
+        if let Some(denied) = addresses.iter().find(|a| self.0.refuses(a.ip())) {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "the receiver resolves to {}, which is not a permitted receiver address",
+                    denied.ip()
+                ),
+            )));
+        }
+        Ok(addresses)
+    }
+}
+
+/// At creation: a receiver named by a host name whose addresses include a refused one is
+/// refused too. A name that does not resolve (yet) is accepted; delivery checks it again.
+pub fn check_receiver_name(receivers: &Receivers, url: &str) -> Result<(), Invalid> {
+    let parsed = receivers.check_url(url)?;
+    if parsed.literal().is_some() {
+        return Ok(());
+    }
+    let Ok(addresses) = (parsed.host.as_str(), parsed.port).to_socket_addrs() else {
+        return Ok(());
+    };
+    for address in addresses {
+        receivers
+            .check_address(address.ip())
+            .map_err(|e| Invalid::new(format!("{} resolves to {}", parsed.host, e.0)))?;
+    }
+    Ok(())
+}
+
+/// One POST of an event to a receiver, signed when the hook has a secret. Redirects are not
+/// followed: a 3xx is a failed attempt, and its `Location` is what the error says.
+#[allow(clippy::too_many_arguments)]
 pub fn send(
+    receivers: &Receivers,
     url: &str,
     format: &str,
     secret: Option<&str>,
@@ -47,13 +101,25 @@ pub fn send(
     event: &Value,
     timeout: Duration,
 ) -> Sent {
+    if let Err(e) = receivers.check_url(url) {
+        return Sent {
+            status: None,
+            latency_ms: 0,
+            error: Some(e.0),
+        };
+    }
     let body = payload(format, event);
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .timeout_global(Some(timeout))
-        .build()
-        .into();
+        .build();
+    let agent = ureq::Agent::with_parts(
+        config,
+        DefaultConnector::default(),
+        CheckedResolver(receivers.clone()),
+    );
     let mut req = agent
         .post(url)
         .header("Content-Type", body.content_type)
@@ -77,6 +143,18 @@ pub fn send(
     let result = req.send(&body.body[..]);
     let latency_ms = started.elapsed().as_millis() as i64;
     match result {
+        Ok(res) if res.status().is_redirection() => {
+            let location = res
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("(none)");
+            Sent {
+                status: Some(res.status().as_u16()),
+                latency_ms,
+                error: Some(format!("redirect to {location} not followed")),
+            }
+        }
         Ok(res) => Sent {
             status: Some(res.status().as_u16()),
             latency_ms,
@@ -91,7 +169,7 @@ pub fn send(
 }
 
 /// Starts the worker; it runs until `stopping` is raised.
-pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
+pub fn start(db: Db, receivers: Receivers, timeout: Duration, stopping: Arc<AtomicBool>) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     // A finished attempt wakes the loop, so that a hook's next delivery follows at once.
     let (finished, wake) = std::sync::mpsc::channel::<()>();
@@ -127,9 +205,10 @@ pub fn start(db: Db, timeout: Duration, stopping: Arc<AtomicBool>) {
                             {
                                 let (db, in_flight) = (db.clone(), in_flight.clone());
                                 let finished = finished.clone();
+                                let receivers = receivers.clone();
                                 std::thread::spawn(move || {
                                     let hook = d.webhook_id.clone();
-                                    if let Err(e) = attempt(&db, d, timeout) {
+                                    if let Err(e) = attempt(&db, &receivers, d, timeout) {
                                         log::warn!("webhook {hook}: {e}");
                                     }
                                     in_flight
@@ -158,19 +237,23 @@ pub fn event(entry: &crate::db::changes::Change) -> Value {
                        "time": entry.time, "data": entry})
 }
 
-fn attempt(db: &Db, d: Due, timeout: Duration) -> ApiResult<()> {
+fn attempt(db: &Db, receivers: &Receivers, d: Due, timeout: Duration) -> ApiResult<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ApiError::internal)?;
     let (id, seq) = (d.event_id.clone(), d.entry_seq);
-    let entry = runtime.block_on(db.read(move |c| crate::db::changes::get(c, &id, seq)))?;
+    let mut entry = runtime.block_on(db.read(move |c| crate::db::changes::get(c, &id, seq)))?;
+    if let Some(e) = entry.as_mut().filter(|_| !d.network_ids.is_empty()) {
+        e.limit_to(&d.network_ids);
+    }
     // An entry pruned by history retention is announced by its id and type alone.
     let event = match &entry {
         Some(e) => event(e),
         None => serde_json::json!({"id": d.event_id, "type": d.event_type, "data": null}),
     };
     let sent = send(
+        receivers,
         &d.url,
         &d.format,
         d.secret.as_deref(),

@@ -13,6 +13,9 @@ pub struct Meta {
     pub server_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pagination: Option<Pagination>,
+    /// Set on an answer that stands in for another, e.g. a replay whose secret was not kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
 }
 
 impl Meta {
@@ -21,6 +24,7 @@ impl Meta {
             api_version: API_VERSION,
             server_version: SERVER_VERSION,
             pagination: None,
+            hint: None,
         }
     }
 }
@@ -63,6 +67,13 @@ fn json_response(mut builder: actix_web::HttpResponseBuilder, bytes: Vec<u8>) ->
     builder
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(bytes)
+}
+
+/// The success envelope around `data` with a hint in its `meta`, serialized.
+pub fn success_bytes_with_hint<T: Serialize>(data: &T, hint: &'static str) -> Vec<u8> {
+    let mut envelope = body(data, None);
+    envelope.meta.hint = Some(hint);
+    json_bytes(&envelope)
 }
 
 /// The success envelope around `data`, serialized.

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod domain;
 pub mod envelope;
 pub mod error;
+pub mod hardening;
 pub mod metrics;
 pub mod ops;
 pub mod rate_limit;

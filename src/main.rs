@@ -5,6 +5,13 @@ use portolan::config::{Cli, Command, Config};
 use portolan::startup::Application;
 
 fn main() -> ExitCode {
+    // Every file this process creates (database, backups, exports, the Owner key) is its
+    // user's alone: they hold the whole inventory.
+    #[cfg(unix)]
+    // SAFETY: umask(2) only sets the process's file mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let config = match Config::from_settings(&cli.settings) {

@@ -58,6 +58,7 @@ impl Application {
         let discoveries = Arc::new(crate::discovery::Registry::default());
         crate::delivery::start(
             db.clone(),
+            config.webhook_receivers.clone(),
             std::time::Duration::from_millis(u64::from(config.webhook_timeout_ms)),
             stopping.clone(),
         );
@@ -82,6 +83,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(request_log::middleware))
+                .wrap(from_fn(crate::hardening::middleware))
                 .configure(api::routes)
         })
         // Reads and writes have threads of their own (`db`); what is left for actix's blocking
@@ -181,8 +183,9 @@ fn bootstrap_key(db: &Db, config: &Config) -> Result<(), String> {
         (Some(key), false) => {
             let path = config.data_dir.join(INITIAL_KEY_FILE);
             write_private(&path, &key)?;
+            // The key itself never goes to the log: logs are shipped and kept where secrets are not.
             log::info!(
-                "created the Owner key \"initial-admin\": {key} (also saved to {}); open http://{}/ and paste it there",
+                "created the Owner key \"initial-admin\" and wrote it to {} (readable by this user only); open http://{}/ and paste it there",
                 path.display(),
                 config.listen
             );

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
 use super::precondition::{self, IfMatch};
-use super::write::{write_as, write_reply, Reply};
+use super::write::{write_as, write_reply, Reply, REDACTED};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::api_keys::ApiKey;
@@ -17,7 +17,10 @@ use crate::domain::text::Name;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::journal::Writer;
-use crate::ops::{self, api_keys::ApiKeyInput};
+use crate::ops::{
+    self,
+    api_keys::{ApiKeyInput, CreatedKey},
+};
 use crate::state::AppState;
 use actix_web::http::Method;
 
@@ -174,10 +177,15 @@ async fn create(
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
         let created = ops::api_keys::create(tx, who, input)?;
+        let redacted = CreatedKey {
+            key: REDACTED.to_string(),
+            ..created.clone()
+        };
         Ok(Reply::created(
             format!("/api/v1/auth/keys/{}", created.api_key.id),
             &created,
-        ))
+        )
+        .secret_shown_once(&redacted))
     })
     .await
 }
@@ -247,7 +255,7 @@ async fn rotate(
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     change_keys(&state, &req, auth.0, None, move |tx, who| {
-        Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?))
+        Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?).secret_shown_once(&REDACTED))
     })
     .await
 }

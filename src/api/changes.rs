@@ -42,16 +42,15 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
             Action::parse(v).map(Action::as_str).ok_or_else(|| {
                 ApiError::validation(
                     "action",
-                    format!("\"{v}\" is not one of create, update, delete"),
+                    format!("\"{v}\" is not one of create, update, delete, import"),
                 )
             })
         })
         .transpose()?;
-    // API keys are managed by Admins; below that role their changes are not shown either.
     let hidden_types = if auth.role >= Role::Admin {
         Vec::new()
     } else {
-        vec![EntityType::ApiKey.as_str()]
+        EntityType::ADMIN_ONLY.map(EntityType::as_str).to_vec()
     };
     let filter = ChangeFilter {
         entity_types,
@@ -73,9 +72,12 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         hidden_types,
     };
     let scope = auth.scope();
-    let (items, total) = state
+    let (mut items, total) = state
         .db
         .read(move |c| crate::db::changes::list(c, &scope, &filter, page))
         .await?;
+    if let Some(networks) = auth.scope() {
+        items.iter_mut().for_each(|c| c.limit_to(&networks));
+    }
     Ok(list_response(&items, page, total))
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use actix_web::dev::Payload;
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -63,14 +63,9 @@ impl FromRequest for Upload {
             .to_ascii_lowercase();
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::validation("body", "The request body is larger than 16 MiB")
-                        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-                } else {
-                    ApiError::validation("body", format!("Could not read the request body: {e}"))
-                }
-            });
+            let bytes = bytes
+                .await
+                .map_err(|e| super::input::unreadable_body(&e, "16 MiB"));
             Ok(Upload {
                 content_type,
                 bytes,

@@ -80,6 +80,7 @@ impl ScheduleBody {
             Some(last) => after_minutes(last, self.interval_minutes),
             None => base.next_run_at.clone(),
         };
+        crate::domain::discovery::check_target_count(&self.targets)?;
         Ok(Schedule {
             network_id,
             name: name.into_inner(),

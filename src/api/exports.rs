@@ -168,7 +168,8 @@ async fn services_csv(
     ];
     out.write_record(header_row).map_err(ApiError::internal)?;
     for r in rows {
-        out.write_record(&r).map_err(ApiError::internal)?;
+        out.write_record(r.iter().map(|cell| exports::csv_cell(cell).into_owned()))
+            .map_err(ApiError::internal)?;
     }
     let bytes = out.into_inner().map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()

@@ -1,6 +1,8 @@
 //! `GET /api/v1/export` and `POST /api/v1/import`: the whole inventory as one document, and
 //! back. Role Owner with a key of every network: the document is the whole database.
 
+use crate::ops::full_import::Importer;
+use actix_web::HttpMessage;
 use std::io::Write;
 
 use actix_web::http::{header, Method};
@@ -118,8 +120,27 @@ async fn import(
         .map_err(ApiError::internal)??;
     let mut pending = Vec::with_capacity(CHUNK);
     let mut spool = file.try_clone().map_err(ApiError::internal)?;
+    let cap = u64::from(state.config.import_max_mb) << 20;
+    let mut received = 0u64;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::validation("document", e.to_string()))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::hardening::is_too_slow(&e) {
+                super::input::too_slow_body()
+            } else {
+                ApiError::validation("document", e.to_string())
+            }
+        })?;
+        received += chunk.len() as u64;
+        if received > cap {
+            return Err(ApiError::validation(
+                "body",
+                format!(
+                    "The document is larger than {} MiB (PORTOLAN_IMPORT_MAX_MB)",
+                    state.config.import_max_mb
+                ),
+            )
+            .with_status(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE));
+        }
         pending.extend_from_slice(&chunk);
         if pending.len() >= 16 * CHUNK {
             let full = std::mem::take(&mut pending);
@@ -133,12 +154,23 @@ async fn import(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    let receivers = state.config.webhook_receivers.clone();
+    let request_id = req
+        .extensions()
+        .get::<crate::request_log::RequestId>()
+        .map(|r| r.0.clone());
+    let who = auth.0.clone();
     let report = state
         .db
         .write(move |tx| {
             let mut file = file;
             std::io::Seek::rewind(&mut file).map_err(ApiError::internal)?;
-            crate::ops::full_import::import(tx, file, dry_run)
+            let by = Importer {
+                who,
+                request_id,
+                receivers: &receivers,
+            };
+            crate::ops::full_import::import(tx, by, file, dry_run)
         })
         .await?;
     Ok(envelope::ok(&report))

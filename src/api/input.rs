@@ -28,6 +28,34 @@ pub fn path_id(path: &web::Path<String>) -> ApiResult<String> {
     parse_uuid(path.as_str(), "id")
 }
 
+/// Why a body could not be read, as the API says it: too large (413), too slow (408, and the
+/// connection is closed), or broken (400).
+pub fn unreadable_body(e: &actix_web::Error, limit: &str) -> ApiError {
+    let too_slow = e
+        .as_error::<actix_web::error::PayloadError>()
+        .is_some_and(crate::hardening::is_too_slow);
+    if too_slow {
+        return too_slow_body();
+    }
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::validation("body", format!("The request body is larger than {limit}"))
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    } else {
+        ApiError::validation("body", format!("Could not read the request body: {e}"))
+    }
+}
+
+pub fn too_slow_body() -> ApiError {
+    ApiError::validation(
+        "body",
+        format!(
+            "The request body must arrive within {} seconds of its headers",
+            crate::hardening::BODY_DEADLINE.as_secs()
+        ),
+    )
+    .with_status(StatusCode::REQUEST_TIMEOUT)
+}
+
 /// A request body that should be JSON and fit in 1 MiB. Reading it never fails the extraction:
 /// a problem is reported when the handler parses it, after authentication and role checks, so
 /// that the error names what blocks the caller first.
@@ -55,14 +83,7 @@ impl FromRequest for JsonBody {
             .map(|v| v.to_str().unwrap_or("").to_string());
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::validation("body", "The request body is larger than 1 MiB")
-                        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-                } else {
-                    ApiError::validation("body", format!("Could not read the request body: {e}"))
-                }
-            });
+            let bytes = bytes.await.map_err(|e| unreadable_body(&e, "1 MiB"));
             let checked = bytes.and_then(|bytes| match content_type.as_deref() {
                 Some(ct) if is_json(ct) => Ok(bytes),
                 Some(ct) => Err(ApiError::validation(

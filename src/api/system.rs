@@ -38,7 +38,8 @@ pub async fn version() -> HttpResponse {
     envelope::ok(&json!({"api_version": API_VERSION, "server_version": SERVER_VERSION}))
 }
 
-/// `GET /metrics`: Prometheus's text format. A Viewer key, unless `PORTOLAN_METRICS_PUBLIC`.
+/// `GET /metrics`: Prometheus's text format. A Viewer key of every network (its counts cover
+/// them all), unless `PORTOLAN_METRICS_PUBLIC`.
 pub async fn metrics(
     state: web::Data<AppState>,
     auth: Option<crate::auth::Auth>,
@@ -46,6 +47,11 @@ pub async fn metrics(
     if !state.config.metrics_public {
         let auth = auth.ok_or_else(|| ApiError::unauthorized("A valid API key is required"))?;
         auth.require(crate::domain::role::Role::Viewer)?;
+        if auth.0.is_scoped() {
+            return Err(ApiError::forbidden_scope(
+                "The metrics count every network: they need a key of every network",
+            ));
+        }
     }
     let (counts, backlog) = state
         .db

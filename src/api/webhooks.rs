@@ -1,6 +1,7 @@
 //! `/api/v1/webhooks`: hooks, their deliveries, a test ping and a retry. Role Admin throughout;
 //! a key limited to networks sees and writes only hooks within its networks.
 
+use crate::domain::outbound::Receivers;
 use std::time::Duration;
 
 use actix_web::http::Method;
@@ -85,8 +86,22 @@ pub struct WebhookBody {
     _updated_at: IgnoredAny,
 }
 
+/// The body as a hook, its receiver's name resolved outside the writer and refused when it
+/// points at an address no receiver may have.
+async fn checked_input(state: &AppState, body: &JsonBody) -> ApiResult<WebhookInput> {
+    let input = body
+        .parse::<WebhookBody>()?
+        .into_input(state.config.webhook_receivers.clone())?;
+    let (receivers, url) = (input.receivers.clone(), input.url.clone());
+    web::block(move || crate::delivery::check_receiver_name(&receivers, &url))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| e.at("url"))?;
+    Ok(input)
+}
+
 impl WebhookBody {
-    fn into_input(self) -> ApiResult<WebhookInput> {
+    fn into_input(self, receivers: Receivers) -> ApiResult<WebhookInput> {
         let mut networks = Vec::new();
         for (i, n) in self.network_ids.unwrap_or_default().iter().enumerate() {
             let id = parse_uuid(n, &format!("network_ids[{i}]"))?;
@@ -102,6 +117,7 @@ impl WebhookBody {
             format: self.format.unwrap_or_else(|| "json".into()),
             secret: self.secret,
             enabled: self.enabled.unwrap_or(true),
+            receivers,
         })
     }
 }
@@ -145,7 +161,7 @@ async fn create(
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let input = body.parse::<WebhookBody>()?.into_input()?;
+    let input = checked_input(&state, &body).await?;
     write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
         let hook = crate::ops::webhooks::create(tx, who, input)?;
         Ok(Reply::created(
@@ -166,7 +182,7 @@ async fn update(
     auth.require(Role::Admin)?;
     let id = parse_uuid(&path, "id")?;
     let if_match = super::precondition::IfMatch::from_request(&req)?;
-    let input = body.parse::<WebhookBody>()?.into_input()?;
+    let input = checked_input(&state, &body).await?;
     write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
         let stored = webhooks::get(tx, &id)?;
         if visible(who, &stored) {
@@ -247,11 +263,13 @@ async fn test(
     let id = hook.id.clone();
     let secret = state.db.read(move |c| webhooks::secret(c, &id)).await?;
     let timeout = Duration::from_millis(u64::from(state.config.webhook_timeout_ms));
+    let receivers = state.config.webhook_receivers.clone();
     let event_id = crate::ops::new_id();
     let event = json!({"id": event_id, "type": "ping", "time": crate::domain::clock::now(),
                        "data": {"webhook_id": hook.id, "name": hook.name}});
     let sent = web::block(move || {
         crate::delivery::send(
+            &receivers,
             &hook.url,
             &hook.format,
             secret.as_deref(),

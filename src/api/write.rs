@@ -27,7 +27,14 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The written object's new `ETag`, for a client's next conditional write.
     pub etag: Option<String>,
+    /// What an idempotent replay answers instead of `body`, when `body` shows a secret that must
+    /// not be stored.
+    pub replay_body: Option<Vec<u8>>,
 }
+
+/// What stands in a replay for a secret that was shown once.
+pub const REDACTED: &str = "**********";
+const SHOWN_ONCE: &str = "The secret was shown once, in the first answer to this request, and is not stored; rotate it for a new one";
 
 impl Reply {
     pub fn ok<T: Serialize>(data: &T) -> Reply {
@@ -36,6 +43,7 @@ impl Reply {
             location: None,
             body: envelope::success_bytes(data, None),
             etag: None,
+            replay_body: None,
         }
     }
 
@@ -47,6 +55,7 @@ impl Reply {
             location: None,
             body,
             etag: Some(etag),
+            replay_body: None,
         }
     }
 
@@ -54,6 +63,15 @@ impl Reply {
     pub fn with_etag(self, tag: String) -> Reply {
         Reply {
             etag: Some(tag),
+            ..self
+        }
+    }
+
+    /// This answer shows a secret once: a replay answers the same status with `redacted` (the data
+    /// with the secret replaced by `REDACTED`) and a hint, and the secret is never stored.
+    pub fn secret_shown_once<T: Serialize>(self, redacted: &T) -> Reply {
+        Reply {
+            replay_body: Some(envelope::success_bytes_with_hint(redacted, SHOWN_ONCE)),
             ..self
         }
     }
@@ -66,6 +84,7 @@ impl Reply {
             location: Some(location),
             body,
             etag: Some(etag),
+            replay_body: None,
         }
     }
 
@@ -235,7 +254,10 @@ where
                 fingerprint: first_print,
                 status: reply.status.as_u16(),
                 location: reply.location.clone(),
-                body: reply.body.clone(),
+                body: reply
+                    .replay_body
+                    .clone()
+                    .unwrap_or_else(|| reply.body.clone()),
             };
             idempotency::insert(tx, &first_scope, &stored, &clock::now())?;
             Ok(Outcome::Fresh(reply))
@@ -249,6 +271,7 @@ where
             location: stored.location,
             body: stored.body,
             etag: None,
+            replay_body: None,
         }
         .into_response(true)),
         Ok(Outcome::Earlier(_)) => Err(ApiError::new(

@@ -34,6 +34,30 @@ pub struct Change {
     pub before: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
+    /// Present (and `true`) on an entry that came in with an import: it names the actor the
+    /// document named, which this server did not see make the change.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
+}
+
+impl Change {
+    /// For a key limited to `networks`: an image of the object in a network outside them (the
+    /// other side of a move between networks) is shown as `null`.
+    pub fn limit_to(&mut self, networks: &[String]) {
+        let outside = |image: &Option<Value>| {
+            image
+                .as_ref()
+                .and_then(|i| i.get("network_id"))
+                .and_then(Value::as_str)
+                .is_some_and(|n| !networks.iter().any(|m| m == n))
+        };
+        if outside(&self.before) {
+            self.before = None;
+        }
+        if outside(&self.after) {
+            self.after = None;
+        }
+    }
 }
 
 /// Who made a change (documentation shape of `Actor`).
@@ -102,7 +126,7 @@ pub fn last_time(conn: &Connection) -> ApiResult<Option<String>> {
 
 const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
                        c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
-                       c.before, c.after";
+                       c.before, c.after, c.imported";
 
 /// One entry by its id (a webhook delivery reads the event it announces).
 /// The entry `id`; `seq`, when known, finds it without reading the whole journal.
@@ -143,6 +167,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Change> {
             .unwrap_or_default(),
         before: json_column(r, 11)?,
         after: json_column(r, 12)?,
+        imported: r.get(13)?,
     })
 }
 

@@ -235,7 +235,8 @@ pub fn fail_interrupted(conn: &Connection, now: &str) -> ApiResult<usize> {
 
 /// The network's subnets with their blocks.
 pub fn subnets_of(conn: &Connection, network_id: &str) -> ApiResult<Vec<(String, Cidr)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, cidr FROM subnets WHERE network_id = ?")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, cidr FROM subnets WHERE network_id = ? ORDER BY id")?;
     let rows = stmt
         .query_map([network_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))

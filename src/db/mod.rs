@@ -68,6 +68,46 @@ const WRITE_CACHE_KIB: u32 = 16_000;
 /// cached anyway; a smaller cache per connection bounds memory at scale L.
 const READ_CACHE_KIB: u32 = 8_000;
 
+/// The data directory holds the inventory and its keys' hashes: created 0700, and an existing
+/// one made 0700 too (installs before this rule had 0755).
+pub fn make_private_dir(dir: &Path) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot create directory {}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The database file is created 0600 before SQLite opens it, since SQLite gives its `-wal` and
+/// `-shm` files the database's mode; an existing file is made 0600, and so are those two.
+pub fn make_private_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |e: std::io::Error| format!("cannot open {}: {e}", path.display());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(fail)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn pragmas(busy_timeout_ms: u32, durable: bool, cache_kib: u32) -> String {
     format!(
         "PRAGMA foreign_keys = ON;
@@ -82,13 +122,9 @@ fn pragmas(busy_timeout_ms: u32, durable: bool, cache_kib: u32) -> String {
 impl Db {
     /// Creates the data directory, migrates the database, and opens both pools.
     pub fn open(config: &Config) -> Result<Db, String> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot create data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
+        make_private_dir(&config.data_dir)?;
         let path = config.db_path();
+        make_private_file(&path)?;
         migrate(&path)?;
 
         let init = pragmas(config.busy_timeout_ms, config.durable, READ_CACHE_KIB);
@@ -283,8 +319,7 @@ pub fn migrate_to(path: &Path, target: Option<i32>) -> Result<usize, String> {
     };
     if let Some(current) = applied.filter(|m| m.version() < latest) {
         let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        make_private_dir(&dir)?;
         let stamp = time::OffsetDateTime::now_utc()
             .format(time::macros::format_description!(
                 "[year][month][day]T[hour][minute][second]Z"

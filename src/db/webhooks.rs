@@ -417,6 +417,8 @@ pub struct Due {
     pub url: String,
     pub format: String,
     pub secret: Option<String>,
+    /// The hook's networks (empty: every network), which limit what its events show.
+    pub network_ids: Vec<String>,
 }
 
 /// The oldest pending delivery of each enabled hook, when it is due: a hook's deliveries go
@@ -424,7 +426,7 @@ pub struct Due {
 pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.created_at,
-                w.url, w.format, w.secret, d.entry_seq
+                w.url, w.format, w.secret, d.entry_seq, w.network_ids
          FROM webhooks w
          JOIN webhook_deliveries d ON d.seq = (SELECT min(x.seq) FROM webhook_deliveries x
                                                WHERE x.webhook_id = w.id AND x.status = 'pending')
@@ -443,6 +445,7 @@ pub fn due(conn: &Connection, now: &str) -> ApiResult<Vec<Due>> {
                 format: r.get(7)?,
                 secret: r.get(8)?,
                 entry_seq: r.get(9)?,
+                network_ids: list_of(r, 10)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

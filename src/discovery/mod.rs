@@ -370,26 +370,46 @@ pub async fn start_scan(
     request: ScanRequest,
 ) -> ApiResult<Discovery> {
     request.options.check()?;
-    let (discovery, spec) = db
-        .write(move |tx| {
-            if !crate::db::networks::exists(tx, &request.network_id)? {
+    crate::domain::discovery::check_target_count(&request.targets)?;
+    // Targets are expanded and checked against the subnets outside the writer, so that a
+    // large request holds up no other write; the write then only confirms the subnets it used.
+    let network = request.network_id.clone();
+    let (subnets, catalog) = db
+        .read(move |c| {
+            if !crate::db::networks::exists(c, &network)? {
                 return Err(crate::ops::missing_reference(
                     "network_id",
                     "Network",
-                    &request.network_id,
+                    &network,
                 ));
             }
-            let subnets: Vec<_> = discoveries::subnets_of(tx, &request.network_id)?
-                .into_iter()
-                .map(|(_, c)| c)
-                .collect();
-            let addresses = crate::domain::discovery::expand_targets(
-                &request.targets,
-                &subnets,
-                max_addresses,
-            )?;
-            let catalog = discoveries::catalog(tx)?;
-            let ports = crate::domain::discovery::parse_ports(&request.ports, &catalog)?;
+            Ok((
+                discoveries::subnets_of(c, &network)?,
+                discoveries::catalog(c)?,
+            ))
+        })
+        .await?;
+    let (targets, port_spec, checked) = (
+        request.targets.clone(),
+        request.ports.clone(),
+        subnets.clone(),
+    );
+    let (addresses, ports) = tokio::task::spawn_blocking(move || {
+        let blocks: Vec<_> = subnets.into_iter().map(|(_, c)| c).collect();
+        let addresses = crate::domain::discovery::expand_targets(&targets, &blocks, max_addresses)?;
+        let ports = crate::domain::discovery::parse_ports(&port_spec, &catalog)?;
+        Ok::<_, ApiError>((addresses, ports))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let (discovery, spec) = db
+        .write(move |tx| {
+            if discoveries::subnets_of(tx, &request.network_id)? != checked {
+                return Err(ApiError::conflict(
+                    "The network's subnets changed while the scan was being checked; send it again",
+                )
+                .with_field("targets"));
+            }
             if let Some(running) = discoveries::active_scan(tx, &request.network_id)? {
                 return Err(busy(&running));
             }

@@ -43,6 +43,7 @@ fn bad(message: impl Into<String>) -> ApiError {
 pub fn parse(xml: &str) -> ApiResult<Vec<Observation>> {
     let mut reader = Reader::from_str(xml);
     let mut seen_root = false;
+    let mut closed_root = false;
     let mut host: Option<HostDraft> = None;
     let mut port: Option<PortDraft> = None;
     let mut out = Vec::new();
@@ -119,6 +120,7 @@ pub fn parse(xml: &str) -> ApiResult<Vec<Observation>> {
                 }
             }
             Event::End(e) => match e.name().as_ref() {
+                b"nmaprun" => closed_root = true,
                 b"port" => finish_port(&mut host, &mut port),
                 b"host" => {
                     if let Some(h) = host.take() {
@@ -145,6 +147,13 @@ pub fn parse(xml: &str) -> ApiResult<Vec<Observation>> {
     }
     if !seen_root {
         return Err(bad("This is not nmap XML: there is no <nmaprun> element"));
+    }
+    if !closed_root {
+        // An interrupted run or a truncated upload: what it lacks would read as hosts and
+        // ports that went away.
+        return Err(bad(
+            "incomplete nmap output: the file ends before </nmaprun> (an interrupted run or a truncated upload)",
+        ));
     }
     Ok(out)
 }

@@ -1,13 +1,27 @@
 //! Compose files: `${VAR}` interpolation and the ports a file publishes.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::{Invalid, Parsed};
+
+/// The most host ports one compose file may publish, ranges expanded: a template is a
+/// deployable unit, not a way to make the server list 65,535 ports per line.
+pub const MAX_PUBLISHED_PORTS: usize = 1024;
+/// The most text interpolation may produce: `${A}` repeated with a long `A` would otherwise
+/// multiply a small body into a large allocation.
+pub const MAX_INTERPOLATED_BYTES: usize = 1 << 20;
+/// The most YAML nodes a file may hold once aliases are expanded (the loader copies an anchor's
+/// tree at each alias, so nested aliases grow exponentially: "billion laughs").
+const MAX_YAML_NODES: usize = 100_000;
+/// The deepest nesting of collections a file may have.
+const MAX_YAML_DEPTH: usize = 64;
 
 /// Fills `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`,
 /// `${VAR:+alt}`, `${VAR+alt}` and `$VAR` from `env`, as Compose does; `$$` is a literal `$`.
@@ -17,6 +31,9 @@ pub fn interpolate(text: &str, env: &Map<String, Value>) -> Parsed<String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find('$') {
+        if out.len() > MAX_INTERPOLATED_BYTES {
+            break;
+        }
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         if let Some(tail) = after.strip_prefix('$') {
@@ -44,6 +61,12 @@ pub fn interpolate(text: &str, env: &Map<String, Value>) -> Parsed<String> {
         }
     }
     out.push_str(rest);
+    if out.len() > MAX_INTERPOLATED_BYTES {
+        return Err(Invalid::new(format!(
+            "the compose file grows past {} MiB once its variables are filled in",
+            MAX_INTERPOLATED_BYTES >> 20
+        )));
+    }
     Ok(out)
 }
 
@@ -336,6 +359,7 @@ fn long_mapping(entry: &yaml_rust2::yaml::Hash, at: &str) -> Parsed<PortMapping>
 /// order. The file must be YAML with a top-level `services` mapping.
 pub fn exposed_ports(template: &str, env: &Map<String, Value>) -> Parsed<Vec<ExposedPort>> {
     let text = interpolate(template, env)?;
+    check_yaml_size(&text)?;
     let docs = YamlLoader::load_from_str(&text)
         .map_err(|e| Invalid::new(format!("not valid YAML: {e}")))?;
     let doc = docs
@@ -355,6 +379,7 @@ pub fn exposed_ports(template: &str, env: &Map<String, Value>) -> Parsed<Vec<Exp
         }
     };
     let mut out = Vec::new();
+    let mut published = 0usize;
     for (name, service) in services {
         let name = scalar(name).unwrap_or_default();
         let ports = match &service["ports"] {
@@ -377,10 +402,68 @@ pub fn exposed_ports(template: &str, env: &Map<String, Value>) -> Parsed<Vec<Exp
                         .map_err(|e| Invalid::new(format!("{at}: {}", e.0)))?
                 }
             };
+            // Counted before anything is expanded: a range is its length, not a list.
+            published += mapping.target.len();
+            if published > MAX_PUBLISHED_PORTS {
+                return Err(Invalid::new(format!(
+                    "{at}: the file publishes more than {MAX_PUBLISHED_PORTS} ports once ranges are expanded"
+                )));
+            }
             out.extend(mapping.expand());
         }
     }
     Ok(out)
+}
+
+/// Refuses a YAML text whose nodes, once aliases are expanded, or whose nesting would be too
+/// large to load. Reads the parser's events in a loop (`Parser::load` recurses per level), so
+/// the check itself is bounded by the text's length.
+fn check_yaml_size(text: &str) -> Parsed<()> {
+    let too_big = || {
+        Invalid::new(format!(
+            "the compose file is too large once its aliases are expanded (at most {MAX_YAML_NODES} values, nested at most {MAX_YAML_DEPTH} deep)"
+        ))
+    };
+    // Nodes of each open collection, itself included, with its anchor.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut anchors: HashMap<usize, usize> = HashMap::new();
+    let mut total = 0usize;
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        // Syntax errors are the loader's to report, with its own message.
+        let Ok((event, _)) = parser.next_token() else {
+            return Ok(());
+        };
+        let closed = match event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
+                if open.len() > MAX_YAML_DEPTH {
+                    return Err(too_big());
+                }
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => open.pop(),
+            Event::Scalar(_, _, anchor, _) => Some((anchor, 1)),
+            Event::Alias(id) => Some((0, anchors.get(&id).copied().unwrap_or(1))),
+            _ => None,
+        };
+        if let Some((anchor, nodes)) = closed {
+            if anchor > 0 {
+                anchors.insert(anchor, nodes);
+            }
+            match open.last_mut() {
+                Some((_, parent)) => *parent = parent.saturating_add(nodes),
+                None => total = total.saturating_add(nodes),
+            }
+        }
+        let pending = open
+            .iter()
+            .fold(total, |sum, (_, n)| sum.saturating_add(*n));
+        if pending > MAX_YAML_NODES {
+            return Err(too_big());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -209,3 +209,59 @@ proptest! {
         prop_assert_eq!(interpolate(&s, &Map::new()).unwrap(), s);
     }
 }
+
+#[test]
+fn published_ports_are_capped_before_expansion() {
+    let line = "      - \"1-65535:1-65535\"\n";
+    let compose = format!("services:\n  web:\n    ports:\n{}", line.repeat(300));
+    let err = exposed_ports(&compose, &env(&[])).unwrap_err();
+    assert!(err.0.contains("more than 1024 ports"), "{}", err.0);
+    assert!(err.0.starts_with("services.web.ports[0]"), "{}", err.0);
+
+    let at_cap =
+        "services:\n  web:\n    ports:\n      - \"2000-2999:2000-2999\"\n      - \"9000-9023\"\n";
+    assert_eq!(exposed_ports(at_cap, &env(&[])).unwrap().len(), 1024);
+    let over = format!("{at_cap}      - \"1\"\n");
+    assert!(exposed_ports(&over, &env(&[])).is_err());
+}
+
+#[test]
+fn alias_bombs_and_deep_nesting_are_refused() {
+    let mut bomb = String::from("x0: &a0 [a, a, a, a, a, a, a, a, a, a]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        bomb.push_str(&format!(
+            "x{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    bomb.push_str("services:\n  web:\n    image: x\n");
+    let err = exposed_ports(&bomb, &env(&[])).unwrap_err();
+    assert!(err.0.contains("too large"), "{}", err.0);
+
+    for deep in [
+        format!(
+            "services:\n  web:\n    labels:\n      {}x\n",
+            "- ".repeat(200_000)
+        ),
+        format!(
+            "services:\n  web:\n    labels: {}x{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    ] {
+        let err = exposed_ports(&deep, &env(&[])).unwrap_err();
+        assert!(err.0.contains("too large"), "{}", err.0);
+    }
+
+    // Ordinary anchors, as compose files use them, still load.
+    let merged = "x-common: &common\n  image: nginx\nservices:\n  a:\n    <<: *common\n    ports: [\"80:80\"]\n  b:\n    <<: *common\n";
+    assert_eq!(exposed_ports(merged, &env(&[])).unwrap().len(), 1);
+}
+
+#[test]
+fn interpolation_may_not_multiply_the_text() {
+    let big = "x".repeat(10_000);
+    let text = "${A}".repeat(200);
+    let err = interpolate(&text, &env(&[("A", &big)])).unwrap_err();
+    assert!(err.0.contains("MiB"), "{}", err.0);
+}

@@ -234,6 +234,22 @@ fn port_number(s: &str) -> Option<u16> {
     s.parse::<u16>().ok().filter(|n| *n > 0)
 }
 
+/// The most entries a scan's `targets` may list (each an address or a block).
+pub const MAX_TARGETS: usize = 1024;
+
+/// Refuses a request with more target entries than a scan takes, before any is parsed.
+pub fn check_target_count(targets: &[String]) -> ApiResult<()> {
+    if targets.len() > MAX_TARGETS {
+        return Err(ApiError::validation(
+            "targets",
+            format!("A scan lists at most {MAX_TARGETS} targets (addresses or CIDR blocks); this one lists {}", targets.len()),
+        )
+        .with_param("max_targets", MAX_TARGETS as u64)
+        .with_hint("Give CIDR blocks instead of single addresses, or split the scan"));
+    }
+    Ok(())
+}
+
 /// The addresses of a scan's targets (addresses or CIDR blocks), each inside one of the
 /// network's `subnets`, at most `max` of them, without duplicates, in order.
 pub fn expand_targets(targets: &[String], subnets: &[Cidr], max: usize) -> ApiResult<Vec<IpAddr>> {
@@ -243,6 +259,7 @@ pub fn expand_targets(targets: &[String], subnets: &[Cidr], max: usize) -> ApiRe
             "Give at least one address or CIDR block",
         ));
     }
+    check_target_count(targets)?;
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, target) in targets.iter().enumerate() {

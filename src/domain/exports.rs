@@ -51,16 +51,7 @@ pub struct ExportService {
 pub fn ansible(hosts: &[ExportHost]) -> Value {
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut hostvars = Map::new();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for h in hosts {
-        // Two hosts of one name (in two networks) stay two hosts.
-        let count = seen.entry(h.name.clone()).or_default();
-        *count += 1;
-        let name = if *count == 1 {
-            h.name.clone()
-        } else {
-            format!("{}_{}", h.name, count)
-        };
+    for (h, name) in hosts.iter().zip(inventory_names(hosts)) {
         let mut member = |group: String| {
             groups.entry(group).or_default().insert(name.clone());
         };
@@ -116,6 +107,30 @@ pub fn ansible(hosts: &[ExportHost]) -> Value {
     Value::Object(out)
 }
 
+/// One inventory name per host: its own name where that is unique, else its name with the
+/// first suffix (`_2`, `_3`, ...) that no other host has, as its own name or as a suffixed one.
+/// Two hosts of one name (in two networks) stay two hosts, and a host literally named `nas_2`
+/// keeps that name.
+pub fn inventory_names(hosts: &[ExportHost]) -> Vec<String> {
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
+    let mut names: Vec<Option<String>> = hosts
+        .iter()
+        .map(|h| taken.insert(&h.name).then(|| h.name.clone()))
+        .collect();
+    let mut suffixed: BTreeSet<String> = BTreeSet::new();
+    for (h, name) in hosts.iter().zip(names.iter_mut()) {
+        if name.is_none() {
+            let unique = (2..)
+                .map(|n| format!("{}_{n}", h.name))
+                .find(|c| !taken.contains(c.as_str()) && !suffixed.contains(c))
+                .expect("some suffix is free");
+            suffixed.insert(unique.clone());
+            *name = Some(unique);
+        }
+    }
+    names.into_iter().flatten().collect()
+}
+
 /// The same inventory in Ansible's YAML form: `all.hosts` with their variables, `all.children`
 /// with each group's members.
 pub fn ansible_yaml(inventory: &Value) -> Value {
@@ -136,35 +151,121 @@ pub fn ansible_yaml(inventory: &Value) -> Value {
     json!({"all": {"hosts": hostvars, "children": children}})
 }
 
-/// YAML text of a JSON value, written by yaml-rust2's emitter.
+/// YAML text of a JSON value. Written here rather than by a general emitter because the
+/// readers are YAML 1.1 parsers (PyYAML under Ansible): a string stays plain only when no such
+/// parser could read it as anything but that string (a host named `no`, `2024-01-01` or `1e3`
+/// is quoted), and line and paragraph separators, which YAML 1.1 treats as line breaks, are
+/// escaped inside double quotes.
 pub fn to_yaml(value: &Value) -> String {
-    fn convert(v: &Value) -> yaml_rust2::Yaml {
-        use yaml_rust2::Yaml;
-        match v {
-            Value::Null => Yaml::Null,
-            Value::Bool(b) => Yaml::Boolean(*b),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => Yaml::Integer(i),
-                None => Yaml::Real(n.to_string()),
-            },
-            Value::String(s) => Yaml::String(s.clone()),
-            Value::Array(items) => Yaml::Array(items.iter().map(convert).collect()),
-            Value::Object(map) => {
-                let mut hash = yaml_rust2::yaml::Hash::new();
-                for (k, v) in map {
-                    hash.insert(Yaml::String(k.clone()), convert(v));
-                }
-                Yaml::Hash(hash)
-            }
-        }
-    }
     let mut out = String::new();
-    let mut emitter = yaml_rust2::YamlEmitter::new(&mut out);
-    if emitter.dump(&convert(value)).is_err() {
-        return String::new();
-    }
+    write_yaml(&mut out, value, 0);
     out.push('\n');
     out
+}
+
+fn write_yaml(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (i, (key, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent));
+                }
+                yaml_scalar(out, key);
+                out.push(':');
+                write_nested(out, v, indent);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str("- ");
+                // An entry's own lines line up after its dash.
+                write_yaml(out, v, indent + 2);
+            }
+        }
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Null => out.push('~'),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => yaml_scalar(out, s),
+    }
+}
+
+/// A mapping's value: collections on the next lines, indented; scalars after the colon.
+fn write_nested(out: &mut String, value: &Value, indent: usize) {
+    let block = match value {
+        Value::Object(m) => !m.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => false,
+    };
+    if block {
+        out.push('\n');
+        out.push_str(&" ".repeat(indent + 2));
+        write_yaml(out, value, indent + 2);
+    } else {
+        out.push(' ');
+        write_yaml(out, value, indent);
+    }
+}
+
+/// Words YAML 1.1 reads as booleans or null, in any case.
+const YAML_11_WORDS: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "",
+];
+
+fn plain_is_safe(s: &str) -> bool {
+    // Starting with a letter rules out numbers, dates, times, `.inf`, `~`, `<<` and indicators.
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !s.ends_with(' ')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '/'))
+        && !s.contains(" #")
+        && !YAML_11_WORDS.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn yaml_scalar(out: &mut String, s: &str) {
+    if plain_is_safe(s) {
+        out.push_str(s);
+        return;
+    }
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            // Control characters, NEL, the line and paragraph separators and non-characters,
+            // none of which a YAML 1.1 reader takes raw.
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A spreadsheet cell that a spreadsheet program will show as text: one that starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return would be taken for a formula (OWASP's CSV
+/// injection), so it gets a leading single quote.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 /// A Homepage `services.yaml`: a list of groups (by network, or by tag), each a single-key
@@ -240,5 +341,62 @@ mod tests {
             "type_nginx_proxy_manager"
         );
         assert_eq!(ansible_name("tag", "--Prod!!"), "tag_prod");
+    }
+
+    fn host(name: &str) -> ExportHost {
+        ExportHost {
+            id: name.into(),
+            name: name.into(),
+            network: "n".into(),
+            addresses: Vec::new(),
+            tags: Vec::new(),
+            services: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_text() {
+        assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        for f in ["+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(f), format!("'{f}"));
+        }
+        assert_eq!(csv_cell("nas"), "nas");
+        assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn every_host_gets_a_name_of_its_own() {
+        let hosts: Vec<ExportHost> = ["nas", "nas", "nas_2", "nas", "nas_3"]
+            .into_iter()
+            .map(host)
+            .collect();
+        assert_eq!(
+            inventory_names(&hosts),
+            ["nas", "nas_4", "nas_2", "nas_5", "nas_3"]
+        );
+    }
+
+    #[test]
+    fn yaml_strings_a_yaml_11_reader_would_retype_are_quoted() {
+        let doc = json!({"2024-01-01": "no", "web": ["1e3", "a\u{2028}b", "x: y", "#c", "Yes", "nas", "0b11", "1_000", "~", "", "a\u{85}b"], "port": 5, "e": {}, "l": []});
+        let text = to_yaml(&doc);
+        assert!(text.starts_with("\"2024-01-01\": \"no\"\n"), "{text}");
+        for quoted in [
+            "\"1e3\"",
+            "\"a\\u2028b\"",
+            "\"x: y\"",
+            "\"#c\"",
+            "\"Yes\"",
+            "\"0b11\"",
+            "\"1_000\"",
+            "\"~\"",
+            "\"\"",
+            "\"a\\u0085b\"",
+        ] {
+            assert!(text.contains(quoted), "{quoted} in {text}");
+        }
+        assert!(text.contains("- nas\n"), "{text}");
+        assert!(text.contains("port: 5\ne: {}\nl: []"), "{text}");
+        assert!(!text.contains('\u{2028}'));
     }
 }

@@ -2,6 +2,15 @@
 //! import accepts. The document is row-shaped (each section is a table's rows, with the
 //! stored ids and times), so that export -> import -> export gives the same document.
 
+use serde_json::{Map, Value};
+
+use super::compose;
+use super::enums::{Color, SubnetType};
+use super::history::{ActorKind, EntityType};
+use super::net::MacAddress;
+use super::template::{check_health_url, check_image_id, check_image_tag};
+use super::text::{optional_text, Hostname, Name};
+use super::{clock, Invalid};
 use crate::error::ApiError;
 
 /// What the document says it is.
@@ -155,6 +164,191 @@ pub fn check_head(format: Option<&str>, version: Option<u64>) -> Result<(), ApiE
             "The document must give its \"version\" before its sections",
         )),
     }
+}
+
+/// Columns that hold ids (UUIDs), in any section that has them.
+const ID_COLUMNS: &[&str] = &[
+    "id",
+    "lineage_id",
+    "network_id",
+    "subnet_id",
+    "host_id",
+    "ip_address_id",
+    "port_id",
+    "service_id",
+    "first_discovery_id",
+    "last_discovery_id",
+];
+
+/// Columns that hold instants.
+const TIME_COLUMNS: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "valid_from",
+    "valid_to",
+    "last_seen_at",
+    "time",
+];
+
+fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok_and(|u| u.hyphenated().to_string() == s)
+}
+
+/// The values of one row as the API would check them (beyond the schema's types and CHECKs):
+/// ids are UUIDs, names and host names follow the API's rules, colours and kinds are members
+/// of their sets, instants parse, a template's compose file passes the same checks as on
+/// `PATCH`. Fails with the field that is wrong. URLs and references are the caller's.
+pub fn check_row_values(section: &str, row: &Map<String, Value>) -> Result<(), (String, Invalid)> {
+    let fail = |field: &str, e: Invalid| (field.to_string(), e);
+    let text = |field: &str| row.get(field).and_then(Value::as_str);
+    let table = section.trim_end_matches("_versions");
+    for &column in ID_COLUMNS {
+        let is_name = column == "id" && table == "service_types";
+        match text(column) {
+            Some(id) if !is_name && !is_uuid(id) => {
+                return Err(fail(
+                    column,
+                    Invalid::new(format!("\"{id}\" is not a UUID")),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for list in ["tag_ids", "network_ids"] {
+        for (i, v) in row
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if !v.as_str().is_some_and(is_uuid) {
+                return Err(fail(&format!("{list}[{i}]"), Invalid::new("is not a UUID")));
+            }
+        }
+    }
+    for &column in TIME_COLUMNS {
+        if let Some(t) = text(column) {
+            if clock::parse_rfc3339(t).is_none() {
+                return Err(fail(
+                    column,
+                    Invalid::new(format!("\"{t}\" is not an RFC 3339 instant")),
+                ));
+            }
+        }
+    }
+    let name_max = if table == "service_types" { 60 } else { 100 };
+    let name_column = if table == "service_types" {
+        "id"
+    } else {
+        "name"
+    };
+    // An IP address's name is optional; elsewhere the schema requires one.
+    if let Some(name) = text(name_column) {
+        Name::parse(name, name_max).map_err(|e| fail(name_column, e))?;
+    }
+    if let Some(category) = text("category") {
+        Name::parse(category, 60).map_err(|e| fail("category", e))?;
+    }
+    optional_text(text("description"), 500).map_err(|e| fail("description", e))?;
+    if let Some(hostname) = text("hostname") {
+        Hostname::parse(hostname).map_err(|e| fail("hostname", e))?;
+    }
+    if let Some(mac) = text("mac_address") {
+        MacAddress::parse(mac).map_err(|e| fail("mac_address", e))?;
+    }
+    if let Some(color) = text("color") {
+        Color::parse(color).map_err(|e| fail("color", e))?;
+    }
+    if let Some(kind) = text("subnet_type") {
+        SubnetType::parse(kind).map_err(|e| fail("subnet_type", e))?;
+    }
+    match table {
+        "service_templates" => check_template_row(row)?,
+        "changes" => check_change_row(row)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_template_row(row: &Map<String, Value>) -> Result<(), (String, Invalid)> {
+    let fail = |field: &str, e: &str| (field.to_string(), Invalid::new(e));
+    let text = |field: &str| row.get(field).and_then(Value::as_str);
+    if let Some(image) = text("container_image_id") {
+        check_image_id(image).map_err(|e| fail("container_image_id", e))?;
+    }
+    if let Some(tag) = text("image_tag") {
+        check_image_tag(tag).map_err(|e| fail("image_tag", e))?;
+    }
+    if let Some(url) = text("health_check_url") {
+        check_health_url(url).map_err(|e| fail("health_check_url", e))?;
+    }
+    let env = row
+        .get("base_env")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let derived = match text("compose_template") {
+        Some(compose) => compose::exposed_ports(compose, &env)
+            .map_err(|e| ("compose_template".to_string(), e))?,
+        None => Vec::new(),
+    };
+    let derived = serde_json::to_value(derived).unwrap_or_default();
+    if row
+        .get("exposed_ports")
+        .is_some_and(|stored| *stored != derived)
+    {
+        return Err(fail(
+            "exposed_ports",
+            "must be the ports the compose template publishes",
+        ));
+    }
+    Ok(())
+}
+
+fn check_change_row(row: &Map<String, Value>) -> Result<(), (String, Invalid)> {
+    let fail = |field: &str, e: String| (field.to_string(), Invalid::new(e));
+    let text = |field: &str| row.get(field).and_then(Value::as_str);
+    let kind = text("entity_type").unwrap_or_default();
+    let Some(entity_type) = EntityType::parse(kind) else {
+        return Err(fail(
+            "entity_type",
+            format!("\"{kind}\" is not an entity type"),
+        ));
+    };
+    if let Some(id) = text("entity_id") {
+        let valid = if entity_type == EntityType::ServiceType {
+            Name::parse(id, 60).is_ok()
+        } else {
+            is_uuid(id)
+        };
+        if !valid {
+            return Err(fail(
+                "entity_id",
+                format!("\"{id}\" is not an id of a {kind}"),
+            ));
+        }
+    }
+    if let Some(actor) = text("actor_type") {
+        if ActorKind::parse(actor).is_none() {
+            return Err(fail(
+                "actor_type",
+                format!("\"{actor}\" is not an actor type"),
+            ));
+        }
+    }
+    for field in ["actor_name", "request_id"] {
+        if text(field).is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(fail(field, "must not contain control characters".into()));
+        }
+    }
+    for image in ["before", "after"] {
+        match row.get(image) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(_) => return Err(fail(image, "must be an object or null".into())),
+        }
+    }
+    Ok(())
 }
 
 /// Where a value sits in the document: `hosts[12].name`.

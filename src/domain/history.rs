@@ -21,10 +21,12 @@ pub enum EntityType {
     ApiKey,
     Dependency,
     Webhook,
+    /// The whole inventory, as an import changes it.
+    Inventory,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 13] = [
+    pub const ALL: [EntityType; 14] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -38,6 +40,7 @@ impl EntityType {
         EntityType::ApiKey,
         EntityType::Dependency,
         EntityType::Webhook,
+        EntityType::Inventory,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,12 +58,17 @@ impl EntityType {
             EntityType::ApiKey => "api_key",
             EntityType::Dependency => "dependency",
             EntityType::Webhook => "webhook",
+            EntityType::Inventory => "inventory",
         }
     }
 
     pub fn parse(s: &str) -> Option<EntityType> {
         EntityType::ALL.into_iter().find(|e| e.as_str() == s)
     }
+
+    /// Kinds only Admins manage, whose journal entries only Admins read: a key's entries name
+    /// who holds access, a webhook's carry its receiver URL, often with a token in it.
+    pub const ADMIN_ONLY: [EntityType; 2] = [EntityType::ApiKey, EntityType::Webhook];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,16 +77,24 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// A full import: one entry with the document's counts.
+    Import,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::Create, Action::Update, Action::Delete];
+    pub const ALL: [Action; 4] = [
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Import,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Import => "import",
         }
     }
 

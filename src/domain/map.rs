@@ -416,19 +416,23 @@ pub fn svg(map: &Map, input: &MapInput) -> String {
         esc(&map.network_name)
     );
     let _ = write!(out, "<title>Network {}</title>", esc(&map.network_name));
+    // Markers are named by the colour's hex digits, never by the stored colour name: whatever
+    // an import or an old database holds, nothing of it reaches an attribute unescaped.
     let mut colors: Vec<&str> = map
         .edges
         .iter()
         .filter_map(|e| e.color.as_deref())
+        .map(color_hex)
         .collect();
     colors.sort();
     colors.dedup();
     out.push_str("<defs>");
-    for c in &colors {
+    for hex in &colors {
         let _ = write!(
             out,
-            r#"<marker id="arrow-{c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{}"/></marker>"#,
-            color_hex(c)
+            r#"<marker id="arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{}"/></marker>"#,
+            esc(hex.trim_start_matches('#')),
+            esc(hex)
         );
     }
     out.push_str("</defs><g>");
@@ -597,13 +601,14 @@ pub fn svg(map: &Map, input: &MapInput) -> String {
     for e in map.edges.iter().filter(|e| e.kind == "dependency") {
         let [x1, y1, x2, y2] = e.points;
         let bend = 60.0 + (y2 - y1).abs().min(200.0) / 4.0;
-        let color = e.color.as_deref().unwrap_or("Blue");
+        let hex = color_hex(e.color.as_deref().unwrap_or("Blue"));
         let _ = write!(
             out,
-            r#"<path d="M {x1} {y1} C {} {y1}, {} {y2}, {x2} {y2}" fill="none" stroke="{}" stroke-width="2" marker-end="url(#arrow-{color})" data-kind="dependency" data-id="{}"><title>{}</title></path>"#,
+            r#"<path d="M {x1} {y1} C {} {y1}, {} {y2}, {x2} {y2}" fill="none" stroke="{}" stroke-width="2" marker-end="url(#arrow-{})" data-kind="dependency" data-id="{}"><title>{}</title></path>"#,
             x1 + bend,
             x2 + bend,
-            color_hex(color),
+            esc(hex),
+            esc(hex.trim_start_matches('#')),
             esc(&e.id),
             esc(&format!(
                 "{}: {} needs {}",

@@ -11,6 +11,7 @@ pub mod full_export;
 pub mod history;
 pub mod map;
 pub mod net;
+pub mod outbound;
 pub mod port;
 pub mod principal;
 pub mod role;

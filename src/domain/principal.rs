@@ -78,15 +78,15 @@ impl Principal {
         !self.is_scoped() || self.network_ids.iter().any(|n| n == network_id)
     }
 
-    /// The object lives in `network_id`; the key must reach that network.
+    /// The object lives in `network_id`; the key must reach that network. The refusal names
+    /// nothing of that network: the caller may not learn what lies outside its reach.
     pub fn check_network(&self, network_id: &str) -> ApiResult<()> {
         if self.can_reach(network_id) {
             Ok(())
         } else {
             Err(ApiError::forbidden_scope(
                 "This API key does not have access to the object's network",
-            )
-            .with_param("network_id", network_id))
+            ))
         }
     }
 

@@ -22,7 +22,7 @@ pub struct ApiKeyInput {
 }
 
 /// A created key and its plaintext, shown this once.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     pub api_key: ApiKey,
     /// The secret: send it as `Authorization: Bearer <key>`. It is not stored and not shown again.
@@ -176,6 +176,12 @@ pub fn disable(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
 pub fn rotate(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<String> {
     let key = db::api_keys::get(tx, id)?;
     check_reach(who, &key)?;
+    // Rotating hands over the new plaintext: an Admin taking over a peer Admin's key would hold
+    // a credential the journal attributes to someone else. Only an Owner rotates another
+    // Admin's or an Owner's key.
+    if key.id != who.key_id && role_of(&key)? >= Role::Admin {
+        who.require(Role::Owner)?;
+    }
     if key.id == who.key_id
         && is_enabled_owner(&key)
         && db::api_keys::other_enabled_owners(tx, id)? == 0

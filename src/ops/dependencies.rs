@@ -45,11 +45,11 @@ pub fn check_members_in(tx: &Connection, network_id: &str, members: &[Member]) -
         let (_, network) = db::services::placement(tx, &m.service_id)?
             .ok_or_else(|| missing_reference(&field, "Service", &m.service_id))?;
         if network != network_id {
+            // Nothing of the other network is named: the caller may not reach it.
             return Err(ApiError::validation(
                 field,
                 "The service is in another network than the dependency",
-            )
-            .with_param("service_network_id", network));
+            ));
         }
         if let Some(binding_id) = &m.binding_id {
             let field = format!("members[{i}].binding_id");
@@ -59,8 +59,7 @@ pub fn check_members_in(tx: &Connection, network_id: &str, members: &[Member]) -
                 return Err(ApiError::validation(
                     field,
                     "The binding belongs to another service than the member's",
-                )
-                .with_param("binding_service_id", owner));
+                ));
             }
         }
     }

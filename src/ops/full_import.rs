@@ -11,12 +11,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::bindings::{check, Holder};
+use super::journal::Writer;
 use super::missing_reference;
 use crate::db::{self, full_export::Column};
 use crate::domain::bindings::{first_redundant, Change, Slot, Target, Wanted};
 use crate::domain::dependencies::Member;
-use crate::domain::full_export::{check_head, path, section_named, Section};
+use crate::domain::full_export::{check_head, check_row_values, path, section_named, Section};
 use crate::domain::net::{parse_ip, Cidr};
+use crate::domain::outbound::Receivers;
+use crate::domain::principal::Principal;
 use crate::domain::webhooks::valid_pattern;
 use crate::error::{ApiError, ApiResult};
 
@@ -33,11 +36,28 @@ pub struct ImportReport {
     pub created: Map<String, Value>,
 }
 
-/// Loads the document from `reader` into `tx`; with `dry_run`, checks everything and writes
-/// nothing.
-pub fn import(tx: &Connection, reader: impl Read, dry_run: bool) -> ApiResult<ImportReport> {
+/// Who imports, and where webhooks in the document may point.
+pub struct Importer<'a> {
+    pub who: Principal,
+    pub request_id: Option<String>,
+    pub receivers: &'a Receivers,
+}
+
+/// Loads the document from `reader` into `tx`, every row checked as the API would check it,
+/// and journals the import as one entry; with `dry_run`, checks everything and writes nothing.
+pub fn import(
+    tx: &Connection,
+    by: Importer,
+    reader: impl Read,
+    dry_run: bool,
+) -> ApiResult<ImportReport> {
     tx.execute_batch("SAVEPOINT import")?;
-    let loaded = load(tx, reader);
+    let loaded = load(tx, by.receivers, reader).and_then(|(created, organization)| {
+        // After the rows, so that the entry's instant follows every imported one.
+        let who = Writer::begin(tx, by.who, by.request_id)?;
+        who.imported(tx, &organization, &Value::Object(created.clone()))?;
+        Ok((created, organization))
+    });
     let keep = loaded.is_ok() && !dry_run;
     tx.execute_batch(if keep {
         "RELEASE import"
@@ -52,9 +72,14 @@ pub fn import(tx: &Connection, reader: impl Read, dry_run: bool) -> ApiResult<Im
     })
 }
 
-fn load(tx: &Connection, reader: impl Read) -> ApiResult<(Map<String, Value>, String)> {
+fn load(
+    tx: &Connection,
+    receivers: &Receivers,
+    reader: impl Read,
+) -> ApiResult<(Map<String, Value>, String)> {
     let mut loader = Loader {
         conn: tx,
+        receivers,
         format: None,
         version: None,
         empty_before: db::full_export::is_empty(tx)?,
@@ -84,6 +109,7 @@ fn load(tx: &Connection, reader: impl Read) -> ApiResult<(Map<String, Value>, St
 
 struct Loader<'c> {
     conn: &'c Connection,
+    receivers: &'c Receivers,
     format: Option<String>,
     version: Option<u64>,
     empty_before: bool,
@@ -122,6 +148,10 @@ impl Loader<'_> {
             return Ok(());
         }
         self.check(section, index, &row)?;
+        let mut row = row;
+        if section.name == "changes" {
+            row.insert("imported".into(), Value::from(1));
+        }
         db::full_export::insert_row(self.conn, section, columns, index, &row)?;
         if section.name == "webhooks" {
             if let Some(id) = row.get("id").and_then(Value::as_str) {
@@ -135,6 +165,7 @@ impl Loader<'_> {
     fn check(&self, section: &Section, index: usize, row: &Map<String, Value>) -> ApiResult<()> {
         let at = |field: &str| path(section.name, index, Some(field));
         let text = |field: &str| row.get(field).and_then(Value::as_str);
+        check_row_values(section.name, row).map_err(|(field, e)| e.at(&at(&field)))?;
         match section.name {
             "subnets" => {
                 if let Some(cidr) = text("cidr") {
@@ -171,6 +202,11 @@ impl Loader<'_> {
                 }
             }
             "webhooks" => {
+                if let Some(url) = text("url") {
+                    self.receivers
+                        .check_url(url)
+                        .map_err(|e| e.at(&at("url")))?;
+                }
                 let events = row.get("events").and_then(Value::as_array);
                 for (i, e) in events.into_iter().flatten().enumerate() {
                     if !e.as_str().is_some_and(valid_pattern) {

@@ -52,11 +52,10 @@ fn check_subnet(tx: &Transaction, input: &IpAddressInput, network: &str) -> ApiR
     let subnet = db::subnets::find(tx, subnet_id)?
         .ok_or_else(|| missing_reference("subnet_id", "Subnet", subnet_id))?;
     if subnet.network_id != network {
+        // Nothing of the other network is named: the caller may not reach it.
         return Err(
             ApiError::validation("subnet_id", "The subnet belongs to another network")
-                .with_param("ip_address", input.ip_address.to_string())
-                .with_param("subnet", subnet.cidr.as_str())
-                .with_param("subnet_network_id", subnet.network_id),
+                .with_param("ip_address", input.ip_address.to_string()),
         );
     }
     let fits = Cidr::parse(&subnet.cidr)

@@ -120,6 +120,35 @@ impl Writer {
         Ok(true)
     }
 
+    /// Records an import of a whole document: one entry, with what it created per section.
+    pub fn imported(
+        &self,
+        tx: &Connection,
+        organization_id: &str,
+        created: &Value,
+    ) -> ApiResult<()> {
+        let after = serde_json::json!({"id": organization_id, "created": created});
+        db::changes::insert(
+            tx,
+            &NewChange {
+                id: &new_id(),
+                time: &self.now,
+                action: Action::Import,
+                entity_type: EntityType::Inventory,
+                entity_id: organization_id,
+                network_id: None,
+                host_id: None,
+                service_id: None,
+                actor: &self.who.actor,
+                request_id: self.request_id.as_deref(),
+                changed_fields: &[],
+                before: None,
+                after: Some(&after),
+            },
+        )?;
+        Ok(())
+    }
+
     /// Records a delete. Call it before the row goes: the database refuses to delete a
     /// versioned row whose last state was not closed.
     pub fn deleted<T: Serialize>(

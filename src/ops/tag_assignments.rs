@@ -13,6 +13,7 @@ use crate::db::services::Service;
 use crate::db::subnets::Subnet;
 use crate::db::{self, tags::Tagged};
 use crate::domain::history::EntityType;
+use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 
 /// An object that carries tags.
@@ -26,10 +27,13 @@ trait Taggable: Clone + Serialize {
     fn touch(&mut self, now: &str);
     /// The network a key needs to change it; `None` for global objects.
     fn network(&self) -> Option<&str>;
+    /// The role that writes such objects, and so tags them.
+    const WRITE_ROLE: Role = Role::Member;
 }
 
 impl Taggable for Network {
     const KIND: EntityType = EntityType::Network;
+    const WRITE_ROLE: Role = Role::Admin;
     const TAGGED: Tagged = Tagged::Network;
     fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
         db::networks::get(conn, id)
@@ -89,6 +93,7 @@ fn retag<T: Taggable>(
     id: &str,
     change: impl FnOnce(&mut Vec<String>),
 ) -> ApiResult<bool> {
+    who.require(T::WRITE_ROLE)?;
     let before = T::fetch(tx, id)?;
     match before.network() {
         Some(network) => who.check_network(network)?,

@@ -6,6 +6,7 @@ use super::journal::{changes_state, Writer};
 use super::{missing_reference, new_id};
 use crate::db::{self, webhooks::Webhook};
 use crate::domain::history::EntityType;
+use crate::domain::outbound::Receivers;
 use crate::domain::text::Name;
 use crate::domain::webhooks::valid_pattern;
 use crate::error::{ApiError, ApiResult};
@@ -19,24 +20,16 @@ pub struct WebhookInput {
     /// `None` keeps the stored secret (on update).
     pub secret: Option<String>,
     pub enabled: bool,
+    /// Where the server may send: the URL is checked against it.
+    pub receivers: Receivers,
 }
 
 /// The checks that need no database: address, patterns, format, secret.
 pub fn check_input(input: &WebhookInput) -> ApiResult<()> {
-    let rest = input
-        .url
-        .strip_prefix("http://")
-        .or_else(|| input.url.strip_prefix("https://"))
-        .ok_or_else(|| {
-            ApiError::validation("url", "The URL must start with http:// or https://")
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || input.url.len() > 2048 || input.url.chars().any(char::is_whitespace) {
-        return Err(ApiError::validation(
-            "url",
-            "The URL must name a host, without spaces",
-        ));
-    }
+    input
+        .receivers
+        .check_url(&input.url)
+        .map_err(|e| e.at("url"))?;
     for (i, p) in input.events.iter().enumerate() {
         if !valid_pattern(p) {
             return Err(ApiError::validation(

@@ -41,7 +41,7 @@ fn lab(app: &TestApp) -> (String, String) {
     (home, other)
 }
 
-fn tool(name: &str) -> Option<String> {
+pub fn tool(name: &str) -> Option<String> {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {name}"))

@@ -10,7 +10,7 @@ use crate::helpers::{assert_error, spawn_app, TestApp};
 const SECRET: &str = "export-must-not-carry-this-secret";
 
 /// A lab with one of everything the document carries.
-fn lab(app: &TestApp) {
+pub fn lab(app: &TestApp) {
     let net = app.network("home lab");
     let subnet = app.subnet(&net, "10.0.0.0/24");
     let prod = app.tag("prod");
@@ -72,7 +72,7 @@ fn lab(app: &TestApp) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-fn export(app: &TestApp, query: &str) -> String {
+pub fn export(app: &TestApp, query: &str) -> String {
     let r = app.raw(
         "GET",
         &format!("/api/v1/export{query}"),
@@ -87,7 +87,7 @@ fn export(app: &TestApp, query: &str) -> String {
     serde_json::to_string(&r.body).unwrap()
 }
 
-fn import(app: &TestApp, document: &str, query: &str) -> crate::helpers::Resp {
+pub fn import(app: &TestApp, document: &str, query: &str) -> crate::helpers::Resp {
     app.raw(
         "POST",
         &format!("/api/v1/import{query}"),

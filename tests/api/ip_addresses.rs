@@ -56,7 +56,13 @@ fn create_normalises_and_checks_the_subnet() {
     );
     assert_error(&r, 400, "VALIDATION_ERROR", Some("subnet_id"));
     assert_eq!(r.body["params"]["ip_address"], "10.0.0.8");
-    assert_eq!(r.body["params"]["subnet"], "10.0.0.0/24");
+    // Nothing of the other network is named (security rule: no cross-network leaks).
+    assert!(r.body["params"].get("subnet").is_none(), "{}", r.body);
+    assert!(
+        r.body["params"].get("subnet_network_id").is_none(),
+        "{}",
+        r.body
+    );
     assert_same(&before_foreign, &app.snapshot());
 
     let dup = app.post(

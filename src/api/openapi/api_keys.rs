@@ -25,8 +25,10 @@ impl Doc {
             &record,
             true,
         );
-        let needs = "Needs: Admin; only an Owner manages Owner keys. The secret is shown once, \
-                     in the answer to create and rotate.";
+        let needs = "Needs: Admin; only an Owner manages Owner keys, and only an Owner rotates \
+                     another Admin's key. The secret is shown once, in the answer to create and \
+                     rotate, and never stored: a replay of the request (same `Idempotency-Key`) \
+                     answers the same status with the secret as `**********` and `meta.hint`.";
         let writes = [READ_ERRORS, WRITE_ERRORS].concat();
         self.add(
             base,

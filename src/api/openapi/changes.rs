@@ -45,7 +45,7 @@ impl Doc {
             params.push(filter(name, kind, about));
         }
         params.push(json!({"name": "action", "in": "query", "required": false,
-            "schema": {"type": "string", "enum": ["create", "update", "delete"]}}));
+            "schema": {"type": "string", "enum": ["create", "update", "delete", "import"]}}));
         for (name, about) in [
             ("since", "Only changes at or after this instant."),
             ("until", "Only changes before this instant."),

@@ -58,8 +58,12 @@ impl Doc {
                      (`bindings[12].port_id`). A document of a newer format version is refused \
                      (`field`: `version`). Into a database without networks and tags, the \
                      document's organization id is kept. Imported webhooks have no secret and \
-                     hear only what happens after the import. The import records no journal \
-                     entries of its own. `dry_run=true` checks and reports, writing nothing."
+                     hear only what happens after the import; their URLs pass the webhook API's \
+                     address rules. Journal entries of the document keep their actor and are \
+                     marked `imported: true`; the import itself is one journal entry (action \
+                     `import`, entity type `inventory`, the counts in `after`). A document \
+                     larger than PORTOLAN_IMPORT_MAX_MB is refused with 413. `dry_run=true` \
+                     checks and reports, writing nothing."
                 ),
                 vec![filter(
                     "dry_run",

@@ -28,7 +28,9 @@ impl Doc {
                 "description": "Prometheus's text format: HTTP requests by route template, \
                     method and status, request durations by route, write wait and hold times, \
                     database size, live objects by kind, discovery probes and open ports, build \
-                    info. Needs: Viewer, unless the server runs with PORTOLAN_METRICS_PUBLIC=true.",
+                    info. Needs: Viewer with access to every network (the counts cover them all; a \
+                    key limited to networks gets 403), unless the server runs with \
+                    PORTOLAN_METRICS_PUBLIC=true.",
                 "responses": {
                     "200": {"description": "The metrics",
                         "content": {"text/plain": {"schema": {"type": "string"}}}},
