@@ -20,6 +20,8 @@ pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
 pub const ENV_WEBHOOK_DENY: &str = "PORTOLAN_WEBHOOK_DENY";
 pub const ENV_IMPORT_MAX_MB: &str = "PORTOLAN_IMPORT_MAX_MB";
+pub const ENV_REPORT_VERSION: &str = "PORTOLAN_REPORT_VERSION";
+pub const ENV_PUBLIC_URL: &str = "PORTOLAN_PUBLIC_URL";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +74,14 @@ pub struct Settings {
     /// The largest document `POST /api/v1/import` takes, in MiB.
     #[arg(long, env = ENV_IMPORT_MAX_MB, default_value = "512", global = true)]
     pub import_max_mb: String,
+    /// Compatibility switch: the server version to report to clients that only accept the
+    /// peer's (e.g. 0.17.3); unset reports Portolan's own.
+    #[arg(long, env = ENV_REPORT_VERSION, global = true)]
+    pub report_version: Option<String>,
+    /// The address users reach the server at, when it differs from the one it listens on
+    /// (behind a proxy); shown to clients in /api/config.
+    #[arg(long, env = ENV_PUBLIC_URL, global = true)]
+    pub public_url: Option<String>,
     /// Serve /metrics without a key (for a Prometheus that scrapes without one).
     #[arg(long, env = ENV_METRICS_PUBLIC, global = true)]
     pub metrics_public: bool,
@@ -149,6 +159,8 @@ pub struct Config {
     /// Where webhooks may be sent.
     pub webhook_receivers: Receivers,
     pub import_max_mb: u32,
+    pub report_version: Option<String>,
+    pub public_url: Option<String>,
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -238,6 +250,25 @@ impl Config {
                     .map_err(|e| bad(ENV_WEBHOOK_DENY, "webhook-deny", &s.webhook_deny, &e.0))?,
             ),
             import_max_mb: parse_u32(ENV_IMPORT_MAX_MB, "import-max-mb", &s.import_max_mb, 1)?,
+            report_version: match s.report_version.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(v)
+                    if v.len() <= 32
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')) =>
+                {
+                    Some(v.to_string())
+                }
+                Some(v) => {
+                    return Err(bad(
+                        ENV_REPORT_VERSION,
+                        "report-version",
+                        v,
+                        "expected a version such as 0.17.3",
+                    ))
+                }
+            },
+            public_url: s.public_url.clone().filter(|u| !u.trim().is_empty()),
         })
     }
 
@@ -259,6 +290,8 @@ impl Config {
             webhook_timeout_ms: 10_000,
             webhook_receivers: Receivers::default(),
             import_max_mb: 512,
+            report_version: None,
+            public_url: None,
         }
     }
 

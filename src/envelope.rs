@@ -7,6 +7,20 @@ use serde::Serialize;
 pub const API_VERSION: u32 = 1;
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+static REPORTED_VERSION: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The compatibility switch `PORTOLAN_REPORT_VERSION`: clients that refuse any server version
+/// outside the peer's range are told this one, in `/api/version` and in every `meta`. Set once,
+/// for the process, before the server serves.
+pub fn report_version(version: &str) {
+    let _ = REPORTED_VERSION.set(Box::leak(version.to_string().into_boxed_str()));
+}
+
+/// The version the server reports: its own, or the one the switch names.
+pub fn server_version() -> &'static str {
+    REPORTED_VERSION.get().copied().unwrap_or(SERVER_VERSION)
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Meta {
     pub api_version: u32,
@@ -22,7 +36,7 @@ impl Meta {
     pub fn current() -> Self {
         Meta {
             api_version: API_VERSION,
-            server_version: SERVER_VERSION,
+            server_version: server_version(),
             pagination: None,
             hint: None,
         }

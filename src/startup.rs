@@ -35,6 +35,9 @@ const BLOCKING_THREADS_PER_WORKER: usize = 4;
 impl Application {
     /// Migrates, bootstraps the first key and binds; the server starts when `run` is awaited.
     pub fn build(config: Config) -> Result<Application, String> {
+        if let Some(version) = &config.report_version {
+            crate::envelope::report_version(version);
+        }
         let db = Db::open(&config)?;
         log::info!(
             "data directory {}, database {}",
@@ -75,6 +78,7 @@ impl Application {
             limits: Limits::new(config.rate_limit_per_minute),
             stopping: stopping.clone(),
             discoveries,
+            port: addr.port(),
             config,
         });
         let server = HttpServer::new(move || {

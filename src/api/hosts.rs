@@ -206,13 +206,15 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let q = QueryParams::from_request(&req)?;
     let page = q.page()?;
     let order = q.order("h", ORDER_BY)?;
+    // Entries carry what a single host read carries, as the 0.17 clients expect;
+    // `include=ip_addresses` asks for the lighter entry.
     let embed = match q.one("include") {
-        None => Embed::Addresses,
-        Some("children") => Embed::Children,
+        None | Some("children") => Embed::Children,
+        Some("ip_addresses") => Embed::Addresses,
         Some(other) => {
             return Err(ApiError::validation(
                 "include",
-                format!("\"{other}\" is not one of children"),
+                format!("\"{other}\" is not one of children, ip_addresses"),
             ))
         }
     };

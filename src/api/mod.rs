@@ -26,6 +26,7 @@ pub mod system;
 pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
+pub mod topology;
 pub mod ui;
 pub mod webhooks;
 pub mod write;
@@ -55,7 +56,8 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
         scopes: Vec::new(),
     };
     r.at("/healthz", [on(Method::GET, system::healthz)])
-        .at("/api/health", [on(Method::GET, system::healthz)])
+        .at("/api/health", [on(Method::GET, system::health)])
+        .at("/api/config", [on(Method::GET, system::config)])
         .at("/metrics", [on(Method::GET, system::metrics)])
         .at("/readyz", [on(Method::GET, system::readyz)])
         .at("/api/version", [on(Method::GET, system::version)])
@@ -86,6 +88,11 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     webhooks::routes(&mut r, "/api/v1/webhooks");
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
+    topology::routes(&mut r, "/api/v1/topology");
+    hosts::routes(&mut r, "/api/hosts");
+    subnets::routes(&mut r, "/api/subnets");
+    dependencies::routes(&mut r, "/api/dependencies");
+    discoveries::routes(&mut r, "/api/discovery");
     r.finish()
 }
 

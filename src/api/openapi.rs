@@ -18,6 +18,7 @@ mod standard;
 mod system;
 mod tag_assignments;
 mod templates;
+mod topology;
 mod webhooks;
 
 use parts::*;
@@ -61,8 +62,21 @@ pub fn document() -> Value {
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");
     doc.discovery_schedules("/api/v1/discovery-schedules");
+    doc.topology("/api/v1/topology");
+    for (base, alias) in UNVERSIONED_ALIASES {
+        doc.alias(base, alias);
+    }
     doc.finish()
 }
+
+/// The 0.17 clients' unversioned paths, served by the same handlers. `/api/services` is not
+/// among them: it is seed 003's service templates.
+pub const UNVERSIONED_ALIASES: [(&str, &str); 4] = [
+    ("/api/v1/hosts", "/api/hosts"),
+    ("/api/v1/subnets", "/api/subnets"),
+    ("/api/v1/dependencies", "/api/dependencies"),
+    ("/api/v1/discoveries", "/api/discovery"),
+];
 
 /// Assembles paths and components.
 #[derive(Default)]

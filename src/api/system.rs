@@ -3,13 +3,38 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::envelope::{self, API_VERSION, SERVER_VERSION};
+use crate::envelope::{self, API_VERSION};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Liveness: the process answers. Touches no database.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The peer's health answer, exactly: clients read `data` as the server's name and version.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": format!("Portolan {}", envelope::server_version()),
+        "error": null,
+    }))
+}
+
+/// `GET /api/config`: what a client needs to know before it signs in. Accounts, registration
+/// and single sign-on are not built yet, so registration and password sign-in are off and
+/// there are no OpenID providers; the port is the one the server is bound to.
+pub async fn config(state: web::Data<AppState>) -> HttpResponse {
+    envelope::ok(&json!({
+        "server_port": state.port,
+        "public_url": state.config.public_url,
+        "disable_registration": true,
+        "disable_password_login": true,
+        "oidc_providers": [],
+        "deployment_type": "self-hosted",
+        "has_integrated_daemon": false,
+        "billing_enabled": false,
+    }))
 }
 
 /// Readiness: the database answers and its schema is migrated.
@@ -35,7 +60,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 pub async fn version() -> HttpResponse {
-    envelope::ok(&json!({"api_version": API_VERSION, "server_version": SERVER_VERSION}))
+    envelope::ok(&json!({"api_version": API_VERSION, "server_version": envelope::server_version()}))
 }
 
 /// `GET /metrics`: Prometheus's text format. A Viewer key of every network (its counts cover

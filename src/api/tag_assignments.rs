@@ -30,29 +30,50 @@ pub fn routes(r: &mut Routes, base: &str) {
 }
 
 /// The kinds of object that carry tags, as the peer names them.
-#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[derive(utoipa::ToSchema, Clone, Copy)]
+#[allow(dead_code)]
 pub enum TaggedKind {
     Network,
     Subnet,
     Host,
     Service,
+    Dependency,
 }
 
-impl From<TaggedKind> for Tagged {
-    fn from(kind: TaggedKind) -> Tagged {
-        match kind {
-            TaggedKind::Network => Tagged::Network,
-            TaggedKind::Subnet => Tagged::Subnet,
-            TaggedKind::Host => Tagged::Host,
-            TaggedKind::Service => Tagged::Service,
-        }
+/// Kinds the peer's clients name that carry no tags here.
+const NOT_TAGGABLE: [&str; 5] = [
+    "Credential",
+    "DaemonApiKey",
+    "Daemon",
+    "UserApiKey",
+    "Discovery",
+];
+
+/// The peer's name of a kind; a kind it knows that has no tags and an unknown name are told
+/// apart, each 400 on `entity_type`.
+fn tagged_kind(name: &str) -> ApiResult<Tagged> {
+    match name {
+        "Network" => Ok(Tagged::Network),
+        "Subnet" => Ok(Tagged::Subnet),
+        "Host" => Ok(Tagged::Host),
+        "Service" => Ok(Tagged::Service),
+        "Dependency" => Ok(Tagged::Dependency),
+        other if NOT_TAGGABLE.contains(&other) => Err(ApiError::validation(
+            "entity_type",
+            format!("Entity type {other} does not support tagging"),
+        )),
+        other => Err(ApiError::validation(
+            "entity_type",
+            format!("\"{other}\" is not one of Network, Subnet, Host, Service, Dependency"),
+        )),
     }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkTagBody {
-    entity_type: TaggedKind,
+    #[schema(value_type = TaggedKind)]
+    entity_type: String,
     #[schema(value_type = Vec<uuid::Uuid>)]
     entity_ids: Vec<String>,
     #[schema(value_type = uuid::Uuid)]
@@ -62,7 +83,8 @@ pub struct BulkTagBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignTagsBody {
-    entity_type: TaggedKind,
+    #[schema(value_type = TaggedKind)]
+    entity_type: String,
     #[schema(value_type = uuid::Uuid)]
     entity_id: String,
     /// The object's complete set of tags, in order.
@@ -85,7 +107,7 @@ async fn bulk(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let parsed: BulkTagBody = body.parse()?;
-    let kind = Tagged::from(parsed.entity_type);
+    let kind = tagged_kind(&parsed.entity_type)?;
     let tag = parse_uuid(&parsed.tag_id, "tag_id")?;
     let mut ids: Vec<String> = Vec::with_capacity(parsed.entity_ids.len());
     for (i, id) in parsed.entity_ids.iter().enumerate() {
@@ -109,7 +131,7 @@ async fn assign(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Member)?;
     let parsed: AssignTagsBody = body.parse()?;
-    let kind = Tagged::from(parsed.entity_type);
+    let kind = tagged_kind(&parsed.entity_type)?;
     let id = parse_uuid(&parsed.entity_id, "entity_id")?;
     let tags = tag_ids(Some(parsed.tag_ids)).map_err(|e| rename_field(e, "tags", "tag_ids"))?;
     write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {

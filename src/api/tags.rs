@@ -40,6 +40,9 @@ pub struct TagBody {
     description: Option<String>,
     #[serde(default)]
     color: Option<String>,
+    /// Default false.
+    #[serde(default)]
+    is_application: Option<bool>,
     /// Read-only: the server's organization. Sending it back is accepted; another value is 400.
     #[serde(default)]
     #[schema(value_type = Option<uuid::Uuid>)]
@@ -69,6 +72,7 @@ impl TagBody {
                 Some(c) => Color::parse(&c).map_err(|e| e.at("color"))?,
                 None => Color::Gray,
             },
+            is_application: self.is_application.unwrap_or(false),
         })
     }
 }

@@ -17,12 +17,28 @@ fn lineage(id: &str, t: &Temporal) -> String {
     t.lineage_id.clone().unwrap_or_else(|| id.to_string())
 }
 
+/// The network's objects as of `at`, as the API shows them.
+#[derive(Clone)]
+pub struct MapRecords {
+    pub subnets: Vec<super::subnets::Subnet>,
+    pub hosts: Vec<super::hosts::Host>,
+    pub dependencies: Vec<super::dependencies::Dependency>,
+}
+
 pub fn load(
     conn: &Connection,
     network_id: &str,
     network_name: &str,
     at: &AsOf,
 ) -> ApiResult<MapInput> {
+    Ok(into_input(
+        records(conn, network_id, at)?,
+        network_id,
+        network_name,
+    ))
+}
+
+pub fn records(conn: &Connection, network_id: &str, at: &AsOf) -> ApiResult<MapRecords> {
     let everything = PageRequest {
         limit: None,
         offset: 0,
@@ -49,7 +65,21 @@ pub fn load(
         at,
     )?;
     let dependencies = super::dependencies::of_network(conn, network_id, at)?;
-    Ok(MapInput {
+    Ok(MapRecords {
+        subnets,
+        hosts,
+        dependencies,
+    })
+}
+
+/// What the layout needs of the records.
+pub fn into_input(records: MapRecords, network_id: &str, network_name: &str) -> MapInput {
+    let MapRecords {
+        subnets,
+        hosts,
+        dependencies,
+    } = records;
+    MapInput {
         network_id: network_id.to_string(),
         network_name: network_name.to_string(),
         subnets: subnets
@@ -124,5 +154,5 @@ pub fn load(
                 }
             })
             .collect(),
-    })
+    }
 }

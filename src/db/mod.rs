@@ -26,6 +26,7 @@ pub mod services;
 pub mod subnets;
 pub mod tags;
 pub mod templates;
+pub mod topology;
 pub mod versions;
 pub mod webhooks;
 pub mod writer;

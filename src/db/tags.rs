@@ -19,6 +19,8 @@ pub struct Tag {
     pub name: String,
     pub description: Option<String>,
     pub color: String,
+    /// Marks a tag that names an application (as the 0.17 clients use it).
+    pub is_application: bool,
     #[schema(read_only, format = DateTime)]
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
@@ -27,7 +29,7 @@ pub struct Tag {
 
 const COLUMNS: &str = concat!(
     "id, name, description, color, created_at, updated_at, ",
-    "(SELECT value FROM settings WHERE key = 'organization_id')"
+    "(SELECT value FROM settings WHERE key = 'organization_id'), is_application"
 );
 
 fn from_row(r: &Row) -> rusqlite::Result<Tag> {
@@ -39,6 +41,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Tag> {
         created_at: r.get(4)?,
         updated_at: r.get(5)?,
         organization_id: r.get(6)?,
+        is_application: r.get(7)?,
     })
 }
 
@@ -74,17 +77,34 @@ pub fn list(
 
 pub fn insert(conn: &Connection, t: &Tag) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO tags (id, name, description, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tags (id, name, description, color, is_application, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(params![t.id, t.name, t.description, t.color, t.created_at, t.updated_at])?;
+    .execute(params![
+        t.id,
+        t.name,
+        t.description,
+        t.color,
+        t.is_application,
+        t.created_at,
+        t.updated_at
+    ])?;
     Ok(())
 }
 
 pub fn update(conn: &Connection, t: &Tag) -> ApiResult<()> {
     conn.prepare_cached(
-        "UPDATE tags SET name = ?, description = ?, color = ?, updated_at = ? WHERE id = ?",
+        "UPDATE tags SET name = ?, description = ?, color = ?, is_application = ?, updated_at = ?
+         WHERE id = ?",
     )?
-    .execute(params![t.name, t.description, t.color, t.updated_at, t.id])?;
+    .execute(params![
+        t.name,
+        t.description,
+        t.color,
+        t.is_application,
+        t.updated_at,
+        t.id
+    ])?;
     Ok(())
 }
 
@@ -120,16 +140,6 @@ impl Tagged {
             Tagged::Host => "host_tags",
             Tagged::Service => "service_tags",
             Tagged::Dependency => "dependency_tags",
-        }
-    }
-
-    fn plural(self) -> &'static str {
-        match self {
-            Tagged::Network => "networks",
-            Tagged::Subnet => "subnets",
-            Tagged::Host => "hosts",
-            Tagged::Service => "services",
-            Tagged::Dependency => "dependencies",
         }
     }
 }
@@ -188,23 +198,6 @@ pub fn first_missing(conn: &Connection, tag_ids: &[String]) -> ApiResult<Option<
         }
     }
     Ok(None)
-}
-
-/// How many objects of each kind carry the tag, for the 409 on delete. Empty when unused.
-pub fn usage(conn: &Connection, tag_id: &str) -> ApiResult<Vec<(&'static str, i64)>> {
-    let mut used = Vec::new();
-    for kind in Tagged::ALL {
-        let n: i64 = conn
-            .prepare_cached(&format!(
-                "SELECT count(*) FROM {} WHERE tag_id = ?",
-                kind.table()
-            ))?
-            .query_row([tag_id], |r| r.get(0))?;
-        if n > 0 {
-            used.push((kind.plural(), n));
-        }
-    }
-    Ok(used)
 }
 
 /// `EXISTS` clause for a `tag_ids` (any) filter on `alias.id`; over an as-of union (`union`),

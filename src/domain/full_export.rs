@@ -86,6 +86,12 @@ pub const SECTIONS: &[Section] = &[
         ..section("dependencies")
     },
     Section {
+        table: "topology_options",
+        json_columns: &["options"],
+        order: "network_id",
+        ..section("topology")
+    },
+    Section {
         json_columns: &["base_env", "exposed_ports"],
         ..section("service_templates")
     },

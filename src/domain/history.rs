@@ -23,10 +23,12 @@ pub enum EntityType {
     Webhook,
     /// The whole inventory, as an import changes it.
     Inventory,
+    /// A network's topology view options.
+    Topology,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 14] = [
+    pub const ALL: [EntityType; 15] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -41,6 +43,7 @@ impl EntityType {
         EntityType::Dependency,
         EntityType::Webhook,
         EntityType::Inventory,
+        EntityType::Topology,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl EntityType {
             EntityType::Dependency => "dependency",
             EntityType::Webhook => "webhook",
             EntityType::Inventory => "inventory",
+            EntityType::Topology => "topology",
         }
     }
 

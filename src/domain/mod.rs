@@ -18,6 +18,7 @@ pub mod role;
 pub mod template;
 pub mod text;
 pub mod token;
+pub mod topology;
 pub mod webhooks;
 
 use crate::error::ApiError;

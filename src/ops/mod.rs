@@ -19,6 +19,7 @@ pub mod subnets;
 pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
+pub mod topology;
 pub mod webhooks;
 
 use rusqlite::Connection;

@@ -3,7 +3,7 @@
 use rusqlite::Transaction;
 
 use super::journal::{changes_state, Writer};
-use super::{new_id, still_referenced};
+use super::new_id;
 use crate::db::{self, tags::Tag};
 use crate::domain::enums::Color;
 use crate::domain::history::EntityType;
@@ -14,6 +14,7 @@ pub struct TagInput {
     pub name: Name,
     pub description: Option<String>,
     pub color: Color,
+    pub is_application: bool,
     /// What the client sent back of the read-only `organization_id`, checked, never stored.
     pub organization_id: Option<String>,
 }
@@ -40,6 +41,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: TagInput) -> ApiResult<Tag>
         name: input.name.into_inner(),
         description: input.description,
         color: input.color.as_str().to_string(),
+        is_application: input.is_application,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
     };
@@ -57,6 +59,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: TagInput) -> ApiR
     tag.name = input.name.into_inner();
     tag.description = input.description;
     tag.color = input.color.as_str().to_string();
+    tag.is_application = input.is_application;
     if changes_state(EntityType::Tag, &stored, &tag)? {
         tag.updated_at = who.now.clone();
         db::tags::update(tx, &tag)?;
@@ -65,18 +68,12 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: TagInput) -> ApiR
     Ok(tag)
 }
 
-/// A tag in use is protected; `cascade` removes it from every object that carries it.
-pub fn delete(tx: &Transaction, who: &Writer, id: &str, cascade: bool) -> ApiResult<()> {
+/// A tag still assigned is taken off every object that carries it first, each object's change
+/// journaled and versioned, in the same transaction (the 0.17 clients delete assigned tags;
+/// unlike the peer, no object keeps a dead tag id). `cascade` is accepted and changes nothing.
+pub fn delete(tx: &Transaction, who: &Writer, id: &str, _cascade: bool) -> ApiResult<()> {
     who.check_global_write()?;
     let tag = db::tags::get(tx, id)?;
-    let usage = db::tags::usage(tx, id)?;
-    if !usage.is_empty() && !cascade {
-        let mut err = still_referenced("Tag", id);
-        for (kind, n) in usage {
-            err = err.with_param(kind, n);
-        }
-        return Err(err);
-    }
     super::tag_assignments::untag_all(tx, who, id)?;
     who.deleted(tx, EntityType::Tag, &tag)?;
     db::tags::delete(tx, id)

@@ -28,4 +28,6 @@ pub struct AppState {
     pub stopping: Arc<AtomicBool>,
     /// The discoveries this process runs.
     pub discoveries: Arc<crate::discovery::Registry>,
+    /// The port the server is bound to (the configured one may be 0).
+    pub port: u16,
 }

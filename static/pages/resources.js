@@ -75,6 +75,8 @@ export const hostFields = () => [networkField(), nameField, { name: "hostname", 
 
 pages.hosts = (params) => collection({
   route: "hosts", title: "Hosts", one: "host", path: "/api/v1/hosts", filters: ["network", "tag"], tagAs: "Host",
+  // The table shows addresses only: the lighter list entry.
+  fixed: { include: "ip_addresses" },
   columns: [
     { label: "Name", sort: "name", cell: (h) => el("span", {}, link(h.name, "#/host/" + encodeURIComponent(h.id)), ...origin(h)) },
     { label: "Hostname", sort: "hostname", cell: (h) => h.hostname || "" },
@@ -109,6 +111,7 @@ pages.services = (params) => {
       if (ids.length === 0) return;
       const q = new URLSearchParams(ids.map((id) => ["ids", id]));
       q.set("limit", 0);
+      q.set("include", "ip_addresses");
       for (const h of await get("/api/v1/hosts?" + q)) hosts.set(h.id, h);
     },
     remove: (s) => confirmDelete("service " + s.name, "/api/v1/services/" + encodeURIComponent(s.id)),

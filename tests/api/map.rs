@@ -8,15 +8,15 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, TestApp};
 
-struct Lab {
-    network: String,
-    hosts: Vec<(String, &'static str)>,
-    services: Vec<(String, &'static str)>,
-    bindings: usize,
+pub struct Lab {
+    pub network: String,
+    pub hosts: Vec<(String, &'static str)>,
+    pub services: Vec<(String, &'static str)>,
+    pub bindings: usize,
 }
 
 /// A subnet, a host in it and one outside, four services, five bindings, a dependency of three.
-fn lab(app: &TestApp) -> Lab {
+pub fn lab(app: &TestApp) -> Lab {
     let net = app.network("home <lab>");
     app.subnet(&net, "10.0.0.0/24");
     let nas = app.host(&net, "nas");
@@ -173,6 +173,23 @@ fn the_mermaid_export_renders_with_the_mermaid_cli() {
     assert_eq!(r.status, 200);
     let text = r.body.as_str().expect("text").to_string();
     assert!(text.starts_with("flowchart LR"), "{text}");
+    // The 0.17 clients' export of the same topology is the same flowchart, as a file.
+    for view in ["", "?view=L3Logical", "?view=Application"] {
+        let peer = app.get(&format!(
+            "/api/v1/topology/{}/export/mermaid{view}",
+            lab.network
+        ));
+        assert_eq!(peer.status, 200);
+        assert_eq!(peer.body.as_str(), Some(text.as_str()));
+        assert_eq!(
+            peer.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(
+            peer.header("content-disposition"),
+            Some("attachment; filename=\"topology.mmd\"")
+        );
+    }
     assert!(
         text.contains("media path") && text.contains("jellyfin"),
         "{text}"

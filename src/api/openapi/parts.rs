@@ -87,7 +87,7 @@ pub(super) fn filter(name: &str, kind: Filter, about: &str) -> Value {
         Filter::Text => json!({"type": "string"}),
         Filter::Texts => json!({"type": "array", "items": {"type": "string", "minLength": 1}}),
         Filter::Flag => json!({"type": "boolean"}),
-        Filter::Children => json!({"type": "string", "enum": ["children"]}),
+        Filter::Children => json!({"type": "string", "enum": ["children", "ip_addresses"]}),
     };
     json!({"name": name, "in": "query", "required": false, "description": about,
            "schema": schema, "explode": true})

@@ -116,7 +116,8 @@ pub(super) const RESOURCES: &[Surface] = &[
             (
                 "include",
                 Filter::Children,
-                "children: embed each host's ip_addresses, ports and services.",
+                "children (the default): each host with its ip_addresses, ports and services, \
+                 as a single read; ip_addresses: the lighter entry, with addresses only.",
             ),
         ],
         write: "Member, in the host's network.",

@@ -19,7 +19,58 @@ impl Doc {
                     "content": {"application/json": {"schema": status("ok")}}}}
             }),
         );
-        self.alias("/healthz", "/api/health");
+        self.add(
+            "/api/health",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "health", "summary": "Liveness, in the peer's shape",
+                "description": "The 0.17 clients' health answer: `data` is the server's name and \
+                    version (\"Portolan 0.1.0\"), `error` is null, and there is no `meta`. \
+                    Touches no database.",
+                "security": [],
+                "responses": {"200": {"description": "Alive",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["success", "data", "error"],
+                        "properties": {"success": {"const": true},
+                                       "data": {"type": "string"},
+                                       "error": {"type": "null"}}}}}}}
+            }),
+        );
+        self.schemas.insert(
+            "ServerConfig".into(),
+            json!({"type": "object",
+                   "required": ["server_port", "public_url", "disable_registration",
+                                "disable_password_login", "oidc_providers", "deployment_type",
+                                "has_integrated_daemon", "billing_enabled"],
+                   "properties": {
+                       "server_port": {"type": "integer", "minimum": 0, "maximum": 65535},
+                       "public_url": {"type": ["string", "null"]},
+                       "disable_registration": {"type": "boolean"},
+                       "disable_password_login": {"type": "boolean"},
+                       "oidc_providers": {"type": "array", "items": {"type": "object",
+                           "required": ["name", "slug"],
+                           "properties": {"name": {"type": "string"}, "slug": {"type": "string"}}}},
+                       "deployment_type": {"const": "self-hosted"},
+                       "has_integrated_daemon": {"type": "boolean"},
+                       "billing_enabled": {"type": "boolean"}}}),
+        );
+        let server_config = self.envelope("ServerConfig");
+        self.add(
+            "/api/config",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "server_config", "summary": "What a client needs before signing in",
+                "description": "The port, the public URL (PORTOLAN_PUBLIC_URL), whether \
+                    registration and password sign-in are open and which OpenID providers \
+                    there are, as the 0.17 clients read them.",
+                "security": [],
+                "responses": {
+                    "200": {"description": "The server's settings",
+                        "content": {"application/json": {"schema": schema_ref(&server_config)}}},
+                    "429": response_ref("429"), "503": response_ref("503"),
+                }
+            }),
+        );
         self.add(
             "/metrics",
             "get",
@@ -66,6 +117,9 @@ impl Doc {
             "get",
             json!({
                 "tags": ["System"], "operationId": "version", "summary": "API and server version",
+                "description": "`server_version` is Portolan's own, or the version the \
+                    compatibility switch PORTOLAN_REPORT_VERSION names (e.g. 0.17.3, for clients \
+                    that refuse any other); `meta.server_version` of every answer follows it.",
                 "security": [],
                 "responses": {
                     "200": {"description": "Versions",
