@@ -12,7 +12,7 @@ use super::ports::PortBody;
 use super::resource::{self, Resource};
 use super::services::ServiceBody;
 use super::write::{write_reply, Reply};
-use super::{list_response, tag_ids, virtualization};
+use super::{list_response, list_response_json, tag_ids, virtualization};
 use super::{on, Routes};
 use crate::auth::Auth;
 use crate::db::hosts::Host;
@@ -227,6 +227,14 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     };
     let at = q.as_of()?;
     let scope = auth.scope();
+    if embed == Embed::Children && at.is_live() {
+        // Live entries with children are written from the rows, like a single host read.
+        let (items, count, total) = state
+            .db
+            .read(move |c| crate::db::hosts::list_json(c, &scope, &filter, &order, page))
+            .await?;
+        return Ok(list_response_json(items, count, page, total));
+    }
     let (items, total) = state
         .db
         .read(move |c| crate::db::hosts::list(c, &scope, &filter, &order, page, embed, &at))

@@ -9,9 +9,9 @@ use serde_json::Value as Json;
 
 use super::bindings;
 use super::ip_addresses::{self, IpAddress};
-use super::json_rows::{self, array, grouped, tag_id, Obj};
+use super::json_rows::{self, grouped, tag_id, Groups, Obj};
 use super::ports::{self, Port};
-use super::query::{json_ids, paged, Filter, PageRequest, Scope};
+use super::query::{in_ids_sql, json_ids, paged, Filter, PageRequest, Scope};
 use super::services::{self, Service};
 use super::tags::{any_tag_clause, tags_of, Tagged};
 use super::versions::{self, tags_column, AsOf, History, Temporal, HOSTS};
@@ -153,81 +153,198 @@ pub fn get(conn: &Connection, id: &str, embed: Embed) -> ApiResult<Host> {
     Ok(complete(conn, vec![row], embed, &AsOf::Live)?.remove(0))
 }
 
+/// A host's members that come from other rows, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nested {
+    Tags,
+    IpAddresses,
+    Ports,
+    Services,
+}
+
+/// A live row of `columns(false)` as `Host`'s JSON with its children; `nested` writes each
+/// member that comes from other rows (a JSON array) where it goes.
+fn write_live(
+    out: &mut Vec<u8>,
+    r: &Row,
+    mut nested: impl FnMut(Nested, &mut Vec<u8>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut o = Obj::open(out);
+    o.text("id", r, 0)?;
+    o.text("network_id", r, 1)?;
+    o.text("name", r, 2)?;
+    o.text("hostname", r, 3)?;
+    o.text("description", r, 4)?;
+    o.bool("hidden", r, 5)?;
+    o.json("virtualization", r, 6)?;
+    o.json("source", r, 7)?;
+    nested(Nested::Tags, o.key("tags"))?;
+    o.text("created_at", r, 8)?;
+    o.text("updated_at", r, 9)?;
+    o.temporal_live(r, 10)?;
+    nested(Nested::IpAddresses, o.key("ip_addresses"))?;
+    nested(Nested::Ports, o.key("ports"))?;
+    nested(Nested::Services, o.key("services"))?;
+    o.close();
+    Ok(())
+}
+
+/// The children of the hosts `within` selects (an SQL condition on a host id column, one
+/// parameter), each kind grouped by host; the same queries for one host or a page.
+struct Children {
+    tags: Groups,
+    ips: Groups,
+    ports: Groups,
+    services: Groups,
+}
+
+/// The children queries, for one host (`= ?`) and for a page (`IN (json_each(?))`): host tags,
+/// addresses, ports, service tags, bindings, services. Built once per reader thread.
+fn children_sql(within: impl Fn(&str) -> String) -> [String; 6] {
+    [
+        format!(
+            "SELECT entity_id, tag_id FROM host_tags WHERE {} ORDER BY entity_id, ord",
+            within("entity_id")
+        ),
+        format!(
+            "SELECT {} FROM ip_addresses i WHERE {} ORDER BY i.host_id, i.position, i.created_at, i.id",
+            ip_addresses::columns(false),
+            within("i.host_id")
+        ),
+        format!(
+            "SELECT {} FROM ports p WHERE {} ORDER BY p.host_id, p.created_at, p.id",
+            ports::columns(false),
+            within("p.host_id")
+        ),
+        format!(
+            "SELECT x.entity_id, x.tag_id FROM service_tags x JOIN services s ON s.id = x.entity_id \
+             WHERE {} ORDER BY x.entity_id, x.ord",
+            within("s.host_id")
+        ),
+        format!(
+            "SELECT {} FROM bindings b JOIN services s ON s.id = b.service_id WHERE {} \
+             ORDER BY b.service_id, b.ord",
+            bindings::columns(false),
+            within("s.host_id")
+        ),
+        format!(
+            "SELECT {} FROM services s WHERE {} ORDER BY s.host_id, s.position, s.created_at, s.id",
+            services::columns(false),
+            within("s.host_id")
+        ),
+    ]
+}
+
+impl Children {
+    /// The children of one host (`ids` of one) or of a page of hosts.
+    fn read(conn: &Connection, ids: &[String]) -> rusqlite::Result<Self> {
+        thread_local! {
+            static SQL: [[String; 6]; 2] = [
+                children_sql(|column| format!("{column} = ?")),
+                children_sql(|column| format!("{column} IN (SELECT value FROM json_each(?))")),
+            ];
+        }
+        let (_, param) = in_ids_sql("", ids);
+        SQL.with(|forms| {
+            let [host_tags, ips, ports, service_tags, bindings, services] =
+                &forms[usize::from(ids.len() != 1)];
+            let service_tags = grouped(conn, service_tags, &param, 0, tag_id)?;
+            let bound = grouped(conn, bindings, &param, 1, bindings::write_live)?;
+            Ok(Children {
+                tags: grouped(conn, host_tags, &param, 0, tag_id)?,
+                ips: grouped(conn, ips, &param, 1, ip_addresses::write_live)?,
+                ports: grouped(conn, ports, &param, 1, ports::write_live)?,
+                services: grouped(conn, services, &param, 1, |out, r| {
+                    services::write_live(out, r, |nested, service, out| {
+                        match nested {
+                            services::Nested::Tags => service_tags.array(service, out),
+                            services::Nested::Bindings => bound.array(service, out),
+                        }
+                        Ok(())
+                    })
+                })?,
+            })
+        })
+    }
+
+    fn write(&self, nested: Nested, host: &str, out: &mut Vec<u8>) {
+        match nested {
+            Nested::Tags => self.tags.array(host, out),
+            Nested::IpAddresses => self.ips.array(host, out),
+            Nested::Ports => self.ports.array(host, out),
+            Nested::Services => self.services.array(host, out),
+        }
+    }
+}
+
 /// The live host `id` with its children as the API shows it (`Host`'s JSON with every child
 /// embedded, byte for byte), written from the rows without records, and its network.
 pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
     thread_local! {
-        static SQL: [String; 6] = [
-            format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false)),
-            "SELECT entity_id, tag_id FROM host_tags WHERE entity_id = ? ORDER BY ord".into(),
-            format!(
-                "SELECT {} FROM ip_addresses i WHERE i.host_id = ? \
-                 ORDER BY i.position, i.created_at, i.id",
-                ip_addresses::columns(false)
-            ),
-            format!(
-                "SELECT {} FROM ports p WHERE p.host_id = ? ORDER BY p.created_at, p.id",
-                ports::columns(false)
-            ),
-            format!(
-                "SELECT {} FROM services s WHERE s.host_id = ? \
-                 ORDER BY s.position, s.created_at, s.id",
-                services::columns(false)
-            ),
-            format!(
-                "SELECT {} FROM bindings b JOIN services s ON s.id = b.service_id \
-                 WHERE s.host_id = ? ORDER BY b.service_id, b.ord",
-                bindings::columns(false)
-            ),
-        ];
+        static SQL: String = format!("SELECT {} FROM hosts h WHERE h.id = ?", columns(false));
     }
-    const SERVICE_TAGS: &str = "SELECT x.entity_id, x.tag_id FROM service_tags x \
-         JOIN services s ON s.id = x.entity_id WHERE s.host_id = ? ORDER BY x.entity_id, x.ord";
-    SQL.with(
-        |[host, host_tags, ips, port_rows, service_rows, binding_rows]| {
-            let mut out = Vec::with_capacity(32 * 1024);
-            let mut stmt = conn.prepare_cached(host)?;
-            let mut rows = stmt.query([id])?;
-            let Some(r) = rows.next()? else {
-                return Ok(None);
-            };
-            let network = json_rows::text_at(r, 1)?.to_string();
-            let mut o = Obj::open(&mut out);
-            o.text("id", r, 0)?;
-            o.text("network_id", r, 1)?;
-            o.text("name", r, 2)?;
-            o.text("hostname", r, 3)?;
-            o.text("description", r, 4)?;
-            o.bool("hidden", r, 5)?;
-            o.json("virtualization", r, 6)?;
-            o.json("source", r, 7)?;
-            array(conn, host_tags, id, o.key("tags"), tag_id)?;
-            o.text("created_at", r, 8)?;
-            o.text("updated_at", r, 9)?;
-            o.temporal_live(r, 10)?;
-            array(
-                conn,
-                ips,
-                id,
-                o.key("ip_addresses"),
-                ip_addresses::write_live,
-            )?;
-            array(conn, port_rows, id, o.key("ports"), ports::write_live)?;
-            let tags = grouped(conn, SERVICE_TAGS, id, 0, tag_id)?;
-            let bound = grouped(conn, binding_rows, id, 1, bindings::write_live)?;
-            array(conn, service_rows, id, o.key("services"), |out, r| {
-                services::write_live(out, r, |nested, service, out| {
-                    match nested {
-                        services::Nested::Tags => tags.array(service, out),
-                        services::Nested::Bindings => bound.array(service, out),
-                    }
-                    Ok(())
-                })
-            })?;
-            o.close();
-            Ok(Some((out, Some(network))))
-        },
-    )
+    let mut stmt = SQL.with(|sql| conn.prepare_cached(sql))?;
+    let mut rows = stmt.query([id])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let network = json_rows::text_at(r, 1)?.to_string();
+    let children = Children::read(conn, &[id.to_string()])?;
+    let mut out = Vec::with_capacity(32 * 1024);
+    write_live(&mut out, r, |nested, out| {
+        children.write(nested, id, out);
+        Ok(())
+    })?;
+    Ok(Some((out, Some(network))))
+}
+
+/// A live page of hosts with their children, as `list` with `Embed::Children` answers it, byte
+/// for byte, written from the rows: one query for the page and one per kind of child, whatever
+/// the page size.
+pub fn list_json(
+    conn: &Connection,
+    scope: &Scope,
+    f: &HostFilter,
+    order_by: &str,
+    page: PageRequest,
+) -> ApiResult<(Vec<u8>, usize, u64)> {
+    let (from, params) = AsOf::Live.source(&HOSTS, "h");
+    let filter = list_filter(scope, f, &AsOf::Live, params);
+    // Each host is written with the places of its nested members kept, filled once the page's
+    // children are read.
+    let (rows, total) = paged(conn, &columns(false), &from, &filter, order_by, page, |r| {
+        let mut json = Vec::with_capacity(512);
+        let mut places = Vec::with_capacity(4);
+        write_live(&mut json, r, |nested, out| {
+            places.push((nested, out.len()));
+            Ok(())
+        })?;
+        Ok((json_rows::text_at(r, 0)?.to_string(), json, places))
+    })?;
+    let ids: Vec<String> = rows.iter().map(|(id, ..)| id.clone()).collect();
+    let children = if ids.is_empty() {
+        None
+    } else {
+        Some(Children::read(conn, &ids)?)
+    };
+    let mut out = Vec::with_capacity(rows.iter().map(|(_, j, _)| j.len() + 4096).sum());
+    out.push(b'[');
+    for (i, (id, json, places)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut from = 0;
+        for (nested, at) in places {
+            out.extend_from_slice(&json[from..*at]);
+            if let Some(children) = &children {
+                children.write(*nested, id, &mut out);
+            }
+            from = *at;
+        }
+        out.extend_from_slice(&json[from..]);
+    }
+    out.push(b']');
+    Ok((out, rows.len(), total))
 }
 
 /// The host of lineage `id` as of `at`, with its children of then.
@@ -275,6 +392,13 @@ pub fn list(
     at: &AsOf,
 ) -> ApiResult<(Vec<Host>, u64)> {
     let (from, params) = at.source(&HOSTS, "h");
+    let filter = list_filter(scope, f, at, params);
+    let cols = columns(at.is_union());
+    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
+    Ok((complete(conn, rows, embed, at)?, total))
+}
+
+fn list_filter(scope: &Scope, f: &HostFilter, at: &AsOf, params: Vec<Value>) -> Filter {
     let mut filter = Filter::over_source(params);
     filter.is(&versions::stale_sql("h"), f.stale);
     filter
@@ -290,9 +414,7 @@ pub fn list(
             vec![Value::Text(json_ids(&f.tag_ids))],
         );
     }
-    let cols = columns(at.is_union());
-    let (rows, total) = paged(conn, &cols, &from, &filter, order_by, page, from_row)?;
-    Ok((complete(conn, rows, embed, at)?, total))
+    filter
 }
 
 fn json_text(v: &Option<Json>) -> Option<String> {

@@ -135,6 +135,28 @@ fn a_host_read_with_its_children_is_byte_for_byte_what_its_write_answered() {
     let missing = app.get("/api/v1/hosts/0193a4c6-0000-7000-8000-000000000000");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.body["code"], json!("NOT_FOUND"));
+
+    // A page of hosts with children, written from the rows, is what the typed path answers (an
+    // instant after now reads as now, through the typed path), entry for entry, in every
+    // pagination.
+    for query in [
+        "",
+        "&limit=1",
+        "&limit=1&offset=1",
+        "&order_by=name&order_direction=desc",
+    ] {
+        let fast = app.get(&format!("/api/v1/hosts?network_id={net}{query}"));
+        let typed = app.get(&format!(
+            "/api/v1/hosts?network_id={net}{query}&at=2999-01-01T00:00:00Z"
+        ));
+        assert_eq!(fast.status, 200, "{}", fast.body);
+        assert_eq!(
+            serde_json::to_string(&fast.body["data"]).unwrap(),
+            serde_json::to_string(&typed.body["data"]).unwrap(),
+            "{query}"
+        );
+        assert_eq!(fast.body["meta"], typed.body["meta"], "{query}");
+    }
 }
 
 #[test]
