@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use super::bindings;
 use super::ip_addresses::{self, IpAddress};
-use super::json_rows::{self, grouped, tag_id, Groups, Obj};
+use super::json_rows::{self, array, grouped, tag_id, Groups, Obj};
 use super::ports::{self, Port};
 use super::query::{in_ids_sql, json_ids, paged, Filter, PageRequest, Scope};
 use super::services::{self, Service};
@@ -235,17 +235,18 @@ fn children_sql(within: impl Fn(&str) -> String) -> [String; 6] {
     ]
 }
 
+thread_local! {
+    static CHILDREN_SQL: [[String; 6]; 2] = [
+        children_sql(|column| format!("{column} = ?")),
+        children_sql(|column| format!("{column} IN (SELECT value FROM json_each(?))")),
+    ];
+}
+
 impl Children {
-    /// The children of one host (`ids` of one) or of a page of hosts.
+    /// The children of a page of hosts, grouped by host.
     fn read(conn: &Connection, ids: &[String]) -> rusqlite::Result<Self> {
-        thread_local! {
-            static SQL: [[String; 6]; 2] = [
-                children_sql(|column| format!("{column} = ?")),
-                children_sql(|column| format!("{column} IN (SELECT value FROM json_each(?))")),
-            ];
-        }
         let (_, param) = in_ids_sql("", ids);
-        SQL.with(|forms| {
+        CHILDREN_SQL.with(|forms| {
             let [host_tags, ips, ports, service_tags, bindings, services] =
                 &forms[usize::from(ids.len() != 1)];
             let service_tags = grouped(conn, service_tags, &param, 0, tag_id)?;
@@ -289,11 +290,27 @@ pub fn get_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Optio
         return Ok(None);
     };
     let network = json_rows::text_at(r, 1)?.to_string();
-    let children = Children::read(conn, &[id.to_string()])?;
     let mut out = Vec::with_capacity(32 * 1024);
-    write_live(&mut out, r, |nested, out| {
-        children.write(nested, id, out);
-        Ok(())
+    // One host's children stream straight into the answer, in the order they are written;
+    // only its services' tags and bindings are grouped first.
+    CHILDREN_SQL.with(|forms| {
+        let [host_tags, ips, port_rows, service_tags, binding_rows, service_rows] = &forms[0];
+        let tags = grouped(conn, service_tags, id, 0, tag_id)?;
+        let bound = grouped(conn, binding_rows, id, 1, bindings::write_live)?;
+        write_live(&mut out, r, |nested, out| match nested {
+            Nested::Tags => array(conn, host_tags, id, out, tag_id),
+            Nested::IpAddresses => array(conn, ips, id, out, ip_addresses::write_live),
+            Nested::Ports => array(conn, port_rows, id, out, ports::write_live),
+            Nested::Services => array(conn, service_rows, id, out, |out, r| {
+                services::write_live(out, r, |nested, service, out| {
+                    match nested {
+                        services::Nested::Tags => tags.array(service, out),
+                        services::Nested::Bindings => bound.array(service, out),
+                    }
+                    Ok(())
+                })
+            }),
+        })
     })?;
     Ok(Some((out, Some(network))))
 }
