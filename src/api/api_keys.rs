@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
 use super::precondition::{self, IfMatch};
-use super::write::{write_as, write_reply, Reply, REDACTED};
+use super::write::{write_as, write_reply, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
-use crate::db::api_keys::ApiKey;
+use crate::db::api_keys::{ApiKey, MASK};
 use crate::domain::clock;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
@@ -83,6 +83,10 @@ pub struct ApiKeyBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "key")]
     _key: IgnoredAny,
+    /// Read-only here: set through `/tags/assign` (entity type `UserApiKey`).
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "tags")]
+    _tags: IgnoredAny,
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "last_used")]
     _last_used: IgnoredAny,
@@ -178,7 +182,7 @@ async fn create(
     change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
         let created = ops::api_keys::create(tx, who, input)?;
         let redacted = CreatedKey {
-            key: REDACTED.to_string(),
+            key: MASK.to_string(),
             ..created.clone()
         };
         Ok(Reply::created(
@@ -255,7 +259,7 @@ async fn rotate(
     auth.require(Role::Admin)?;
     let id = path_id(&path)?;
     change_keys(&state, &req, auth.0, None, move |tx, who| {
-        Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?).secret_shown_once(&REDACTED))
+        Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?).secret_shown_once(&MASK))
     })
     .await
 }

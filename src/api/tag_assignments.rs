@@ -38,16 +38,13 @@ pub enum TaggedKind {
     Host,
     Service,
     Dependency,
+    UserApiKey,
+    Discovery,
 }
 
-/// Kinds the peer's clients name that carry no tags here.
-const NOT_TAGGABLE: [&str; 5] = [
-    "Credential",
-    "DaemonApiKey",
-    "Daemon",
-    "UserApiKey",
-    "Discovery",
-];
+/// Kinds the peer's clients name that carry no tags here (agents, the peer's daemons, do not
+/// exist yet).
+const NOT_TAGGABLE: [&str; 3] = ["Credential", "DaemonApiKey", "Daemon"];
 
 /// The peer's name of a kind; a kind it knows that has no tags and an unknown name are told
 /// apart, each 400 on `entity_type`.
@@ -58,13 +55,15 @@ fn tagged_kind(name: &str) -> ApiResult<Tagged> {
         "Host" => Ok(Tagged::Host),
         "Service" => Ok(Tagged::Service),
         "Dependency" => Ok(Tagged::Dependency),
+        "UserApiKey" => Ok(Tagged::ApiKey),
+        "Discovery" => Ok(Tagged::Discovery),
         other if NOT_TAGGABLE.contains(&other) => Err(ApiError::validation(
             "entity_type",
             format!("Entity type {other} does not support tagging"),
         )),
         other => Err(ApiError::validation(
             "entity_type",
-            format!("\"{other}\" is not one of Network, Subnet, Host, Service, Dependency"),
+            format!("\"{other}\" is not one of Network, Subnet, Host, Service, Dependency, UserApiKey, Discovery"),
         )),
     }
 }

@@ -32,8 +32,6 @@ pub struct Reply {
     pub replay_body: Option<Vec<u8>>,
 }
 
-/// What stands in a replay for a secret that was shown once.
-pub const REDACTED: &str = "**********";
 const SHOWN_ONCE: &str = "The secret was shown once, in the first answer to this request, and is not stored; rotate it for a new one";
 
 impl Reply {
@@ -68,7 +66,8 @@ impl Reply {
     }
 
     /// This answer shows a secret once: a replay answers the same status with `redacted` (the data
-    /// with the secret replaced by `REDACTED`) and a hint, and the secret is never stored.
+    /// with the secret masked as everywhere else, `**********`) and a hint, and the secret is
+    /// never stored.
     pub fn secret_shown_once<T: Serialize>(self, redacted: &T) -> Reply {
         Reply {
             replay_body: Some(envelope::success_bytes_with_hint(redacted, SHOWN_ONCE)),

@@ -22,6 +22,9 @@ pub struct ApiKey {
     pub last_used: Option<String>,
     #[schema(read_only)]
     pub key: &'static str,
+    /// Set through `/tags/assign` (entity type `UserApiKey`).
+    #[schema(read_only, value_type = Vec<uuid::Uuid>)]
+    pub tags: Vec<String>,
     #[schema(read_only, format = DateTime)]
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
@@ -31,7 +34,9 @@ pub struct ApiKey {
 pub const MASK: &str = "**********";
 
 const COLUMNS: &str =
-    "id, name, permissions, network_ids, expires_at, is_enabled, last_used, created_at, updated_at";
+    "id, name, permissions, network_ids, expires_at, is_enabled, last_used, created_at, updated_at, \
+     (SELECT json_group_array(tag_id) FROM \
+        (SELECT tag_id FROM api_key_tags WHERE entity_id = api_keys.id ORDER BY ord))";
 
 fn from_row(r: &Row) -> rusqlite::Result<ApiKey> {
     let networks: String = r.get(3)?;
@@ -46,6 +51,7 @@ fn from_row(r: &Row) -> rusqlite::Result<ApiKey> {
         key: MASK,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
+        tags: super::versions::tags_column(r, 9)?.unwrap_or_default(),
     })
 }
 

@@ -63,12 +63,17 @@ pub struct Discovery {
     pub started_at: Option<String>,
     #[schema(format = DateTime)]
     pub finished_at: Option<String>,
+    /// Set through `/tags/assign` (entity type `Discovery`).
+    #[schema(read_only, value_type = Vec<uuid::Uuid>)]
+    pub tags: Vec<String>,
 }
 
 const COLUMNS: &str =
     "d.id, d.network_id, d.source, d.mode, d.status, d.targets, d.ports, d.options, \
                        d.progress, d.summary, d.plan, d.applied_at, d.error, d.schedule_id, \
-                       d.created_by, d.created_at, d.started_at, d.finished_at";
+                       d.created_by, d.created_at, d.started_at, d.finished_at, \
+                       (SELECT json_group_array(tag_id) FROM \
+                          (SELECT tag_id FROM discovery_tags WHERE entity_id = d.id ORDER BY ord))";
 
 fn json_of<T: for<'de> Deserialize<'de> + Default>(r: &Row, i: usize) -> rusqlite::Result<T> {
     Ok(json_column(r, i)?
@@ -96,6 +101,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Discovery> {
         created_at: r.get(15)?,
         started_at: r.get(16)?,
         finished_at: r.get(17)?,
+        tags: super::versions::tags_column(r, 18)?.unwrap_or_default(),
     })
 }
 

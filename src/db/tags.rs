@@ -122,15 +122,19 @@ pub enum Tagged {
     Host,
     Service,
     Dependency,
+    ApiKey,
+    Discovery,
 }
 
 impl Tagged {
-    pub const ALL: [Tagged; 5] = [
+    pub const ALL: [Tagged; 7] = [
         Tagged::Network,
         Tagged::Subnet,
         Tagged::Host,
         Tagged::Service,
         Tagged::Dependency,
+        Tagged::ApiKey,
+        Tagged::Discovery,
     ];
 
     pub fn table(self) -> &'static str {
@@ -140,6 +144,8 @@ impl Tagged {
             Tagged::Host => "host_tags",
             Tagged::Service => "service_tags",
             Tagged::Dependency => "dependency_tags",
+            Tagged::ApiKey => "api_key_tags",
+            Tagged::Discovery => "discovery_tags",
         }
     }
 }

@@ -437,6 +437,7 @@ pub async fn start_scan(
                 created_at: now,
                 started_at: None,
                 finished_at: None,
+                tags: Vec::new(),
             };
             discoveries::insert(tx, &d, None)?;
             let spec = ScanSpec {
@@ -489,6 +490,7 @@ pub async fn run_upload(
         created_at: now.clone(),
         started_at: Some(now),
         finished_at: None,
+        tags: Vec::new(),
     };
     let row = d.clone();
     db.write(move |tx| {

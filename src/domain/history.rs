@@ -25,10 +25,12 @@ pub enum EntityType {
     Inventory,
     /// A network's topology view options.
     Topology,
+    /// A discovery, whose tags change.
+    Discovery,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 15] = [
+    pub const ALL: [EntityType; 16] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -44,6 +46,7 @@ impl EntityType {
         EntityType::Webhook,
         EntityType::Inventory,
         EntityType::Topology,
+        EntityType::Discovery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl EntityType {
             EntityType::Webhook => "webhook",
             EntityType::Inventory => "inventory",
             EntityType::Topology => "topology",
+            EntityType::Discovery => "discovery",
         }
     }
 

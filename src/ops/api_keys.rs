@@ -118,6 +118,7 @@ pub fn insert(
         key: db::api_keys::MASK,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
+        tags: Vec::new(),
     };
     db::api_keys::insert(tx, &key, &token::hash(plaintext))?;
     who.created(tx, EntityType::ApiKey, &key)?;

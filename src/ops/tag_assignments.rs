@@ -6,7 +6,9 @@ use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::journal::{changes_state, Writer};
+use crate::db::api_keys::ApiKey;
 use crate::db::dependencies::Dependency;
+use crate::db::discoveries::Discovery;
 use crate::db::hosts::{Embed, Host};
 use crate::db::networks::Network;
 use crate::db::services::Service;
@@ -29,6 +31,10 @@ trait Taggable: Clone + Serialize {
     fn network(&self) -> Option<&str>;
     /// The role that writes such objects, and so tags them.
     const WRITE_ROLE: Role = Role::Member;
+    /// Whether the key may see the object at all, beyond its network (`network`).
+    fn visible_to(&self, _who: &Writer) -> bool {
+        true
+    }
 }
 
 impl Taggable for Network {
@@ -78,6 +84,52 @@ macro_rules! versioned_taggable {
     )*};
 }
 
+/// An API key's tags are labels of the key; Admins manage keys, and a key out of the caller's
+/// reach stays unseen.
+impl Taggable for ApiKey {
+    const KIND: EntityType = EntityType::ApiKey;
+    const TAGGED: Tagged = Tagged::ApiKey;
+    const WRITE_ROLE: Role = Role::Admin;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::api_keys::get(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::api_keys::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+    }
+    fn network(&self) -> Option<&str> {
+        None
+    }
+    fn visible_to(&self, who: &Writer) -> bool {
+        super::api_keys::visible(who, self)
+    }
+}
+
+/// A discovery's tags are its only part that changes after it ran; its row stays as it is.
+impl Taggable for Discovery {
+    const KIND: EntityType = EntityType::Discovery;
+    const TAGGED: Tagged = Tagged::Discovery;
+    const WRITE_ROLE: Role = Role::Admin;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::discoveries::get(conn, id)
+    }
+    fn store(_conn: &Connection, _record: &Self) -> ApiResult<()> {
+        Ok(())
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, _now: &str) {}
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
 versioned_taggable! {
     Subnet: Subnet, db::subnets::get, db::subnets::update;
     Host: Host, |c, id| db::hosts::get(c, id, Embed::Nothing), db::hosts::update;
@@ -95,6 +147,9 @@ fn retag<T: Taggable>(
 ) -> ApiResult<bool> {
     who.require(T::WRITE_ROLE)?;
     let before = T::fetch(tx, id)?;
+    if !before.visible_to(who) {
+        return Err(crate::error::ApiError::not_found("Object"));
+    }
     match before.network() {
         Some(network) => who.check_network(network)?,
         None => who.check_global_write()?,
@@ -125,6 +180,8 @@ fn retag_any(
         Tagged::Host => retag::<Host>(tx, who, id, change),
         Tagged::Service => retag::<Service>(tx, who, id, change),
         Tagged::Dependency => retag::<crate::db::dependencies::Dependency>(tx, who, id, change),
+        Tagged::ApiKey => retag::<ApiKey>(tx, who, id, change),
+        Tagged::Discovery => retag::<Discovery>(tx, who, id, change),
     }
 }
 

@@ -151,3 +151,67 @@ fn kinds_without_tags_are_told_apart_from_unknown_ones() {
         json!([tag])
     );
 }
+
+#[test]
+fn api_keys_and_discoveries_carry_tags_set_by_admins() {
+    let app = spawn_app();
+    let net = app.network("lab");
+    let tag = app.tag("ci");
+    let r = app.post(
+        "/api/v1/auth/keys",
+        json!({"name": "ci", "permissions": "Member"}),
+    );
+    let key_id = r.data()["api_key"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.data()["api_key"]["tags"], json!([]));
+    let discovery = app.post(
+        "/api/v1/discoveries",
+        json!({"network_id": net, "source": "observations", "observations": []}),
+    );
+    assert_eq!(discovery.status, 201, "{}", discovery.body);
+    let discovery = discovery.id();
+    let member = app.key_with("Member", &[]);
+    let before = app.snapshot();
+    let r = app.call(
+        "PUT",
+        "/api/v1/tags/assign",
+        &member,
+        Some(&json!({"entity_type": "UserApiKey", "entity_id": key_id, "tag_ids": [tag]})),
+    );
+    assert_error(&r, 403, "FORBIDDEN_ROLE", None);
+    assert_same(&before, &app.snapshot());
+    for (kind, id) in [("UserApiKey", &key_id), ("Discovery", &discovery)] {
+        let r = app.put(
+            "/api/v1/tags/assign",
+            json!({"entity_type": kind, "entity_id": id, "tag_ids": [tag]}),
+        );
+        assert_eq!(r.status, 200, "{kind}: {}", r.body);
+        assert_eq!(r.data()["tag_ids"], json!([tag]));
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/auth/keys/{key_id}")).data()["tags"],
+        json!([tag])
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/discoveries/{discovery}")).data()["tags"],
+        json!([tag])
+    );
+    let journal = app.get("/api/v1/changes?entity_type=discovery");
+    assert_eq!(
+        journal.data()[0]["after"]["tags"],
+        json!([tag]),
+        "{}",
+        journal.body
+    );
+    // A key read and sent back whole, tags included, is accepted.
+    let mut whole = app
+        .get(&format!("/api/v1/auth/keys/{key_id}"))
+        .data()
+        .clone();
+    whole["name"] = json!("ci renamed");
+    let r = app.put(&format!("/api/v1/auth/keys/{key_id}"), whole);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["tags"], json!([tag]));
+    // Deleting the tag takes it off both.
+    assert_eq!(app.delete(&format!("/api/v1/tags/{tag}")).status, 200);
+    assert_eq!(app.count("api_key_tags") + app.count("discovery_tags"), 0);
+}
