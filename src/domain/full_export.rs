@@ -249,9 +249,15 @@ pub fn check_row_values(section: &str, row: &Map<String, Value>) -> Result<(), (
     } else {
         "name"
     };
-    // An IP address's name is optional; elsewhere the schema requires one.
-    if let Some(name) = text(name_column) {
-        Name::parse(name, name_max).map_err(|e| fail(name_column, e))?;
+    match text(name_column) {
+        // An IP address's name is optional free text, as its API has it.
+        Some(name) if table == "ip_addresses" => {
+            optional_text(Some(name), 100).map_err(|e| fail(name_column, e))?;
+        }
+        Some(name) => {
+            Name::parse(name, name_max).map_err(|e| fail(name_column, e))?;
+        }
+        None => {}
     }
     if let Some(category) = text("category") {
         Name::parse(category, 60).map_err(|e| fail("category", e))?;

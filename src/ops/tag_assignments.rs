@@ -137,22 +137,34 @@ versioned_taggable! {
     Dependency: Dependency, db::dependencies::get, db::dependencies::update;
 }
 
+/// Why an object's tags change: a key assigns them (its role and reach are checked), or a tag
+/// it carries is deleted (the delete, a global write, was checked; the object only loses the
+/// tag, whoever may write it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    Assigned,
+    TagDeleted,
+}
+
 /// Fetches `id`, checks the key may change it, applies `change` to its tags and, when that
 /// changed them, stores and journals the object. `Ok(false)`: nothing to do.
 fn retag<T: Taggable>(
     tx: &Transaction,
     who: &Writer,
     id: &str,
+    why: Why,
     change: impl FnOnce(&mut Vec<String>),
 ) -> ApiResult<bool> {
-    who.require(T::WRITE_ROLE)?;
     let before = T::fetch(tx, id)?;
-    if !before.visible_to(who) {
-        return Err(crate::error::ApiError::not_found("Object"));
-    }
-    match before.network() {
-        Some(network) => who.check_network(network)?,
-        None => who.check_global_write()?,
+    if why == Why::Assigned {
+        who.require(T::WRITE_ROLE)?;
+        if !before.visible_to(who) {
+            return Err(ApiError::not_found("Object"));
+        }
+        match before.network() {
+            Some(network) => who.check_network(network)?,
+            None => who.check_global_write()?,
+        }
     }
     let mut after = before.clone();
     change(after.tags());
@@ -172,16 +184,19 @@ fn retag_any(
     who: &Writer,
     kind: Tagged,
     id: &str,
+    why: Why,
     change: impl FnOnce(&mut Vec<String>),
 ) -> ApiResult<bool> {
     match kind {
-        Tagged::Network => retag::<Network>(tx, who, id, change),
-        Tagged::Subnet => retag::<Subnet>(tx, who, id, change),
-        Tagged::Host => retag::<Host>(tx, who, id, change),
-        Tagged::Service => retag::<Service>(tx, who, id, change),
-        Tagged::Dependency => retag::<crate::db::dependencies::Dependency>(tx, who, id, change),
-        Tagged::ApiKey => retag::<ApiKey>(tx, who, id, change),
-        Tagged::Discovery => retag::<Discovery>(tx, who, id, change),
+        Tagged::Network => retag::<Network>(tx, who, id, why, change),
+        Tagged::Subnet => retag::<Subnet>(tx, who, id, why, change),
+        Tagged::Host => retag::<Host>(tx, who, id, why, change),
+        Tagged::Service => retag::<Service>(tx, who, id, why, change),
+        Tagged::Dependency => {
+            retag::<crate::db::dependencies::Dependency>(tx, who, id, why, change)
+        }
+        Tagged::ApiKey => retag::<ApiKey>(tx, who, id, why, change),
+        Tagged::Discovery => retag::<Discovery>(tx, who, id, why, change),
     }
 }
 
@@ -189,7 +204,9 @@ fn retag_any(
 pub fn untag_all(tx: &Transaction, who: &Writer, tag: &str) -> ApiResult<()> {
     for kind in Tagged::ALL {
         for id in db::tags::carriers(tx, kind, tag)? {
-            retag_any(tx, who, kind, &id, |tags| tags.retain(|t| t != tag))?;
+            retag_any(tx, who, kind, &id, Why::TagDeleted, |tags| {
+                tags.retain(|t| t != tag)
+            })?;
         }
     }
     Ok(())
@@ -217,7 +234,7 @@ pub fn bulk(
     check_tag(tx, tag_id, "tag_id")?;
     let mut affected = 0;
     for (i, id) in ids.iter().enumerate() {
-        let changed = retag_any(tx, who, kind, id, |tags| {
+        let changed = retag_any(tx, who, kind, id, Why::Assigned, |tags| {
             if add {
                 if !tags.iter().any(|t| t == tag_id) {
                     tags.push(tag_id.to_string());
@@ -243,7 +260,7 @@ pub fn assign(
     for (i, tag) in tag_ids.iter().enumerate() {
         check_tag(tx, tag, &format!("tag_ids[{i}]"))?;
     }
-    retag_any(tx, who, kind, id, |tags| *tags = tag_ids)
+    retag_any(tx, who, kind, id, Why::Assigned, |tags| *tags = tag_ids)
         .map_err(|e| locate(e, "entity_id", id))
         .map(drop)
 }
