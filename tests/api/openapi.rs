@@ -234,3 +234,31 @@ fn the_document_lists_precondition_failed() {
     let get = &doc["paths"]["/api/v1/services/{id}"]["get"];
     assert!(get["responses"]["200"]["headers"]["ETag"].is_object());
 }
+
+/// Operations that make the server send requests of its own (a scan's probes, a webhook's
+/// deliveries) must stay out of contract fuzzing, aliases included: generated targets and URLs
+/// could name any address.
+#[test]
+fn contract_fuzzing_leaves_out_every_operation_that_sends_probes_or_requests() {
+    let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/contract"))
+        .expect(".ci/contract");
+    let doc = portolan::api::openapi::document();
+    let mut missing = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap();
+            let sends = [
+                "create_discovery",
+                "create_discovery_schedule",
+                "create_webhook",
+                "update_webhook",
+            ]
+            .iter()
+            .any(|prefix| id == *prefix || id.starts_with(&format!("{prefix}_via_")));
+            if sends && !contract.contains(&format!("--exclude-operation-id {id} ")) {
+                missing.push(id.to_string());
+            }
+        }
+    }
+    assert!(missing.is_empty(), ".ci/contract must exclude {missing:?}");
+}
