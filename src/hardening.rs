@@ -63,13 +63,22 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let body = req.take_payload();
-    let limited: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(Deadline {
-        inner: body,
-        expires: Box::pin(actix_web::rt::time::sleep(BODY_DEADLINE)),
-        expired: false,
-    });
-    req.set_payload(Payload::from(limited));
+    // Only a request that announces a body gets the deadline (and its timer); most are reads.
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|l| l.as_bytes() != b"0");
+    if has_body {
+        let body = req.take_payload();
+        let limited: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+            Box::pin(Deadline {
+                inner: body,
+                expires: Box::pin(actix_web::rt::time::sleep(BODY_DEADLINE)),
+                expired: false,
+            });
+        req.set_payload(Payload::from(limited));
+    }
     let mut res = next.call(req).await?;
     if matches!(
         res.status(),
