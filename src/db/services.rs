@@ -404,3 +404,15 @@ pub fn names_and_hosts(
     })?;
     Ok(rows.into_iter().collect())
 }
+
+/// The names of the live services of a host.
+pub fn names_on_host(
+    conn: &Connection,
+    host_id: &str,
+) -> ApiResult<std::collections::HashSet<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM services WHERE host_id = ?")?;
+    let names = stmt
+        .query_map([host_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}

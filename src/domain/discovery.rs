@@ -95,6 +95,32 @@ pub struct CatalogType {
 }
 
 pub const WEB_SERVICE: &str = "Web Service";
+
+/// The name of a service discovered on a host where `taken` names are in use: discovered
+/// services on one host never share a name. Its own name while it is free; else what the port
+/// said of itself (its page title, its `Server` header); else the name with the port
+/// (`Web Service :18080`), then with a counter.
+pub fn distinct_service_name(
+    name: &str,
+    port: &ObservedPort,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let usable = |n: &str| {
+        let n = n.trim();
+        !n.is_empty() && n.chars().count() <= 100 && !n.chars().any(char::is_control) && !taken(n)
+    };
+    let said = [&port.evidence.http_title, &port.evidence.http_server];
+    std::iter::once(name.to_string())
+        .chain(said.into_iter().flatten().map(|s| s.trim().to_string()))
+        .chain(std::iter::once(format!("{name} :{}", port.number)))
+        .find(|n| usable(n))
+        .unwrap_or_else(|| {
+            (2..)
+                .map(|i| format!("{name} :{} ({i})", port.number))
+                .find(|n| !taken(n))
+                .expect("a counter is free")
+        })
+}
 pub const UNCLAIMED: &str = "Unclaimed Open Ports";
 
 /// Whether `name` occurs in `text` as whole words (case-insensitive): "SSH" in
@@ -313,6 +339,40 @@ pub struct Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_discovered_on_one_host_never_share_a_name() {
+        let port = |number: u16, title: Option<&str>, server: Option<&str>| ObservedPort {
+            number,
+            protocol: Protocol::Tcp,
+            service_type: None,
+            service_name: None,
+            evidence: Evidence {
+                http_title: title.map(str::to_string),
+                http_server: server.map(str::to_string),
+                answered_http: true,
+                ..Evidence::default()
+            },
+        };
+        let mut taken: Vec<String> = Vec::new();
+        let mut name = |p: ObservedPort| {
+            let n = distinct_service_name(WEB_SERVICE, &p, |n| taken.iter().any(|t| t == n));
+            taken.push(n.clone());
+            n
+        };
+        assert_eq!(name(port(8080, Some("Photos"), None)), "Web Service");
+        assert_eq!(name(port(8081, Some("Photos"), None)), "Photos");
+        assert_eq!(
+            name(port(8082, Some("Photos"), Some("tinyhttpd/1.0"))),
+            "tinyhttpd/1.0"
+        );
+        assert_eq!(
+            name(port(18080, Some("Photos"), None)),
+            "Web Service :18080"
+        );
+        assert_eq!(name(port(18080, None, None)), "Web Service :18080 (2)");
+        assert_eq!(name(port(9000, Some(" \u{7} "), None)), "Web Service :9000");
+    }
     use serde_json::json;
 
     fn catalog() -> Vec<CatalogType> {

@@ -18,7 +18,9 @@ use super::services::ServiceInput;
 use crate::db::discoveries::{self as found, Summary};
 use crate::db::versions::{self, Versioned};
 use crate::domain::bindings::{Change, Target, Wanted};
-use crate::domain::discovery::{classify, CatalogType, Observation, ObservedPort, UNCLAIMED};
+use crate::domain::discovery::{
+    classify, distinct_service_name, CatalogType, Observation, ObservedPort, UNCLAIMED,
+};
 use crate::domain::net::Cidr;
 use crate::domain::port::PortNumber;
 use crate::domain::text::{Hostname, Name};
@@ -345,6 +347,8 @@ fn listen(
         .service_name
         .clone()
         .unwrap_or_else(|| typing.service_type.clone());
+    let taken = crate::db::services::names_on_host(tx, host_id)?;
+    let name = distinct_service_name(&name, observed, |n| taken.contains(n));
     let service = super::services::create(
         tx,
         who,

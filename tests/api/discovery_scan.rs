@@ -220,3 +220,44 @@ fn a_scan_finds_typed_services_a_second_sees_them_and_close_missing_closes_what_
     );
     drop((web, silent, manual));
 }
+
+#[test]
+fn web_services_found_on_one_host_get_names_of_their_own() {
+    let app = spawn_app();
+    let net = app.network("lab");
+    app.subnet(&net, "127.77.12.0/24");
+    let first = Listener::start("127.77.12.1", Kind::Http("Family Photos"));
+    let second = Listener::start("127.77.12.1", Kind::Http("Family Photos"));
+    let third = Listener::start("127.77.12.1", Kind::Http("Family Photos"));
+    let fourth = Listener::start("127.77.12.1", Kind::Http("Family Photos"));
+    let ports: Vec<u16> = vec![first.port(), second.port(), third.port(), fourth.port()];
+    let done = scan(
+        &app,
+        json!({"network_id": net, "targets": ["127.77.12.1"], "ports": ports,
+               "options": {"timeout_ms": 300}}),
+    );
+    assert_eq!(done["status"], json!("completed"), "{done}");
+    assert_eq!(done["summary"]["services_created"], json!(4), "{done}");
+    let host = host_at(&app, "127.77.12.1");
+    let services = services_on(&app, host["id"].as_str().unwrap());
+    let mut names: Vec<String> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let mut distinct = names.clone();
+    distinct.dedup();
+    assert_eq!(names, distinct, "no two share a name");
+    assert!(names.contains(&"Web Service".to_string()), "{names:?}");
+    assert!(names.contains(&"Family Photos".to_string()), "{names:?}");
+    // The test listener's `Server` header names the third; the fourth has only its port.
+    assert!(names.contains(&"test-server/1.0".to_string()), "{names:?}");
+    let by_port = names
+        .iter()
+        .filter(|n| n.starts_with("Web Service :"))
+        .count();
+    assert_eq!(by_port, 1, "the fourth is named by its port: {names:?}");
+    assert!(services
+        .iter()
+        .all(|s| s["service_definition"] == json!("Web Service")));
+}
