@@ -5,7 +5,7 @@ use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
 use super::write::{write_reply, Reply};
@@ -156,39 +156,20 @@ async fn data(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let mut hosts = Vec::new();
     let (mut ips, mut ports, mut services, mut bindings) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for h in records.hosts {
+    for mut h in records.hosts {
+        // A host entry keeps its addresses; ports and services are lists of their own.
         ips.extend(h.ip_addresses.clone().unwrap_or_default());
-        ports.extend(h.ports.clone().unwrap_or_default());
-        for s in h.services.clone().unwrap_or_default() {
-            bindings.extend(s.bindings.clone());
+        ports.extend(h.ports.take().unwrap_or_default());
+        for mut s in h.services.take().unwrap_or_default() {
+            bindings.append(&mut s.bindings);
             services.push(s);
         }
         let mut host = serde_json::to_value(&h).map_err(ApiError::internal)?;
         if let Some(object) = host.as_object_mut() {
-            object.remove("ports");
-            object.remove("services");
             object.insert("display_name".into(), json!(h.name));
         }
         hosts.push(host);
     }
-    let nodes: Map<String, Value> = VIEWS
-        .iter()
-        .map(|view| {
-            (
-                view.to_string(),
-                json!(v.nodes.get(view).cloned().unwrap_or_default()),
-            )
-        })
-        .collect();
-    let edges: Map<String, Value> = VIEWS
-        .iter()
-        .map(|view| {
-            (
-                view.to_string(),
-                json!(v.edges.get(view).cloned().unwrap_or_default()),
-            )
-        })
-        .collect();
     Ok(envelope::ok(&json!({
         "network_id": network,
         "hosts": hosts,
@@ -203,8 +184,8 @@ async fn data(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
         "neighbours": [],
         "candidates": [],
         "vlans": [],
-        "nodes": nodes,
-        "edges": edges,
+        "nodes": v.nodes,
+        "edges": v.edges,
         "filtered_out": {},
         "available_views": VIEWS,
     })))

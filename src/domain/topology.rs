@@ -2,7 +2,7 @@
 //! subnets, elements for hosts, addresses and services) and edges per view, taken from the one
 //! layout `map::layout` computes, so that the topology and the map never disagree.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -54,10 +54,10 @@ pub struct TopologyEdge {
     pub label: String,
 }
 
-/// Nodes and edges of both views.
+/// Nodes and edges of both views, by view.
 pub struct Views {
-    pub nodes: HashMap<&'static str, Vec<TopologyNode>>,
-    pub edges: HashMap<&'static str, Vec<TopologyEdge>>,
+    pub nodes: BTreeMap<&'static str, Vec<TopologyNode>>,
+    pub edges: BTreeMap<&'static str, Vec<TopologyEdge>>,
 }
 
 pub fn views(map: &Map) -> Views {
@@ -148,7 +148,7 @@ pub fn views(map: &Map) -> Views {
         }
     }
     Views {
-        nodes: HashMap::from([("L3Logical", l3), ("Application", application)]),
-        edges: HashMap::from([("L3Logical", bindings), ("Application", dependencies)]),
+        nodes: BTreeMap::from([("L3Logical", l3), ("Application", application)]),
+        edges: BTreeMap::from([("L3Logical", bindings), ("Application", dependencies)]),
     }
 }
