@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use std::net::ToSocketAddrs;
@@ -168,8 +169,14 @@ pub fn send(
     }
 }
 
-/// Starts the worker; it runs until `stopping` is raised.
-pub fn start(db: Db, receivers: Receivers, timeout: Duration, stopping: Arc<AtomicBool>) {
+/// Starts the worker; it runs until `stopping` is raised, then waits (at most `timeout` and a
+/// tick) for attempts under way, so that nothing writes after the shutdown checkpoint.
+pub fn start(
+    db: Db,
+    receivers: Receivers,
+    timeout: Duration,
+    stopping: Arc<AtomicBool>,
+) -> Option<JoinHandle<()>> {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     // A finished attempt wakes the loop, so that a hook's next delivery follows at once.
     let (finished, wake) = std::sync::mpsc::channel::<()>();
@@ -225,10 +232,19 @@ pub fn start(db: Db, receivers: Receivers, timeout: Duration, stopping: Arc<Atom
                 let _ = wake.recv_timeout(TICK);
                 while wake.try_recv().is_ok() {}
             }
+            let give_up = Instant::now() + timeout + TICK;
+            while !in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+                && Instant::now() < give_up
+            {
+                let _ = wake.recv_timeout(TICK);
+            }
         });
-    if let Err(e) = started {
-        log::error!("cannot start the webhook worker: {e}");
-    }
+    started
+        .map_err(|e| log::error!("cannot start the webhook worker: {e}"))
+        .ok()
 }
 
 /// The event a delivery announces: its journal entry, as `GET /api/v1/changes` shows it.

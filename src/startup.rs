@@ -26,6 +26,8 @@ pub struct Application {
     server: Server,
     db: Db,
     stopping: Arc<AtomicBool>,
+    /// Threads that write on their own; joined before the shutdown checkpoint.
+    background: Vec<std::thread::JoinHandle<()>>,
 }
 
 pub const INITIAL_KEY_FILE: &str = "initial-admin-key";
@@ -45,32 +47,34 @@ impl Application {
             config.db_path().display()
         );
         bootstrap_key(&db, &config)?;
-        db.start_maintenance(
+        let stopping = Arc::new(AtomicBool::new(false));
+        let mut background = Vec::new();
+        background.extend(db.start_maintenance(
             config.db_path(),
             std::time::Duration::from_millis(500),
             config.busy_timeout_ms,
             config.history_days,
-        );
+            stopping.clone(),
+        ));
 
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
 
-        let stopping = Arc::new(AtomicBool::new(false));
         let discoveries = Arc::new(crate::discovery::Registry::default());
-        crate::delivery::start(
+        background.extend(crate::delivery::start(
             db.clone(),
             config.webhook_receivers.clone(),
             std::time::Duration::from_millis(u64::from(config.webhook_timeout_ms)),
             stopping.clone(),
-        );
-        crate::discovery::schedules::start(
+        ));
+        background.extend(crate::discovery::schedules::start(
             db.clone(),
             discoveries.clone(),
             config.discovery_max_addresses as usize,
             stopping.clone(),
-        );
+        ));
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: KeyCache::default(),
@@ -103,6 +107,7 @@ impl Application {
             server,
             db,
             stopping,
+            background,
         })
     }
 
@@ -115,11 +120,24 @@ impl Application {
         self.stopping.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then folds the WAL into the database file.
+    /// Serves until SIGINT/SIGTERM, waits for the background writers to stop, then folds the
+    /// WAL into the database file.
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await?;
-        if let Err(e) = self.db.checkpoint() {
-            log::warn!("WAL checkpoint at shutdown failed: {e}");
+        // The server also stops on its own handle (tests); the threads watch the flag.
+        self.stopping.store(true, Ordering::SeqCst);
+        let (db, background) = (self.db, self.background);
+        let settled = actix_web::rt::task::spawn_blocking(move || {
+            for thread in background {
+                let _ = thread.join();
+            }
+            db.checkpoint()
+        })
+        .await;
+        match settled {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::warn!("WAL checkpoint at shutdown failed: {e}"),
+            Err(e) => log::warn!("WAL checkpoint at shutdown did not run: {e}"),
         }
         log::info!("stopped");
         Ok(())

@@ -32,6 +32,8 @@ pub mod webhooks;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::Pool;
@@ -227,7 +229,7 @@ impl Db {
         f(&conn)
     }
 
-    /// Background upkeep on a thread and connection of its own, until the process exits: copies
+    /// Background upkeep on a thread and connection of its own, until `stopping` is raised: copies
     /// committed WAL frames into the database file every `interval` (so that writers never wait
     /// for a checkpoint), and every ten minutes (first at start) forgets idempotent responses
     /// older than 24 h and, when `history_days` is not 0, history older than that.
@@ -237,7 +239,8 @@ impl Db {
         interval: Duration,
         busy_timeout_ms: u32,
         history_days: u32,
-    ) {
+        stopping: Arc<AtomicBool>,
+    ) -> Option<std::thread::JoinHandle<()>> {
         let spawned = std::thread::Builder::new()
             .name("db-maintenance".into())
             .spawn(move || {
@@ -253,7 +256,7 @@ impl Db {
                 let purge_every =
                     (Duration::from_secs(600).as_millis() / interval.as_millis().max(1)).max(1);
                 let mut ticks: u128 = 0;
-                loop {
+                while !stopping.load(Ordering::Relaxed) {
                     if ticks.is_multiple_of(purge_every) {
                         purge_idempotency(&conn);
                         purge_deliveries(&conn);
@@ -268,16 +271,30 @@ impl Db {
                     }
                 }
             });
-        if let Err(e) = spawned {
-            log::error!("cannot start database maintenance: {e}");
-        }
+        spawned
+            .map_err(|e| log::error!("cannot start database maintenance: {e}"))
+            .ok()
     }
 
-    /// Folds the WAL back into the database file; used at shutdown.
+    /// Folds the WAL back into the database file and empties it; used at shutdown, once nothing
+    /// else writes. A checkpoint that a reader still holds back reports `busy` rather than an
+    /// error, so it is retried for up to five seconds before giving up.
     pub fn checkpoint(&self) -> ApiResult<()> {
         let conn = self.write.get().map_err(pool_error)?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        Ok(())
+        let give_up = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let busy: i64 =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE);", [], |row| row.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= give_up {
+                return Err(ApiError::unavailable(
+                    "the WAL could not be emptied: a reader held it for 5 s",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -53,7 +53,12 @@ pub fn check(tx: &rusqlite::Connection, s: &Schedule, max_addresses: usize) -> A
 }
 
 /// Starts the scheduler thread; it runs until `stopping` is raised.
-pub fn start(db: Db, registry: Arc<Registry>, max_addresses: usize, stopping: Arc<AtomicBool>) {
+pub fn start(
+    db: Db,
+    registry: Arc<Registry>,
+    max_addresses: usize,
+    stopping: Arc<AtomicBool>,
+) -> Option<std::thread::JoinHandle<()>> {
     let started = std::thread::Builder::new()
         .name("discovery-schedules".into())
         .spawn(move || {
@@ -69,9 +74,9 @@ pub fn start(db: Db, registry: Arc<Registry>, max_addresses: usize, stopping: Ar
                 std::thread::sleep(TICK);
             }
         });
-    if let Err(e) = started {
-        log::error!("cannot start the discovery scheduler: {e}");
-    }
+    started
+        .map_err(|e| log::error!("cannot start the discovery scheduler: {e}"))
+        .ok()
 }
 
 async fn run_due(db: &Db, registry: &Arc<Registry>, max_addresses: usize) {
