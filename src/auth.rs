@@ -8,6 +8,7 @@ use std::time::Instant;
 use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
+use crate::db::agents::{self, Agent};
 use crate::db::api_keys;
 use crate::domain::clock;
 use crate::domain::principal::Principal;
@@ -28,7 +29,8 @@ impl std::ops::Deref for Auth {
     }
 }
 
-/// The well-formed `scp_u_` token of the `Authorization: Bearer` header.
+/// The well-formed token (`scp_u_` key or `scp_a_` agent token) of the `Authorization: Bearer`
+/// header.
 pub fn bearer(req: &HttpRequest) -> ApiResult<String> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("Missing API key: send Authorization: Bearer scp_u_...")
@@ -43,10 +45,59 @@ pub fn bearer(req: &HttpRequest) -> ApiResult<String> {
         .ok_or_else(|| {
             ApiError::unauthorized("The Authorization header must use the Bearer scheme")
         })?;
-    if !token::is_well_formed(token) {
+    if !token::is_well_formed(token) && !token::is_agent_token(token) {
         return Err(ApiError::unauthorized("Invalid API key"));
     }
     Ok(token.to_string())
+}
+
+/// An agent token opens only the agent endpoints: elsewhere a working one is 403, any other 401.
+async fn refuse_agent_token(state: &AppState, token: &str) -> ApiError {
+    match agent_of(state, token).await {
+        Ok(_) => ApiError::forbidden_role("API key").with_message(
+            "An agent token opens only the agent endpoints (/api/v1/agent/...); use an API key",
+        ),
+        Err(e) => e,
+    }
+}
+
+/// The enabled agent behind an `scp_a_` token, read from the database on every request, so that
+/// disabling, rotating or deleting takes effect at once.
+async fn agent_of(state: &AppState, token: &str) -> ApiResult<Agent> {
+    let hash = token::hash(token);
+    let agent = state
+        .db
+        .read(move |c| agents::find_by_hash(c, &hash))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("Invalid agent token"))?;
+    if !agent.enabled {
+        return Err(ApiError::unauthorized("This agent is disabled"));
+    }
+    Ok(agent)
+}
+
+/// The calling agent, on the agent endpoints. An API key there is 403.
+pub struct AgentAuth(pub Agent);
+
+impl FromRequest for AgentAuth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<AgentAuth, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            if !token::is_agent_token(&token) {
+                authenticate(state, token).await?;
+                return Err(ApiError::forbidden_role("agent").with_message(
+                    "The agent endpoints take an agent token (scp_a_...), not an API key",
+                ));
+            }
+            agent_of(&state, &token).await.map(AgentAuth)
+        })
+    }
 }
 
 fn check_expiry(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> ApiResult<()> {
@@ -72,6 +123,9 @@ fn record_use(state: &AppState, key_id: String, now: OffsetDateTime) {
 
 /// The key behind `token`, from the cache or the database.
 pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResult<Principal> {
+    if token::is_agent_token(&token) {
+        return Err(refuse_agent_token(&state, &token).await);
+    }
     let hash = token::hash(&token);
     let now = OffsetDateTime::now_utc();
     if let Some((principal, expires_at, touch)) = state.keys.get(&hash, now) {

@@ -1,5 +1,6 @@
 //! Thin HTTP handlers: parse the request, call `ops` or `db`, wrap the result in the envelope.
 
+pub mod agents;
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
@@ -86,6 +87,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     exports::routes(&mut r, "/api/v1/exports");
     full_export::routes(&mut r);
     webhooks::routes(&mut r, "/api/v1/webhooks");
+    agents::routes(&mut r);
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     topology::routes(&mut r, "/api/v1/topology");

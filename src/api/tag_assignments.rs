@@ -40,11 +40,12 @@ pub enum TaggedKind {
     Dependency,
     UserApiKey,
     Discovery,
+    Daemon,
 }
 
-/// Kinds the peer's clients name that carry no tags here (agents, the peer's daemons, do not
-/// exist yet).
-const NOT_TAGGABLE: [&str; 3] = ["Credential", "DaemonApiKey", "Daemon"];
+/// Kinds the peer's clients name that carry no tags here: an agent's credential is its token,
+/// not an object of its own.
+const NOT_TAGGABLE: [&str; 2] = ["Credential", "DaemonApiKey"];
 
 /// The peer's name of a kind; a kind it knows that has no tags and an unknown name are told
 /// apart, each 400 on `entity_type`.
@@ -57,13 +58,14 @@ fn tagged_kind(name: &str) -> ApiResult<Tagged> {
         "Dependency" => Ok(Tagged::Dependency),
         "UserApiKey" => Ok(Tagged::ApiKey),
         "Discovery" => Ok(Tagged::Discovery),
+        "Daemon" => Ok(Tagged::Agent),
         other if NOT_TAGGABLE.contains(&other) => Err(ApiError::validation(
             "entity_type",
             format!("Entity type {other} does not support tagging"),
         )),
         other => Err(ApiError::validation(
             "entity_type",
-            format!("\"{other}\" is not one of Network, Subnet, Host, Service, Dependency, UserApiKey, Discovery"),
+            format!("\"{other}\" is not one of Network, Subnet, Host, Service, Dependency, UserApiKey, Discovery, Daemon"),
         )),
     }
 }

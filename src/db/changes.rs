@@ -124,6 +124,24 @@ pub fn last_time(conn: &Connection) -> ApiResult<Option<String>> {
     )
 }
 
+/// The newest entry's sequence number (0 for an empty journal): a write that moved it changed
+/// something.
+pub fn last_seq(conn: &Connection) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Whether a person (an API key or the command line) ever wrote this object: an agent then
+/// leaves its name, type and place alone.
+pub fn edited_by_person(conn: &Connection, entity_id: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND actor_type IN ('api_key', 'cli'))",
+        )?
+        .query_row([entity_id], |r| r.get(0))?)
+}
+
 const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
                        c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
                        c.before, c.after, c.imported";

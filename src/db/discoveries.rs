@@ -140,6 +140,12 @@ pub fn insert(conn: &Connection, d: &Discovery, observations: Option<&Value>) ->
     Ok(())
 }
 
+pub fn set_summary(conn: &Connection, id: &str, summary: &Summary) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE discoveries SET summary = ? WHERE id = ?")?
+        .execute(params![text(summary), id])?;
+    Ok(())
+}
+
 /// Stores the fields a run changes: status, progress, outcome, times.
 pub fn update(conn: &Connection, d: &Discovery, observations: Option<&Value>) -> ApiResult<()> {
     conn.prepare_cached(

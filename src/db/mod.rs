@@ -4,6 +4,7 @@
 //! so the rules checked inside a write see the state they commit against. Reads run on reader
 //! threads, each with a read-only connection of its own (WAL lets them run beside the writer).
 
+pub mod agents;
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;

@@ -373,11 +373,11 @@ pub fn insert(conn: &Connection, s: &Service) -> ApiResult<()> {
 pub fn update(conn: &Connection, s: &Service) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE services SET host_id = ?, network_id = ?, name = ?, service_definition = ?, position = ?,
-                virtualization = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",
+                virtualization = ?, source = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",
     )?
     .execute(params![
         s.host_id, s.network_id, s.name, s.service_definition, s.position,
-        json_text(&s.virtualization), s.updated_at, s.temporal.valid_from,
+        json_text(&s.virtualization), s.source.to_string(), s.updated_at, s.temporal.valid_from,
         s.temporal.last_seen_at, s.id
     ])?;
     Ok(())

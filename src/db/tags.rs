@@ -124,10 +124,11 @@ pub enum Tagged {
     Dependency,
     ApiKey,
     Discovery,
+    Agent,
 }
 
 impl Tagged {
-    pub const ALL: [Tagged; 7] = [
+    pub const ALL: [Tagged; 8] = [
         Tagged::Network,
         Tagged::Subnet,
         Tagged::Host,
@@ -135,6 +136,7 @@ impl Tagged {
         Tagged::Dependency,
         Tagged::ApiKey,
         Tagged::Discovery,
+        Tagged::Agent,
     ];
 
     pub fn table(self) -> &'static str {
@@ -146,6 +148,7 @@ impl Tagged {
             Tagged::Dependency => "dependency_tags",
             Tagged::ApiKey => "api_key_tags",
             Tagged::Discovery => "discovery_tags",
+            Tagged::Agent => "agent_tags",
         }
     }
 }

@@ -27,10 +27,12 @@ pub enum EntityType {
     Topology,
     /// A discovery, whose tags change.
     Discovery,
+    /// An agent record (never its token).
+    Agent,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 16] = [
+    pub const ALL: [EntityType; 17] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -47,6 +49,7 @@ impl EntityType {
         EntityType::Inventory,
         EntityType::Topology,
         EntityType::Discovery,
+        EntityType::Agent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl EntityType {
             EntityType::Inventory => "inventory",
             EntityType::Topology => "topology",
             EntityType::Discovery => "discovery",
+            EntityType::Agent => "agent",
         }
     }
 
@@ -127,14 +131,17 @@ pub enum ActorKind {
     Discovery,
     Cli,
     System,
+    /// An agent's report.
+    Agent,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 4] = [
+    pub const ALL: [ActorKind; 5] = [
         ActorKind::ApiKey,
         ActorKind::Discovery,
         ActorKind::Cli,
         ActorKind::System,
+        ActorKind::Agent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -143,6 +150,7 @@ impl ActorKind {
             ActorKind::Discovery => "discovery",
             ActorKind::Cli => "cli",
             ActorKind::System => "system",
+            ActorKind::Agent => "agent",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Pure types and rules: no SQL, no HTTP. Values that pass through here have been parsed once.
 
+pub mod agent_report;
 pub mod bindings;
 pub mod clock;
 pub mod compose;

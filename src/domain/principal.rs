@@ -61,6 +61,21 @@ impl Principal {
         }
     }
 
+    /// An agent reconciling its report: limited to its network, named in the journal by the
+    /// agent's id and name.
+    pub fn agent(agent_id: &str, name: &str, network_id: &str) -> Self {
+        Principal {
+            key_id: String::new(),
+            role: Role::Member,
+            network_ids: vec![network_id.to_string()],
+            actor: Actor {
+                kind: ActorKind::Agent,
+                id: Some(agent_id.to_string()),
+                name: Some(name.to_string()),
+            },
+        }
+    }
+
     /// Role is checked before scope, so the error names what actually blocks the caller.
     pub fn require(&self, role: Role) -> ApiResult<()> {
         if self.role >= role {

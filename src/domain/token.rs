@@ -1,21 +1,40 @@
-//! The API key token format: `scp_u_` and 32 base62 characters, stored as its SHA-256.
+//! Token formats: API keys (`scp_u_`) and agent tokens (`scp_a_`), each with 32 base62
+//! characters, stored as their SHA-256.
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "scp_u_";
+pub const AGENT_PREFIX: &str = "scp_a_";
 const SECRET_LEN: usize = 32;
 
 /// A new `scp_u_` key: 32 base62 characters from the OS-seeded generator.
 pub fn generate() -> String {
+    generate_with(PREFIX)
+}
+
+/// A new `scp_a_` agent token.
+pub fn generate_agent() -> String {
+    generate_with(AGENT_PREFIX)
+}
+
+fn generate_with(prefix: &str) -> String {
     format!(
-        "{PREFIX}{}",
+        "{prefix}{}",
         Alphanumeric.sample_string(&mut rand::rng(), SECRET_LEN)
     )
 }
 
 pub fn is_well_formed(token: &str) -> bool {
+    has_secret_after(token, PREFIX)
+}
+
+pub fn is_agent_token(token: &str) -> bool {
+    has_secret_after(token, AGENT_PREFIX)
+}
+
+fn has_secret_after(token: &str, prefix: &str) -> bool {
     token
-        .strip_prefix(PREFIX)
+        .strip_prefix(prefix)
         .is_some_and(|s| s.len() == SECRET_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
@@ -50,6 +69,14 @@ mod tests {
             "scp_u_{}",
             "aZ9".repeat(10) + "ab"
         )));
+    }
+
+    #[test]
+    fn agent_tokens_are_their_own_kind() {
+        let agent = generate_agent();
+        assert!(is_agent_token(&agent), "{agent}");
+        assert!(!is_well_formed(&agent));
+        assert!(!is_agent_token(&generate()));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One function per write use case, each over the open write transaction: rules first, then SQL.
 //! The caller (`Db::write`) commits only when the function returns `Ok`.
 
+pub mod agent_report;
+pub mod agents;
 pub mod api_keys;
 pub mod bindings;
 pub mod dependencies;

@@ -25,8 +25,8 @@ pub struct ServiceInput {
     pub bindings: Vec<Wanted>,
     /// Update only: the `updated_at` the client last read (the peer's lost-update guard).
     pub expected_updated_at: Option<String>,
-    /// Create only: where the service came from; `None` is the writer's own (manual, or the
-    /// discovery it reconciles).
+    /// Where the service came from; `None` is, on create, the writer's own (manual, or the
+    /// discovery it reconciles) and, on update, the stored one. Only reconciliations set it.
     pub source: Option<Value>,
 }
 
@@ -107,6 +107,9 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> 
     }
     service.tags = input.tags;
     service.virtualization = input.virtualization;
+    if let Some(source) = input.source {
+        service.source = source;
+    }
     if changes_state(EntityType::Service, &stored, &service)? {
         service.updated_at = who.now.clone();
         service.temporal.restart(&who.now);

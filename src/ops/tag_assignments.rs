@@ -6,6 +6,7 @@ use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::journal::{changes_state, Writer};
+use crate::db::agents::Agent;
 use crate::db::api_keys::ApiKey;
 use crate::db::dependencies::Dependency;
 use crate::db::discoveries::Discovery;
@@ -110,6 +111,28 @@ impl Taggable for ApiKey {
     }
 }
 
+/// An agent (the peer's daemon): Admins manage agents, within their networks.
+impl Taggable for Agent {
+    const KIND: EntityType = EntityType::Agent;
+    const TAGGED: Tagged = Tagged::Agent;
+    const WRITE_ROLE: Role = Role::Admin;
+    fn fetch(conn: &Connection, id: &str) -> ApiResult<Self> {
+        db::agents::get(conn, id)
+    }
+    fn store(conn: &Connection, record: &Self) -> ApiResult<()> {
+        db::agents::update(conn, record)
+    }
+    fn tags(&mut self) -> &mut Vec<String> {
+        &mut self.tags
+    }
+    fn touch(&mut self, now: &str) {
+        self.updated_at = now.to_string();
+    }
+    fn network(&self) -> Option<&str> {
+        Some(&self.network_id)
+    }
+}
+
 /// A discovery's tags are its only part that changes after it ran; its row stays as it is.
 impl Taggable for Discovery {
     const KIND: EntityType = EntityType::Discovery;
@@ -197,6 +220,7 @@ fn retag_any(
         }
         Tagged::ApiKey => retag::<ApiKey>(tx, who, id, why, change),
         Tagged::Discovery => retag::<Discovery>(tx, who, id, why, change),
+        Tagged::Agent => retag::<Agent>(tx, who, id, why, change),
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod agent_reports;
+mod agents;
 mod api_keys;
 mod auth;
 mod binding_rules;

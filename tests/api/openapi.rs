@@ -208,6 +208,11 @@ fn operation_ids_are_english_words() {
         "topology",
         "topologies",
         "data",
+        "agent",
+        "agents",
+        "report",
+        "daemon",
+        "daemons",
     ];
     let doc = portolan::api::openapi::document();
     let mut odd = Vec::new();
