@@ -110,6 +110,8 @@ pub enum Command {
         #[arg(long)]
         with_history: bool,
     },
+    /// Report this host (its programs, containers and neighbours) to a Portolan server.
+    Agent(crate::agent::AgentArgs),
     /// Load an exported document: all of it in one transaction, or nothing and the first error.
     Import {
         file: PathBuf,

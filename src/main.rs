@@ -14,6 +14,16 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if let Some(Command::Agent(args)) = cli.command {
+        // The agent reads no server settings and opens no database.
+        return match portolan::agent::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("portolan agent: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_settings(&cli.settings) {
         Ok(c) => c,
         Err(e) => {
@@ -31,6 +41,7 @@ fn main() -> ExitCode {
             with_history,
         } => portolan::cli::export(&config, output.as_deref(), with_history),
         Command::Import { file, dry_run } => portolan::cli::import(&config, &file, dry_run),
+        Command::Agent(_) => unreachable!("handled before the server's settings"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -323,10 +323,7 @@ impl Report {
             for address in &interface.addresses {
                 if let Some(ip) = interface_address(address) {
                     if !out.iter().any(|a| a.ip == ip) {
-                        out.push(OwnAddress {
-                            ip,
-                            mac,
-                        });
+                        out.push(OwnAddress { ip, mac });
                     }
                 }
             }

@@ -79,7 +79,9 @@ pub fn reconcile(
     who.discovery = Some(discovery_id.clone());
     let before = changes::last_seq(tx)?;
     tx.execute_batch("SAVEPOINT report")?;
-    let result = apply(tx, who, agent, report, &discovery_id);
+    // Containers an agent could not read (no engine answered) are kept, not closed.
+    let containers_known = announced.capabilities.docker || !report.containers.is_empty();
+    let result = apply(tx, who, agent, report, &discovery_id, containers_known);
     let (host_id, summary) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -127,6 +129,7 @@ fn apply(
     agent: &Agent,
     report: &Report,
     discovery_id: &str,
+    containers_known: bool,
 ) -> ApiResult<(String, Summary)> {
     let ctx = Context::load(tx, &agent.network_id)?;
     let mut summary = Summary::default();
@@ -183,6 +186,14 @@ fn apply(
             }
             Err(e) => return Err(e),
         }
+    }
+    if !containers_known {
+        let known = db::agents::agent_services(tx, &host_id)?;
+        reported_keys.extend(
+            known
+                .into_iter()
+                .filter_map(|(_, key)| key.starts_with("container:").then_some(key)),
+        );
     }
     close_vanished(
         tx,

@@ -256,7 +256,10 @@ fn the_peer_sees_agents_as_daemons_and_their_keys() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(app.get("/api/v1/daemons").data()[0]["tags"], json!([tag]));
-    assert_eq!(app.get(&format!("/api/v1/agents/{id}")).data()["tags"], json!([tag]));
+    assert_eq!(
+        app.get(&format!("/api/v1/agents/{id}")).data()["tags"],
+        json!([tag])
+    );
 
     let r = app.get("/api/v1/auth/daemon");
     assert_eq!(r.data()[0]["key"], "**********");

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod agent_docker;
+mod agent_process;
 mod agent_reports;
 mod agents;
 mod api_keys;
