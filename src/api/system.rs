@@ -103,3 +103,38 @@ pub async fn metrics(
         ))
         .body(m.render()))
 }
+
+/// The running executable and its SHA-256 (hex, base64), read once.
+fn own_executable() -> ApiResult<&'static (web::Bytes, String, String)> {
+    static EXECUTABLE: std::sync::OnceLock<(web::Bytes, String, String)> =
+        std::sync::OnceLock::new();
+    if let Some(e) = EXECUTABLE.get() {
+        return Ok(e);
+    }
+    let path = std::env::current_exe().map_err(ApiError::internal)?;
+    let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+    Ok(EXECUTABLE.get_or_init(|| (web::Bytes::from(bytes), hex, b64)))
+}
+
+/// `GET /download/portolan`: this very executable, for `portolan agent` on another host of the
+/// same architecture. No key: it holds no data, and the Agents page links to it.
+pub async fn download() -> ApiResult<HttpResponse> {
+    let (bytes, hex, b64) = web::block(own_executable)
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header(("Content-Disposition", "attachment; filename=\"portolan\""))
+        .insert_header(("Digest", format!("sha-256={b64}")))
+        .insert_header(("X-Portolan-Sha256", hex.as_str()))
+        .insert_header((
+            "X-Portolan-Architecture",
+            format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        ))
+        .body(bytes.clone()))
+}

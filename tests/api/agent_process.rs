@@ -165,3 +165,57 @@ fn a_refused_token_or_an_absent_server_ends_once_with_a_failure() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&closed));
     assert_eq!(app.count("hosts"), 0);
 }
+
+#[test]
+fn the_server_hands_out_its_own_executable_for_agents() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("scp_u_{}", "D1".repeat(16));
+    let server = crate::helpers::ServerProcess::start(dir.path(), &key);
+    // A debug build is some hundred megabytes.
+    let client: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut res = client
+        .get(format!("{}/download/portolan", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"portolan\""
+    );
+    let hex = header("x-portolan-sha256");
+    assert!(header("digest").starts_with("sha-256="));
+    let body = res
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()
+        .unwrap();
+    let own = std::fs::read(env!("CARGO_BIN_EXE_portolan")).unwrap();
+    assert!(body == own, "the download is the server's executable");
+    let digest: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(digest, hex);
+    let copy = dir.path().join("portolan-agent");
+    std::fs::write(&copy, &body).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let help = Command::new(&copy)
+        .args(["agent", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--token"));
+}

@@ -72,6 +72,23 @@ impl Doc {
             }),
         );
         self.add(
+            "/download/portolan",
+            "get",
+            json!({
+                "tags": ["System"], "operationId": "download_portolan",
+                "summary": "The server's own executable",
+                "description": "The running `portolan` binary, to start `portolan agent` on \
+                    another host of the same architecture (`X-Portolan-Architecture`). No key. \
+                    Its SHA-256 is in `Digest` (base64) and `X-Portolan-Sha256` (hex).",
+                "security": [],
+                "responses": {"200": {"description": "The executable",
+                    "headers": {
+                        "Digest": {"schema": {"type": "string"}},
+                        "X-Portolan-Sha256": {"schema": {"type": "string"}}},
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+            }),
+        );
+        self.add(
             "/metrics",
             "get",
             json!({
