@@ -13,6 +13,7 @@ import { mapPage } from "/pages/network_map.js";
 import { discoveriesPage, discoveryPage } from "/pages/discovery.js";
 import { dependenciesPage } from "/pages/dependencies.js";
 import { webhooksPage } from "/pages/webhooks.js";
+import { agentsPage } from "/pages/agents.js";
 import "/pages/keys.js";
 
 // ---- shell ----------------------------------------------------------------------------------------
@@ -76,6 +77,7 @@ export async function render() {
     else if (section === "dependencies") await dependenciesPage(query || "");
     else if (section === "webhooks" && !isAdmin()) show(el("h2", { text: "Webhooks" }), el("p", { text: "Managing webhooks needs an Admin or Owner key." }));
     else if (section === "webhooks") await webhooksPage(query || "");
+    else if (section === "agents") await agentsPage(query || "");
     else if (section === "discovery") await discoveryPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");

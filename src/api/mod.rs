@@ -60,7 +60,13 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
         .at("/api/health", [on(Method::GET, system::health)])
         .at("/api/config", [on(Method::GET, system::config)])
         .at("/metrics", [on(Method::GET, system::metrics)])
-        .at("/download/portolan", [on(Method::GET, system::download)])
+        .at(
+            "/download/portolan",
+            [
+                on(Method::GET, system::download),
+                on(Method::HEAD, system::download),
+            ],
+        )
         .at("/readyz", [on(Method::GET, system::readyz)])
         .at("/api/version", [on(Method::GET, system::version)])
         .at("/api/openapi.json", [on(Method::GET, docs::openapi_json)])

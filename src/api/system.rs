@@ -104,29 +104,41 @@ pub async fn metrics(
         .body(m.render()))
 }
 
-/// The running executable and its SHA-256 (hex, base64), read once.
-fn own_executable() -> ApiResult<&'static (web::Bytes, String, String)> {
-    static EXECUTABLE: std::sync::OnceLock<(web::Bytes, String, String)> =
-        std::sync::OnceLock::new();
-    if let Some(e) = EXECUTABLE.get() {
-        return Ok(e);
+/// The running executable's SHA-256 (hex, base64), computed once; the bytes are read per
+/// download, not kept in memory.
+fn own_checksum() -> ApiResult<&'static (String, String)> {
+    static CHECKSUM: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    if let Some(c) = CHECKSUM.get() {
+        return Ok(c);
     }
-    let path = std::env::current_exe().map_err(ApiError::internal)?;
-    let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
     use base64::Engine;
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(&bytes);
+    let path = std::env::current_exe().map_err(ApiError::internal)?;
+    let mut file = std::fs::File::open(&path).map_err(ApiError::internal)?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(ApiError::internal)?;
+    let digest = hasher.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
-    Ok(EXECUTABLE.get_or_init(|| (web::Bytes::from(bytes), hex, b64)))
+    Ok(CHECKSUM.get_or_init(|| (hex, b64)))
 }
 
 /// `GET /download/portolan`: this very executable, for `portolan agent` on another host of the
-/// same architecture. No key: it holds no data, and the Agents page links to it.
-pub async fn download() -> ApiResult<HttpResponse> {
-    let (bytes, hex, b64) = web::block(own_executable)
-        .await
-        .map_err(ApiError::internal)??;
+/// same architecture. No key: it holds no data, and the Agents page links to it. `HEAD` answers
+/// the checksum alone.
+pub async fn download(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
+    let head = req.method() == actix_web::http::Method::HEAD;
+    let (bytes, (hex, b64)) = web::block(move || -> ApiResult<_> {
+        let bytes = if head {
+            Vec::new()
+        } else {
+            let path = std::env::current_exe().map_err(ApiError::internal)?;
+            std::fs::read(path).map_err(ApiError::internal)?
+        };
+        Ok((bytes, own_checksum()?))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header(("Content-Disposition", "attachment; filename=\"portolan\""))
@@ -136,5 +148,5 @@ pub async fn download() -> ApiResult<HttpResponse> {
             "X-Portolan-Architecture",
             format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         ))
-        .body(bytes.clone()))
+        .body(bytes))
 }

@@ -68,6 +68,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/pages/keys.js"),
     },
     Asset {
+        path: "/pages/agents.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/agents.js"),
+    },
+    Asset {
         path: "/pages/network_map.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/pages/network_map.js"),

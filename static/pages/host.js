@@ -123,8 +123,9 @@ export async function hostPage(id, params) {
       el("td", { className: "actions" }, writable ? [
         button("Edit", async () => open(portForm(host, await fresh("/api/v1/ports/" + encodeURIComponent(p.id)), holder))),
         button("Delete", async () => (await confirmDelete("port " + p.number + "/" + p.protocol, "/api/v1/ports/" + encodeURIComponent(p.id))) && render(), "danger")] : null)))));
-  const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
+  const serviceTable = el("table", {}, el("thead", {}, el("tr", {}, ["Service", "Type", "Runs as", "Listens", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, host.services.map((s) => el("tr", { "data-id": s.id }, el("td", {}, link(s.name, "#/service/" + encodeURIComponent(s.id)), ...origin(s)), el("td", { text: s.service_definition }),
+      el("td", { text: runsAs(s) }),
       el("td", {}, el("ul", { className: "bindings" }, s.bindings.map((b) => el("li", { text: describeBinding(b, ips, ports) })))),
       el("td", { className: "actions" }, writable ? [
         button("Edit", async () => open(await serviceForm(host, await fresh("/api/v1/services/" + encodeURIComponent(s.id)), holder))),
@@ -138,6 +139,9 @@ export async function hostPage(id, params) {
     found.length ? el("span", {}, " · ", ...found, " last seen " + when(host.last_seen_at)) : null);
   const entries = await recentChanges("host_id=" + encodeURIComponent(id));
   const history = historySection(entries, namesFrom(entries, host), (t) => live + "?at=" + encodeURIComponent(t));
+  const agents = (await call("GET", "/api/v1/agents?network_id=" + encodeURIComponent(host.network_id) + "&limit=200")).data.filter((a) => a.host_id === host.id);
+  if (agents.length) facts.append(" · Agent ", ...agents.map((a) => link(a.name + (a.silent ? " (silent)" : ""), "#/agents?network_id=" + encodeURIComponent(host.network_id))),
+    " last report " + when(agents[0].last_seen_at));
   const actions = writable ? el("div", { className: "row" },
     button("Edit host", () => open(panel("Edit host", hostFields(), host, async (data) => {
       await call("PUT", "/api/v1/hosts/" + encodeURIComponent(host.id), data);
@@ -150,6 +154,18 @@ export async function hostPage(id, params) {
     section("Ports", "Add port", () => open(portForm(host, null, holder)), portTable),
     section("Services", "Add service", async () => open(await serviceForm(host, null, holder)), serviceTable),
     history);
+}
+
+// What an agent reported the service runs as: its container (compose project and state) or its
+// program.
+export function runsAs(service) {
+  const d = (service.source && service.source.details) || {};
+  if (d.container) {
+    const c = d.container;
+    return "container " + c.name + (c.compose_project ? " (compose " + c.compose_project + "/" + c.compose_service + ")" : "") + ", " + c.image + ", " + c.state;
+  }
+  if (d.process) return "program " + d.process.name + (d.process.exe ? " (" + d.process.exe + ")" : "");
+  return "";
 }
 
 // A service: where it listens, and its history (its bindings' too), also after it was deleted.
@@ -171,6 +187,7 @@ export async function servicePage(id) {
   show(el("h2", { text: service.name }),
     el("p", { className: "muted" }, service.service_definition + " on ", link(host.name, "#/host/" + encodeURIComponent(host.id)),
       " · listening since " + when(service.valid_from)),
+    runsAs(service) ? el("p", { className: "runs-as", text: "Runs as " + runsAs(service) }) : null,
     el("section", { "aria-label": "Bindings" }, el("h3", { text: "Bindings" }),
       el("ul", { className: "bindings" }, service.bindings.map((b) => el("li", { text: bindingText(b, names) })))),
     await impactSection(service.id), history);

@@ -60,6 +60,7 @@ mod tag_assignments;
 mod tags;
 mod templates;
 mod ui;
+mod ui_agents;
 mod ui_conflicts;
 mod ui_dependencies;
 mod ui_discovery;

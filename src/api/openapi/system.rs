@@ -89,6 +89,21 @@ impl Doc {
             }),
         );
         self.add(
+            "/download/portolan",
+            "head",
+            json!({
+                "tags": ["System"], "operationId": "download_portolan_head",
+                "summary": "The executable's checksum and architecture",
+                "description": "The headers of `GET /download/portolan` without the body: what \
+                    the Agents page shows beside the command line.",
+                "security": [],
+                "responses": {"200": {"description": "The headers",
+                    "headers": {
+                        "X-Portolan-Sha256": {"schema": {"type": "string"}},
+                        "X-Portolan-Architecture": {"schema": {"type": "string"}}}}}
+            }),
+        );
+        self.add(
             "/metrics",
             "get",
             json!({
