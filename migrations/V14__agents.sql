@@ -94,7 +94,9 @@ CREATE TABLE discoveries_rebuilt (
     created_at    TEXT NOT NULL,
     started_at    TEXT,
     finished_at   TEXT,
-    agent_id      TEXT
+    -- A scan job run by an agent, and when the agent last spoke of it (taken, progress).
+    agent_id      TEXT,
+    heard_at      TEXT
 );
 INSERT INTO discoveries_rebuilt (id, network_id, source, mode, status, targets, ports, options,
                                  progress, summary, plan, observations, applied_at, error,
@@ -107,5 +109,6 @@ DROP TABLE discoveries;
 ALTER TABLE discoveries_rebuilt RENAME TO discoveries;
 CREATE INDEX discoveries_network ON discoveries (network_id, created_at);
 CREATE INDEX discoveries_status ON discoveries (status);
+CREATE INDEX discoveries_agent ON discoveries (agent_id, status) WHERE agent_id IS NOT NULL;
 INSERT INTO discovery_tags SELECT * FROM discovery_tags_kept;
 DROP TABLE discovery_tags_kept;

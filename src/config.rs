@@ -15,6 +15,7 @@ pub const ENV_BUSY_TIMEOUT_MS: &str = "PORTOLAN_BUSY_TIMEOUT_MS";
 pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
 pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
 pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES";
+pub const ENV_AGENT_JOB_TIMEOUT_S: &str = "PORTOLAN_AGENT_JOB_TIMEOUT_S";
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
@@ -61,6 +62,9 @@ pub struct Settings {
     /// The most addresses one scan may probe.
     #[arg(long, env = ENV_DISCOVERY_MAX_ADDRESSES, default_value = "4096", global = true)]
     pub discovery_max_addresses: String,
+    /// Seconds after which a scan job fails when its agent has not taken it or has gone silent.
+    #[arg(long, env = ENV_AGENT_JOB_TIMEOUT_S, default_value = "60", global = true)]
+    pub agent_job_timeout_s: String,
     /// Hours after which something discovery found and no longer sees is marked stale.
     #[arg(long, env = ENV_STALE_AFTER_HOURS, default_value = "168", global = true)]
     pub stale_after_hours: String,
@@ -155,6 +159,7 @@ pub struct Config {
     /// 0: keep every version and journal entry.
     pub history_days: u32,
     pub discovery_max_addresses: u32,
+    pub agent_job_timeout_s: u32,
     pub stale_after_hours: u32,
     pub metrics_public: bool,
     pub webhook_timeout_ms: u32,
@@ -234,6 +239,12 @@ impl Config {
                 &s.discovery_max_addresses,
                 1,
             )?,
+            agent_job_timeout_s: parse_u32(
+                ENV_AGENT_JOB_TIMEOUT_S,
+                "agent-job-timeout-s",
+                &s.agent_job_timeout_s,
+                1,
+            )?,
             stale_after_hours: parse_u32(
                 ENV_STALE_AFTER_HOURS,
                 "stale-after-hours",
@@ -287,6 +298,7 @@ impl Config {
             durable: false,
             history_days: 0,
             discovery_max_addresses: 4096,
+            agent_job_timeout_s: 60,
             stale_after_hours: 168,
             metrics_public: false,
             webhook_timeout_ms: 10_000,

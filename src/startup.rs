@@ -73,6 +73,7 @@ impl Application {
             db.clone(),
             discoveries.clone(),
             config.discovery_max_addresses as usize,
+            config.agent_job_timeout_s,
             stopping.clone(),
         ));
         let state = web::Data::new(AppState {

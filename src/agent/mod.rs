@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod host;
+pub mod jobs;
 
 use std::time::Duration;
 
@@ -35,6 +36,9 @@ pub struct AgentArgs {
     /// Use this machine id instead of /etc/machine-id (cloned VMs, tests).
     #[arg(long, env = "PORTOLAN_AGENT_MACHINE_ID")]
     pub machine_id: Option<String>,
+    /// Also run scan jobs of this segment for the server (`agent_id` on a discovery).
+    #[arg(long, env = "PORTOLAN_AGENT_SCAN")]
+    pub scan: bool,
     /// Send one report and exit (0 when the server took it).
     #[arg(long, env = "PORTOLAN_AGENT_ONCE")]
     pub once: bool,
@@ -52,6 +56,9 @@ enum Failure {
 /// A report of the host as it is now, and the capabilities it shows.
 pub fn collect(args: &AgentArgs) -> Result<(Value, Vec<&'static str>), String> {
     let mut capabilities = Vec::new();
+    if args.scan {
+        capabilities.push("scan");
+    }
     let containers = if args.docker == "none" {
         Vec::new()
     } else {
@@ -125,6 +132,7 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
         .into();
     let interval = Duration::from_secs(args.interval);
     let mut pause = Duration::from_secs(1);
+    let mut serving_jobs = false;
     loop {
         let (report, capabilities) = collect(&args)?;
         match send(&client, &args, &report, &capabilities) {
@@ -143,6 +151,19 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
                 );
                 if args.once {
                     return Ok(());
+                }
+                // Jobs are taken once the server knows this agent scans (its first report).
+                if args.scan && !serving_jobs {
+                    serving_jobs = true;
+                    let (client, server) = (
+                        client.clone(),
+                        args.server.trim_end_matches('/').to_string(),
+                    );
+                    let token = args.token.clone();
+                    std::thread::Builder::new()
+                        .name("scan-jobs".into())
+                        .spawn(move || jobs::serve(client, server, token))
+                        .map_err(|e| e.to_string())?;
                 }
                 std::thread::sleep(interval);
             }

@@ -41,6 +41,16 @@ pub fn routes(r: &mut Routes) {
             MAX_BYTES,
             [on(Method::POST, report)],
         )
+        .at("/api/v1/agent/jobs", [on(Method::GET, jobs)])
+        .at(
+            "/api/v1/agent/jobs/{id}/progress",
+            [on(Method::POST, job_progress)],
+        )
+        .at_sized(
+            "/api/v1/agent/jobs/{id}/result",
+            MAX_BYTES,
+            [on(Method::POST, job_result)],
+        )
         .at("/api/v1/daemons", [on(Method::GET, daemons)])
         .at("/api/v1/daemons/{id}", [on(Method::GET, daemon)])
         .at(
@@ -510,4 +520,194 @@ async fn delete_daemon_key(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     delete(state, auth, path, req).await
+}
+
+/// A scan job as its agent runs it: the addresses already expanded and checked.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScanJob {
+    #[schema(format = Uuid)]
+    id: String,
+    /// Always `scan`.
+    kind: &'static str,
+    #[schema(format = Uuid)]
+    network_id: String,
+    addresses: Vec<String>,
+    ports: Vec<u16>,
+    #[schema(value_type = Object)]
+    options: Value,
+}
+
+/// `GET /api/v1/agent/jobs?wait=30`: the agent's next scan job, waiting up to `wait` seconds
+/// (at most 60) for one; `data` is `null` when none came.
+async fn jobs(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let q = QueryParams::from_request(&req)?;
+    let wait = match q.one("wait") {
+        None => 30,
+        Some(w) => w
+            .parse::<u64>()
+            .ok()
+            .filter(|w| *w <= 60)
+            .ok_or_else(|| ApiError::validation("wait", "seconds to wait, 0 to 60"))?,
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    let agent = agent.0;
+    let mut look = true;
+    loop {
+        // Registered before looking, so that a job queued in between still wakes this poll.
+        let queued = state.discoveries.jobs.notified();
+        if look {
+            let id = agent.id.clone();
+            let claimed = state
+                .db
+                .write(move |tx| {
+                    crate::db::discoveries::claim_job(tx, &id, &crate::domain::clock::now())
+                })
+                .await?;
+            if let Some(job) = claimed {
+                return Ok(envelope::ok(&scan_job(&state, job).await?));
+            }
+        }
+        // Woken by a new job, or every second to see whether the server is stopping.
+        let slice = deadline.min(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        let woken = tokio::time::timeout_at(slice, queued).await.is_ok();
+        look = woken;
+        let stopping = state.stopping.load(std::sync::atomic::Ordering::Relaxed);
+        if stopping || (!woken && tokio::time::Instant::now() >= deadline) {
+            return Ok(envelope::ok(&Value::Null));
+        }
+    }
+}
+
+/// The job's addresses, expanded again from its targets (they were checked when it was made).
+async fn scan_job(state: &AppState, d: crate::db::discoveries::Discovery) -> ApiResult<ScanJob> {
+    let max = state.config.discovery_max_addresses as usize;
+    let network = d.network_id.clone();
+    let subnets = state
+        .db
+        .read(move |c| crate::db::discoveries::subnets_of(c, &network))
+        .await?;
+    let targets = d.targets.clone();
+    let addresses = web::block(move || {
+        let blocks: Vec<_> = subnets.into_iter().map(|(_, c)| c).collect();
+        crate::domain::discovery::expand_targets(&targets, &blocks, max)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(ScanJob {
+        id: d.id,
+        kind: "scan",
+        network_id: d.network_id,
+        addresses: addresses.iter().map(ToString::to_string).collect(),
+        ports: d.ports,
+        options: d.options,
+    })
+}
+
+async fn own_job(
+    state: &AppState,
+    agent: &Agent,
+    id: &str,
+) -> ApiResult<crate::db::discoveries::Discovery> {
+    let (agent_id, job) = (agent.id.clone(), parse_uuid(id, "id")?);
+    state
+        .db
+        .read(move |c| crate::db::discoveries::running_job(c, &agent_id, &job))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("Running job of this agent").with_hint(
+                "The job finished, failed (its agent was silent too long) or is another agent's",
+            )
+        })
+}
+
+async fn job_progress(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let progress: crate::domain::discovery::Progress = body.parse()?;
+    let mut job = own_job(&state, &agent.0, &path).await?;
+    job.progress = progress;
+    let (id, stored) = (job.id.clone(), job.progress);
+    state
+        .db
+        .write(move |tx| {
+            crate::db::discoveries::job_heard(tx, &id, &stored, &crate::domain::clock::now())
+        })
+        .await?;
+    Ok(envelope::ok(&job))
+}
+
+/// What an agent found, or why its scan failed.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobResultBody {
+    /// As `POST /api/v1/discoveries` takes them with source `observations`.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    observations: Option<Value>,
+    #[serde(default)]
+    progress: Option<crate::domain::discovery::Progress>,
+    /// The scan could not run; the job fails with this message.
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn job_result(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let b: JobResultBody = body.parse()?;
+    let observations = match (&b.error, b.observations) {
+        (Some(_), _) => Vec::new(),
+        (None, Some(raw)) => super::discoveries::parse_observations(raw)?,
+        (None, None) => {
+            return Err(ApiError::validation(
+                "observations",
+                "Send the observations, or an error",
+            ))
+        }
+    };
+    let mut job = own_job(&state, &agent.0, &path).await?;
+    if let Some(p) = b.progress {
+        job.progress = p;
+    }
+    let plan = job.mode == "plan";
+    let kept = if let Some(error) = b.error {
+        job.status = "failed".into();
+        job.error = Some(format!("Agent {}: {error}", agent.0.name));
+        job.finished_at = Some(crate::domain::clock::now());
+        None
+    } else {
+        let probed = if job.options["close_missing"] == Value::Bool(true) {
+            let expanded = scan_job(&state, job.clone()).await?;
+            Some(crate::discovery::Probed {
+                addresses: expanded
+                    .addresses
+                    .iter()
+                    .filter_map(|a| a.parse().ok())
+                    .collect(),
+                ports: expanded.ports,
+            })
+        } else {
+            None
+        };
+        let outcome =
+            crate::discovery::reconcile_all(&state.db, &job, observations.clone(), probed, plan)
+                .await;
+        crate::discovery::finish(&mut job, outcome, plan, &observations)
+    };
+    let row = job.clone();
+    state
+        .db
+        .write(move |tx| crate::db::discoveries::update(tx, &row, kept.as_ref()))
+        .await?;
+    Ok(envelope::ok(&job))
 }

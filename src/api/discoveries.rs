@@ -102,6 +102,11 @@ pub struct DiscoveryBody {
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
     observations: Option<Value>,
+    /// Scan: run by this agent (started with `--scan`) inside its own segment, with the same
+    /// guards; it takes the job on its long poll.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    agent_id: Option<String>,
 }
 
 fn mode(raw: Option<String>) -> ApiResult<String> {
@@ -120,7 +125,7 @@ fn actor(p: &Principal) -> Value {
 }
 
 /// Pushed observations, each checked; errors name `observations[i]...`.
-fn parse_observations(raw: Value) -> ApiResult<Vec<Observation>> {
+pub fn parse_observations(raw: Value) -> ApiResult<Vec<Observation>> {
     let Value::Array(items) = raw else {
         return Err(ApiError::validation(
             "observations",
@@ -203,6 +208,11 @@ async fn create(
                 options: body.options.unwrap_or_default(),
                 schedule_id: None,
                 created_by: actor(&auth.0),
+                agent_id: body
+                    .agent_id
+                    .as_deref()
+                    .map(|a| parse_uuid(a, "agent_id"))
+                    .transpose()?,
             };
             let max = state.config.discovery_max_addresses as usize;
             let d = discovery::start_scan(db, &state.discoveries, max, request).await?;

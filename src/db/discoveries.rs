@@ -66,6 +66,9 @@ pub struct Discovery {
     /// Set through `/tags/assign` (entity type `Discovery`).
     #[schema(read_only, value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
+    /// The agent that runs this scan inside its own segment; `null`: the server scans.
+    #[schema(format = Uuid)]
+    pub agent_id: Option<String>,
 }
 
 const COLUMNS: &str =
@@ -73,7 +76,8 @@ const COLUMNS: &str =
                        d.progress, d.summary, d.plan, d.applied_at, d.error, d.schedule_id, \
                        d.created_by, d.created_at, d.started_at, d.finished_at, \
                        (SELECT json_group_array(tag_id) FROM \
-                          (SELECT tag_id FROM discovery_tags WHERE entity_id = d.id ORDER BY ord))";
+                          (SELECT tag_id FROM discovery_tags WHERE entity_id = d.id ORDER BY ord)), \
+                       d.agent_id";
 
 fn json_of<T: for<'de> Deserialize<'de> + Default>(r: &Row, i: usize) -> rusqlite::Result<T> {
     Ok(json_column(r, i)?
@@ -102,6 +106,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Discovery> {
         started_at: r.get(16)?,
         finished_at: r.get(17)?,
         tags: super::versions::tags_column(r, 18)?.unwrap_or_default(),
+        agent_id: r.get(19)?,
     })
 }
 
@@ -113,8 +118,8 @@ pub fn insert(conn: &Connection, d: &Discovery, observations: Option<&Value>) ->
     conn.prepare_cached(
         "INSERT INTO discoveries (id, network_id, source, mode, status, targets, ports, options,
              progress, summary, plan, observations, applied_at, error, schedule_id, created_by,
-             created_at, started_at, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, started_at, finished_at, agent_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         d.id,
@@ -135,7 +140,8 @@ pub fn insert(conn: &Connection, d: &Discovery, observations: Option<&Value>) ->
         d.created_by.to_string(),
         d.created_at,
         d.started_at,
-        d.finished_at
+        d.finished_at,
+        d.agent_id
     ])?;
     Ok(())
 }
@@ -238,9 +244,78 @@ pub fn active_scan(conn: &Connection, network_id: &str) -> ApiResult<Option<Stri
 pub fn fail_interrupted(conn: &Connection, now: &str) -> ApiResult<usize> {
     Ok(conn.execute(
         "UPDATE discoveries SET status = 'failed', error = 'interrupted by shutdown', finished_at = ?
-         WHERE status IN ('queued', 'running')",
+         WHERE status IN ('queued', 'running') AND agent_id IS NULL",
         [now],
     )?)
+}
+
+// ---- scan jobs of agents -----------------------------------------------------------------------
+
+/// Takes the agent's oldest queued scan job: it is running from now.
+pub fn claim_job(conn: &Connection, agent_id: &str, now: &str) -> ApiResult<Option<Discovery>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM discoveries d WHERE d.agent_id = ? AND d.status = 'queued'
+         ORDER BY d.created_at LIMIT 1"
+    );
+    let Some(mut d) = optional(conn.prepare_cached(&sql)?.query_row([agent_id], from_row))? else {
+        return Ok(None);
+    };
+    conn.prepare_cached(
+        "UPDATE discoveries SET status = 'running', started_at = ?1, heard_at = ?1 WHERE id = ?2",
+    )?
+    .execute(params![now, d.id])?;
+    d.status = "running".into();
+    d.started_at = Some(now.to_string());
+    Ok(Some(d))
+}
+
+/// The agent's running job `id`, if it is one.
+pub fn running_job(conn: &Connection, agent_id: &str, id: &str) -> ApiResult<Option<Discovery>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM discoveries d WHERE d.id = ? AND d.agent_id = ? AND d.status = 'running'"
+    );
+    optional(
+        conn.prepare_cached(&sql)?
+            .query_row([id, agent_id], from_row),
+    )
+}
+
+/// The agent spoke of its job: its progress, and the time, which keeps the job alive.
+pub fn job_heard(conn: &Connection, id: &str, progress: &Progress, now: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE discoveries SET progress = ?, heard_at = ? WHERE id = ?")?
+        .execute(params![text(progress), now, id])?;
+    Ok(())
+}
+
+/// Whether any agent has a job queued or running (most of the time none: no write needed).
+pub fn has_open_jobs(conn: &Connection) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM discoveries WHERE agent_id IS NOT NULL
+                              AND status IN ('queued', 'running'))",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Fails the jobs whose agent has not taken them, or has not spoken of them, since `cutoff`;
+/// the error names the agent. Returns how many.
+pub fn fail_silent_jobs(
+    conn: &Connection,
+    now: &str,
+    cutoff: &str,
+    timeout_s: u32,
+) -> ApiResult<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE discoveries SET status = 'failed', finished_at = ?1,
+               error = 'Agent ' || coalesce((SELECT name FROM agents a WHERE a.id = discoveries.agent_id), agent_id)
+                       || CASE status WHEN 'queued' THEN ' did not take the job within '
+                                      ELSE ' went silent during the job for ' END
+                       || ?3 || ' s: is it running, with --scan?'
+             WHERE agent_id IS NOT NULL
+               AND ((status = 'queued' AND created_at < ?2) OR (status = 'running' AND heard_at < ?2))",
+        )?
+        .execute(params![now, cutoff, timeout_s])?)
 }
 
 // ---- what reconciliation matches with ---------------------------------------------------------

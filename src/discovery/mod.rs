@@ -47,6 +47,8 @@ impl Live {
 #[derive(Default)]
 pub struct Registry {
     runs: Mutex<HashMap<String, Arc<Live>>>,
+    /// Woken when a scan job for an agent is queued: agents waiting on their long poll look.
+    pub jobs: tokio::sync::Notify,
 }
 
 impl Registry {
@@ -359,6 +361,8 @@ pub struct ScanRequest {
     pub options: ScanOptions,
     pub schedule_id: Option<String>,
     pub created_by: Value,
+    /// Run by this agent inside its segment instead of by the server.
+    pub agent_id: Option<String>,
 }
 
 /// Checks a scan against the guards, stores it as `queued` and starts it: all checks and the
@@ -413,6 +417,9 @@ pub async fn start_scan(
             if let Some(running) = discoveries::active_scan(tx, &request.network_id)? {
                 return Err(busy(&running));
             }
+            if let Some(agent) = &request.agent_id {
+                check_scan_agent(tx, agent, &request.network_id)?;
+            }
             let now = clock::now();
             let d = Discovery {
                 id: crate::ops::new_id(),
@@ -438,6 +445,7 @@ pub async fn start_scan(
                 started_at: None,
                 finished_at: None,
                 tags: Vec::new(),
+                agent_id: request.agent_id.clone(),
             };
             discoveries::insert(tx, &d, None)?;
             let spec = ScanSpec {
@@ -450,9 +458,38 @@ pub async fn start_scan(
             Ok((d, spec))
         })
         .await?;
+    if discovery.agent_id.is_some() {
+        // Its agent takes it on its long poll.
+        registry.jobs.notify_waiters();
+        return Ok(discovery);
+    }
     let close = discovery.options["close_missing"] == Value::Bool(true);
     spawn_scan(db.clone(), registry.clone(), discovery.clone(), spec, close);
     Ok(discovery)
+}
+
+/// An agent may run a scan of a network: it is the network's, enabled, and announced `scan`.
+fn check_scan_agent(tx: &rusqlite::Transaction, agent_id: &str, network_id: &str) -> ApiResult<()> {
+    let agent = match crate::db::agents::get(tx, agent_id) {
+        Err(e) if e.code == crate::error::ErrorCode::NotFound => {
+            return Err(crate::ops::missing_reference("agent_id", "Agent", agent_id))
+        }
+        other => other?,
+    };
+    let refuse = |why: String| Err(ApiError::validation("agent_id", why));
+    if agent.network_id != network_id {
+        return refuse(format!("Agent {} reports into another network", agent.name));
+    }
+    if !agent.enabled {
+        return refuse(format!("Agent {} is disabled", agent.name));
+    }
+    if !agent.capabilities.scan {
+        return refuse(format!(
+            "Agent {} does not scan: start it with --scan (it announces that when it reports)",
+            agent.name
+        ));
+    }
+    Ok(())
 }
 
 /// Reconciles an upload (nmap XML or pushed observations) at once: the discovery is stored,
@@ -491,6 +528,7 @@ pub async fn run_upload(
         started_at: Some(now),
         finished_at: None,
         tags: Vec::new(),
+        agent_id: None,
     };
     let row = d.clone();
     db.write(move |tx| {

@@ -57,6 +57,7 @@ pub fn start(
     db: Db,
     registry: Arc<Registry>,
     max_addresses: usize,
+    agent_job_timeout_s: u32,
     stopping: Arc<AtomicBool>,
 ) -> Option<std::thread::JoinHandle<()>> {
     let started = std::thread::Builder::new()
@@ -71,12 +72,31 @@ pub fn start(
             };
             while !stopping.load(Ordering::Relaxed) {
                 runtime.block_on(run_due(&db, &registry, max_addresses));
+                runtime.block_on(fail_silent_jobs(&db, agent_job_timeout_s));
                 std::thread::sleep(TICK);
             }
         });
     started
         .map_err(|e| log::error!("cannot start the discovery scheduler: {e}"))
         .ok()
+}
+
+/// Scan jobs whose agent did not take them, or went silent, fail after the timeout.
+async fn fail_silent_jobs(db: &Db, timeout_s: u32) {
+    if !db.read(discoveries::has_open_jobs).await.unwrap_or(false) {
+        return;
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let cutoff = clock::format(now - time::Duration::seconds(i64::from(timeout_s)));
+    let now = clock::format(now);
+    let failed = db
+        .write(move |tx| discoveries::fail_silent_jobs(tx, &now, &cutoff, timeout_s))
+        .await;
+    match failed {
+        Ok(0) => {}
+        Ok(n) => log::warn!("{n} scan job(s) of silent agents failed"),
+        Err(e) => log::warn!("scan jobs: {e}"),
+    }
 }
 
 async fn run_due(db: &Db, registry: &Arc<Registry>, max_addresses: usize) {
@@ -96,6 +116,7 @@ async fn run_due(db: &Db, registry: &Arc<Registry>, max_addresses: usize) {
             schedule_id: Some(schedule.id.clone()),
             created_by: json!({"type": "system", "id": Value::Null,
                                "name": format!("schedule {}", schedule.name)}),
+            agent_id: None,
         };
         match start_scan(db, registry, max_addresses, request).await {
             Ok(d) => schedule.last_discovery_id = Some(d.id),

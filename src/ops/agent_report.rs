@@ -155,6 +155,7 @@ fn apply(
             started_at: Some(who.now.clone()),
             finished_at: Some(who.now.clone()),
             tags: Vec::new(),
+            agent_id: Some(agent.id.clone()),
         },
         None,
     )?;

@@ -26,8 +26,15 @@ export function scanFields(form) {
   const network = el("select", { id: form + "-network", name: "network_id", required: true },
     el("option", { value: "", text: "Choose a network" }), session.networks.map((n) => el("option", { value: n.id, text: n.name })));
   const targets = el("textarea", { id: form + "-targets", name: "targets", rows: 2, placeholder: "192.168.1.0/24, 192.168.1.10" });
+  // A scan (not a schedule) may run on an agent of the network that scans (started with --scan).
+  const runner = el("select", { id: form + "-agent", name: "agent_id" }, el("option", { value: "", text: "This server" }));
   network.addEventListener("change", async () => {
     targets.value = (await subnetsOf(network.value)).join(", ");
+    const agents = network.value && form === "scan"
+      ? (await everything("/api/v1/agents?network_id=" + encodeURIComponent(network.value))).filter((a) => a.enabled && a.capabilities.scan)
+      : [];
+    runner.replaceChildren(el("option", { value: "", text: "This server" }),
+      ...agents.map((a) => el("option", { value: a.id, text: "Agent " + a.name + (a.silent ? " (silent)" : "") })));
   });
   const preset = el("select", { id: form + "-preset", name: "preset" }, PORT_PRESETS.map(([v, t]) => el("option", { value: v, text: t })));
   const custom = el("input", { id: form + "-ports", name: "ports", placeholder: "22,80,443,8000-8100", hidden: true });
@@ -42,11 +49,13 @@ export function scanFields(form) {
     field("Ports", preset), custom,
     field("Mode", mode),
   ];
+  if (form === "scan") nodes.splice(1, 0, field("Scan from", runner, "An agent scans its own segment, which this server may not reach."));
   const read = () => ({
     network_id: network.value,
     targets: targets.value.split(/[\s,]+/).filter(Boolean),
     ports: preset.value === "catalog" ? "catalog" : preset.value === "top" ? TOP_PORTS : custom.value,
     mode: mode.value,
+    ...(form === "scan" && runner.value ? { agent_id: runner.value } : {}),
   });
   return { nodes, read };
 }

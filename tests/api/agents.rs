@@ -276,3 +276,97 @@ fn the_peer_sees_agents_as_daemons_and_their_keys() {
         0
     );
 }
+
+#[test]
+fn a_scan_job_is_taken_on_the_long_poll_and_fails_when_its_agent_is_silent() {
+    let app = crate::helpers::spawn_with(|c| c.agent_job_timeout_s = 1);
+    let net = app.network("lab");
+    app.subnet(&net, "10.31.0.0/24");
+    let (id, token) = agent(&app, &net, "scanner");
+    let announce = |token: &str| {
+        let body = serde_json::to_vec(&minimal_report("m-scan")).unwrap();
+        app.raw_with(
+            "POST",
+            "/api/v1/agent/report",
+            Some(token),
+            Some(("application/json", &body)),
+            &[("X-Portolan-Agent-Capabilities", "scan")],
+        )
+    };
+    assert_eq!(announce(&token).status, 200);
+    // Outside the network's subnets: the server's own guards.
+    let r = app.post(
+        "/api/v1/discoveries",
+        json!({"network_id": net, "targets": ["10.32.0.1"], "ports": [22], "agent_id": id}),
+    );
+    assert_error(&r, 400, "VALIDATION_ERROR", Some("targets[0]"));
+    // A long poll with nothing queued answers null when its wait is over.
+    let r = app.call("GET", "/api/v1/agent/jobs?wait=0", &token, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data(), &Value::Null);
+    let r = app.call("GET", "/api/v1/agent/jobs", &app.key, None);
+    assert_error(&r, 403, "FORBIDDEN_ROLE", None);
+
+    // A poll waiting when the job is made takes it at once, with its addresses expanded.
+    let poll = {
+        let (base, token) = (app.base.clone(), token.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut res = ureq::get(format!("{base}/api/v1/agent/jobs?wait=20"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            let body: Value =
+                serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+            (started.elapsed(), body)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = app.post(
+        "/api/v1/discoveries",
+        json!({"network_id": net, "targets": ["10.31.0.0/30"], "ports": [22, 80], "agent_id": id}),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job_id = r.id();
+    let (waited, job) = poll.join().unwrap();
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+    assert_eq!(job["data"]["id"], json!(job_id));
+    assert_eq!(job["data"]["addresses"], json!(["10.31.0.1", "10.31.0.2"]));
+    assert_eq!(job["data"]["ports"], json!([22, 80]));
+    assert_eq!(
+        app.get(&format!("/api/v1/discoveries/{job_id}")).data()["status"],
+        "running"
+    );
+    // Another agent's token cannot finish it.
+    let (_, other) = agent(&app, &net, "other");
+    let r = app.call(
+        "POST",
+        &format!("/api/v1/agent/jobs/{job_id}/result"),
+        &other,
+        Some(&json!({"observations": []})),
+    );
+    assert_error(&r, 404, "NOT_FOUND", None);
+
+    // Silent past the timeout: failed, naming the agent.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let failed = loop {
+        let d = app.get(&format!("/api/v1/discoveries/{job_id}"));
+        if d.data()["status"] == "failed" {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", d.body);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let error = failed.data()["error"].as_str().unwrap();
+    assert!(
+        error.contains("scanner") && error.contains("silent"),
+        "{error}"
+    );
+    let r = app.call(
+        "POST",
+        &format!("/api/v1/agent/jobs/{job_id}/result"),
+        &token,
+        Some(&json!({"observations": []})),
+    );
+    assert_error(&r, 404, "NOT_FOUND", None);
+}

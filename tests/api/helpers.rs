@@ -51,6 +51,11 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_data_dir(dir.path().to_path_buf());
     adjust(&mut config);
+    // Tests talk to the address the server listens on (loopback unless a test chose another).
+    let host = match config.listen.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        ip => ip.to_string(),
+    };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -72,7 +77,7 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .build()
         .into();
     TestApp {
-        base: format!("http://127.0.0.1:{port}"),
+        base: format!("http://{host}:{port}"),
         stopping,
         key,
         dir,

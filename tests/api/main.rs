@@ -5,6 +5,7 @@ mod helpers;
 mod agent_docker;
 mod agent_process;
 mod agent_reports;
+mod agent_segments;
 mod agents;
 mod api_keys;
 mod auth;

@@ -70,7 +70,14 @@ fn an_admin_adds_an_agent_that_reports_then_rotates_and_disables_it() {
     let report = serde_json::json!({"host": {"hostname": "ui-host", "machine_id": "ui-agents-test"},
         "containers": [{"id": "c".repeat(64), "name": "media-web-1", "image": "nginx:1.27", "state": "running",
                         "compose_project": "media", "compose_service": "web"}]});
-    let r = app.call("POST", "/api/v1/agent/report", &token, Some(&report));
+    let bytes = serde_json::to_vec(&report).unwrap();
+    let r = app.raw_with(
+        "POST",
+        "/api/v1/agent/report",
+        Some(&token),
+        Some(("application/json", &bytes)),
+        &[("X-Portolan-Agent-Capabilities", "scan")],
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     b.goto(&format!("{}/#/host/{host}", app.base));
     b.wait_text("#view", "Agent nas-agent");
@@ -81,6 +88,13 @@ fn an_admin_adds_an_agent_that_reports_then_rotates_and_disables_it() {
     audit(&b, "host with an agent");
     b.goto(&format!("{}/#/agents", app.base));
     b.wait_text("#view tbody", "ui-host");
+
+    // A scan can run from the agent, which announced --scan.
+    b.goto(&format!("{}/#/discoveries", app.base));
+    b.choose("#scan-network", "lab");
+    b.wait_text("#scan-agent", "Agent nas-agent");
+    b.goto(&format!("{}/#/agents", app.base));
+    b.wait_text("#view tbody", "scan");
 
     b.click(&b.button("Rotate"));
     b.accept_dialog();

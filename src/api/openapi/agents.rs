@@ -3,9 +3,13 @@
 use serde_json::json;
 
 use super::{body, ok, operation, param_ref, tagged, Doc, READ_ERRORS, WRITE_ERRORS};
-use crate::api::agents::{AgentBody, CreatedDaemonKey, Daemon, DaemonKey, DaemonKeyBody};
+use crate::api::agents::{
+    AgentBody, CreatedDaemonKey, Daemon, DaemonKey, DaemonKeyBody, JobResultBody, ScanJob,
+};
 use crate::db::agents::Agent;
+use crate::db::discoveries::Discovery;
 use crate::domain::agent_report::Report;
+use crate::domain::discovery::Progress;
 use crate::ops::agent_report::ReportOutcome;
 use crate::ops::agents::CreatedAgent;
 
@@ -154,6 +158,68 @@ impl Doc {
                 vec![],
                 Some(body(&report)),
                 ok("200", "Reconciled", &outcome_one),
+                &writes,
+            ),
+        );
+        let job = self.add_schema::<ScanJob>();
+        let job_one = self.envelope(&job);
+        let progress = self.add_schema::<Progress>();
+        let result = self.add_schema::<JobResultBody>();
+        let discovery = self.add_schema::<Discovery>();
+        let discovery_one = self.envelope(&discovery);
+        let agent_only = "Needs: an agent token; an API key is 403.";
+        self.add(
+            "/api/v1/agent/jobs",
+            "get",
+            operation(
+                TAG,
+                "list_agent_jobs",
+                "Take the agent's next scan job",
+                &format!(
+                    "{agent_only} A long poll: answers the oldest queued scan job of this agent \
+                     (now running), with its addresses expanded, or waits up to `wait` seconds \
+                     (default 30, at most 60) and answers `data: null`. A job created meanwhile \
+                     is answered at once."
+                ),
+                vec![json!({"name": "wait", "in": "query", "required": false,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 60}})],
+                None,
+                ok("200", "A job, or null", &job_one),
+                READ_ERRORS,
+            ),
+        );
+        self.add(
+            "/api/v1/agent/jobs/{id}/progress",
+            "post",
+            operation(
+                TAG,
+                "create_agent_job_progress",
+                "Report a job's progress",
+                &format!(
+                    "{agent_only} Stored on the discovery; keeps the job alive (a job unheard for \
+                     `PORTOLAN_AGENT_JOB_TIMEOUT_S` fails, naming the agent)."
+                ),
+                vec![param_ref("Id")],
+                Some(body(&progress)),
+                ok("200", "Stored", &discovery_one),
+                &writes,
+            ),
+        );
+        self.add(
+            "/api/v1/agent/jobs/{id}/result",
+            "post",
+            operation(
+                TAG,
+                "create_agent_job_result",
+                "Finish a job",
+                &format!(
+                    "{agent_only} The observations are reconciled like pushed observations \
+                     (and, with `close_missing`, discovered bindings the scan did not see again \
+                     are closed); an `error` fails the job. Answers the finished discovery."
+                ),
+                vec![param_ref("Id")],
+                Some(body(&result)),
+                ok("200", "Finished", &discovery_one),
                 &writes,
             ),
         );
