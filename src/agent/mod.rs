@@ -8,41 +8,8 @@ pub mod jobs;
 
 use std::time::Duration;
 
-use clap::Args;
+pub use crate::config::AgentArgs;
 use serde_json::{json, Value};
-
-#[derive(Debug, Args, Clone)]
-pub struct AgentArgs {
-    /// The server's URL, e.g. http://portolan.lan:7272.
-    #[arg(long, env = "PORTOLAN_AGENT_SERVER")]
-    pub server: String,
-    /// The agent's token (scp_a_...), from the Agents page or POST /api/v1/agents.
-    #[arg(long, env = "PORTOLAN_AGENT_TOKEN", hide_env_values = true)]
-    pub token: String,
-    /// Seconds between reports.
-    #[arg(long, env = "PORTOLAN_AGENT_INTERVAL", default_value_t = 60,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub interval: u64,
-    /// The container engine's API socket, or `none`.
-    #[arg(
-        long,
-        env = "PORTOLAN_AGENT_DOCKER",
-        default_value = "unix:///var/run/docker.sock"
-    )]
-    pub docker: String,
-    /// Also report loopback interfaces and sockets bound to loopback only.
-    #[arg(long, env = "PORTOLAN_AGENT_INCLUDE_LOOPBACK")]
-    pub include_loopback: bool,
-    /// Use this machine id instead of /etc/machine-id (cloned VMs, tests).
-    #[arg(long, env = "PORTOLAN_AGENT_MACHINE_ID")]
-    pub machine_id: Option<String>,
-    /// Also run scan jobs of this segment for the server (`agent_id` on a discovery).
-    #[arg(long, env = "PORTOLAN_AGENT_SCAN")]
-    pub scan: bool,
-    /// Send one report and exit (0 when the server took it).
-    #[arg(long, env = "PORTOLAN_AGENT_ONCE")]
-    pub once: bool,
-}
 
 /// Why a report did not land.
 #[derive(Debug)]
