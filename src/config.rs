@@ -20,6 +20,7 @@ pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
 pub const ENV_WEBHOOK_DENY: &str = "PORTOLAN_WEBHOOK_DENY";
+pub const ENV_DNS_SERVERS: &str = "PORTOLAN_DNS_SERVERS";
 pub const ENV_IMPORT_MAX_MB: &str = "PORTOLAN_IMPORT_MAX_MB";
 pub const ENV_REPORT_VERSION: &str = "PORTOLAN_REPORT_VERSION";
 pub const ENV_PUBLIC_URL: &str = "PORTOLAN_PUBLIC_URL";
@@ -75,6 +76,10 @@ pub struct Settings {
     /// link-local, unspecified and multicast ones that are always refused.
     #[arg(long, env = ENV_WEBHOOK_DENY, default_value = "", global = true)]
     pub webhook_deny: String,
+    /// DNS servers for the reverse names of scanned hosts (`127.0.0.1:5353,192.168.1.1`);
+    /// empty: the system's resolver.
+    #[arg(long, env = ENV_DNS_SERVERS, default_value = "", global = true)]
+    pub dns_servers: String,
     /// The largest document `POST /api/v1/import` takes, in MiB.
     #[arg(long, env = ENV_IMPORT_MAX_MB, default_value = "512", global = true)]
     pub import_max_mb: String,
@@ -165,6 +170,8 @@ pub struct Config {
     pub webhook_timeout_ms: u32,
     /// Where webhooks may be sent.
     pub webhook_receivers: Receivers,
+    /// Empty: the system's resolver.
+    pub dns_servers: Vec<std::net::SocketAddr>,
     pub import_max_mb: u32,
     pub report_version: Option<String>,
     pub public_url: Option<String>,
@@ -262,6 +269,8 @@ impl Config {
                 Receivers::parse_extra(&s.webhook_deny)
                     .map_err(|e| bad(ENV_WEBHOOK_DENY, "webhook-deny", &s.webhook_deny, &e.0))?,
             ),
+            dns_servers: crate::domain::net::parse_dns_servers(&s.dns_servers)
+                .map_err(|e| bad(ENV_DNS_SERVERS, "dns-servers", &s.dns_servers, &e))?,
             import_max_mb: parse_u32(ENV_IMPORT_MAX_MB, "import-max-mb", &s.import_max_mb, 1)?,
             report_version: match s.report_version.as_deref().map(str::trim) {
                 None | Some("") => None,
@@ -303,6 +312,7 @@ impl Config {
             metrics_public: false,
             webhook_timeout_ms: 10_000,
             webhook_receivers: Receivers::default(),
+            dns_servers: Vec::new(),
             import_max_mb: 512,
             report_version: None,
             public_url: None,

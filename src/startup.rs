@@ -62,7 +62,7 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
 
-        let discoveries = Arc::new(crate::discovery::Registry::default());
+        let discoveries = Arc::new(crate::discovery::Registry::new(config.dns_servers.clone()));
         background.extend(crate::delivery::start(
             db.clone(),
             config.webhook_receivers.clone(),

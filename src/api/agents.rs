@@ -665,7 +665,7 @@ async fn job_result(
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     let b: JobResultBody = body.parse()?;
-    let observations = match (&b.error, b.observations) {
+    let mut observations = match (&b.error, b.observations) {
         (Some(_), _) => Vec::new(),
         (None, Some(raw)) => super::discoveries::parse_observations(raw)?,
         (None, None) => {
@@ -699,6 +699,8 @@ async fn job_result(
         } else {
             None
         };
+        crate::discovery::names::name_by_ptr(&mut observations, &state.discoveries.dns_servers)
+            .await;
         let outcome =
             crate::discovery::reconcile_all(&state.db, &job, observations.clone(), probed, plan)
                 .await;

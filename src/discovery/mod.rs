@@ -4,6 +4,7 @@
 //! A scan runs on a thread of its own with its own async runtime: its thousands of concurrent
 //! connects never share a worker with API requests, so the server keeps answering while it runs.
 
+pub mod names;
 pub mod nmap;
 pub mod scanner;
 pub mod schedules;
@@ -49,9 +50,19 @@ pub struct Registry {
     runs: Mutex<HashMap<String, Arc<Live>>>,
     /// Woken when a scan job for an agent is queued: agents waiting on their long poll look.
     pub jobs: tokio::sync::Notify,
+    /// Where scans look up the names of what they find; empty: the system's resolver.
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Registry {
+    /// A registry whose scans look names up on `dns_servers` (empty: the system's resolver).
+    pub fn new(dns_servers: Vec<std::net::SocketAddr>) -> Self {
+        Registry {
+            dns_servers,
+            ..Default::default()
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<Live>> {
         self.lock().get(id).cloned()
     }
@@ -190,8 +201,9 @@ pub fn spawn_scan(
             .enable_all()
             .build();
         let id = discovery.id.clone();
+        let dns = registry.dns_servers.clone();
         match runtime {
-            Ok(rt) => rt.block_on(run_scan(&db, &live, discovery, spec, close)),
+            Ok(rt) => rt.block_on(run_scan(&db, &live, discovery, spec, close, &dns)),
             Err(e) => log::error!("discovery {id}: no runtime: {e}"),
         }
         registry.end(&id);
@@ -201,7 +213,14 @@ pub fn spawn_scan(
     }
 }
 
-async fn run_scan(db: &Db, live: &Live, mut d: Discovery, spec: ScanSpec, close: bool) {
+async fn run_scan(
+    db: &Db,
+    live: &Live,
+    mut d: Discovery,
+    spec: ScanSpec,
+    close: bool,
+    dns: &[std::net::SocketAddr],
+) {
     d.status = "running".into();
     d.started_at = Some(clock::now());
     let row = d.clone();
@@ -212,7 +231,7 @@ async fn run_scan(db: &Db, live: &Live, mut d: Discovery, spec: ScanSpec, close:
         log::error!("discovery {}: {e}", d.id);
         return;
     }
-    let observations = {
+    let mut observations = {
         let scanning = scanner::scan(&spec, &live.progress, &live.cancel);
         tokio::pin!(scanning);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -241,6 +260,7 @@ async fn run_scan(db: &Db, live: &Live, mut d: Discovery, spec: ScanSpec, close:
             .await;
         return;
     }
+    names::name_by_ptr(&mut observations, dns).await;
     let probed = close.then(|| Probed {
         addresses: spec.addresses.clone(),
         ports: spec.ports.clone(),

@@ -143,9 +143,39 @@ impl fmt::Display for MacAddress {
     }
 }
 
+/// `PORTOLAN_DNS_SERVERS`: `127.0.0.1:5353,192.168.1.1` (port 53 when left out).
+pub fn parse_dns_servers(text: &str) -> Result<Vec<std::net::SocketAddr>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<IpAddr>()
+                        .map(|ip| std::net::SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| format!("\"{s}\" is not an address or address:port"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_servers_take_port_53_unless_given() {
+        assert_eq!(
+            parse_dns_servers("127.0.0.1:5353, 10.0.0.1,[::1]:53").unwrap(),
+            vec![
+                "127.0.0.1:5353".parse().unwrap(),
+                "10.0.0.1:53".parse().unwrap(),
+                "[::1]:53".parse().unwrap()
+            ]
+        );
+        assert!(parse_dns_servers("dns.lan").is_err());
+        assert!(parse_dns_servers("").unwrap().is_empty());
+    }
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -10,32 +10,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::agents::agent;
-use crate::helpers::{required_tool, spawn_with};
+use crate::helpers::{ip_command, required_tool, spawn_with};
 
 const SEGMENT: &str = "10.253.78.0/24";
 const AGENT_SIDE: &str = "10.253.78.1/24";
 const TARGET: &str = "10.253.78.2";
 const HOST_LINK: &str = "10.253.79.1";
-
-fn ip_command() -> Option<String> {
-    let found = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| p.to_string());
-    let ip = required_tool(found, "ip", "apt-get install iproute2")?;
-    // Namespaces need root (CAP_SYS_ADMIN); CI runs as root.
-    let probe = format!("portolan-probe-{}", std::process::id());
-    let allowed = Command::new(&ip)
-        .args(["netns", "add", &probe])
-        .status()
-        .is_ok_and(|s| s.success());
-    let _ = Command::new(&ip).args(["netns", "del", &probe]).status();
-    required_tool(
-        allowed.then_some(ip),
-        "network namespaces",
-        "run the tests as root",
-    )
-}
 
 /// Everything the test made; removed when dropped.
 struct Lab {

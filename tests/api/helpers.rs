@@ -466,3 +466,28 @@ pub fn system_program(name: &str) -> Option<String> {
     let path = format!("/usr/bin/{name}");
     std::path::Path::new(&path).exists().then_some(path)
 }
+
+/// `ip` from iproute2, when network namespaces can be made here (root).
+pub fn ip_command() -> Option<String> {
+    let found = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string());
+    let ip = required_tool(found, "ip", "apt-get install iproute2")?;
+    // Namespaces need root (CAP_SYS_ADMIN); CI runs as root.
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = format!("portolan-probe-{}-{n}", std::process::id());
+    let allowed = std::process::Command::new(&ip)
+        .args(["netns", "add", &probe])
+        .status()
+        .is_ok_and(|s| s.success());
+    let _ = std::process::Command::new(&ip)
+        .args(["netns", "del", &probe])
+        .status();
+    required_tool(
+        allowed.then_some(ip),
+        "network namespaces",
+        "run the tests as root",
+    )
+}

@@ -18,6 +18,7 @@ mod concurrency;
 mod consolidate;
 mod crash;
 mod dependencies;
+mod discovery_dns;
 mod discovery_guards;
 mod discovery_runs;
 mod discovery_scan;
