@@ -13,6 +13,10 @@ CREATE TABLE agents (
     interval_s   INTEGER NOT NULL DEFAULT 60,
     last_seen_at TEXT,
     last_report  TEXT,                       -- JSON object
+    -- The last reconciled report's digest, and the host's newest journal entry after it: the
+    -- same report again, with the host untouched since, needs no reconciliation.
+    report_digest TEXT,
+    report_seq    INTEGER,
     created_by   TEXT NOT NULL,              -- JSON actor
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL

@@ -314,3 +314,32 @@ pub fn agent_ports(
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+/// `(digest, host's journal seq)` of the agent's last reconciled report.
+pub fn last_digest(conn: &Connection, id: &str) -> ApiResult<Option<(String, i64)>> {
+    Ok(optional(
+        conn.prepare_cached("SELECT report_digest, report_seq FROM agents WHERE id = ?")?
+            .query_row([id], |r| {
+                Ok(
+                    match (r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                        (Some(d), Some(s)) => Some((d, s)),
+                        _ => None,
+                    },
+                )
+            }),
+    )?
+    .flatten())
+}
+
+pub fn set_digest(conn: &Connection, id: &str, digest: &str, seq: i64) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE agents SET report_digest = ?, report_seq = ? WHERE id = ?")?
+        .execute(params![digest, seq, id])?;
+    Ok(())
+}
+
+/// The newest journal entry about a host (its parts included).
+pub fn host_seq(conn: &Connection, host_id: &str) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes WHERE host_id = ?")?
+        .query_row([host_id], |r| r.get(0))?)
+}

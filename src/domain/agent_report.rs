@@ -345,6 +345,51 @@ impl Report {
     }
 }
 
+impl Report {
+    /// What the report says, whatever order the agent listed it in and without what changes
+    /// on its own (uptime, process ids): equal digests, equal reports.
+    pub fn digest(&self, containers_known: bool) -> String {
+        use sha2::{Digest, Sha256};
+        let mut canonical = self.clone();
+        canonical.host.uptime_s = None;
+        for l in &mut canonical.listeners {
+            if let Some(p) = &mut l.process {
+                p.pid = None;
+            }
+        }
+        let sorted = |items: Vec<String>| {
+            let mut items = items;
+            items.sort();
+            items
+        };
+        let text = |v: &dyn erased::Json| v.to_json();
+        let parts = serde_json::json!({
+            "host": canonical.host,
+            "interfaces": sorted(canonical.interfaces.iter().map(|i| text(i)).collect()),
+            "listeners": sorted(canonical.listeners.iter().map(|l| text(l)).collect()),
+            "containers": sorted(canonical.containers.iter().map(|c| text(c)).collect()),
+            "neighbours": sorted(canonical.neighbours.iter().map(|n| text(n)).collect()),
+            "containers_known": containers_known,
+        });
+        Sha256::digest(parts.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+mod erased {
+    /// Any serializable entry as its JSON text.
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}
+
 /// `192.168.1.20/24` (or a bare address) as its address.
 pub fn interface_address(s: &str) -> Option<IpAddr> {
     let (address, prefix) = match s.split_once('/') {
@@ -834,6 +879,25 @@ mod tests {
             .collect();
         bad(json!({"host": host(), "neighbours": many}), "neighbours");
         assert!(serde_json::from_value::<Report>(json!({"host": host(), "extra": 1})).is_err());
+    }
+
+    #[test]
+    fn digests_ignore_order_uptime_and_pids() {
+        let a = report(
+            json!({"host": {"hostname": "nas", "machine_id": "m", "uptime_s": 5}, "listeners": [
+            {"protocol": "Tcp", "address": "0.0.0.0", "port": 22, "process": {"pid": 1, "name": "sshd"}},
+            {"protocol": "Tcp", "address": "0.0.0.0", "port": 80, "process": {"pid": 2, "name": "nginx"}}]}),
+        );
+        let b = report(
+            json!({"host": {"hostname": "nas", "machine_id": "m", "uptime_s": 9}, "listeners": [
+            {"protocol": "Tcp", "address": "0.0.0.0", "port": 80, "process": {"pid": 7, "name": "nginx"}},
+            {"protocol": "Tcp", "address": "0.0.0.0", "port": 22, "process": {"pid": 8, "name": "sshd"}}]}),
+        );
+        assert_eq!(a.digest(true), b.digest(true));
+        assert_ne!(a.digest(true), a.digest(false));
+        let mut c = b.clone();
+        c.listeners[0].port = 81;
+        assert_ne!(a.digest(true), c.digest(true));
     }
 
     #[test]

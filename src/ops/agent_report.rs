@@ -75,12 +75,21 @@ pub fn reconcile(
         .with_field("host.machine_id")
         .with_hint("Give each agent its own machine (--machine-id), or delete the other agent"));
     }
+    let containers_known = announced.capabilities.docker || !report.containers.is_empty();
+    let digest = report.digest(containers_known);
+    // The same report again, with its host untouched since: nothing to reconcile.
+    if let (Some((last, seq)), Some(host_id)) =
+        (records::last_digest(tx, &agent.id)?, agent.host_id.clone())
+    {
+        if last == digest && records::host_seq(tx, &host_id)? == seq {
+            return unchanged(tx, who, agent, report, announced, host_id);
+        }
+    }
     let discovery_id = crate::domain::new_id();
     who.discovery = Some(discovery_id.clone());
     let before = changes::last_seq(tx)?;
     tx.execute_batch("SAVEPOINT report")?;
     // Containers an agent could not read (no engine answered) are kept, not closed.
-    let containers_known = announced.capabilities.docker || !report.containers.is_empty();
     let result = apply(tx, who, agent, report, &discovery_id, containers_known);
     let (host_id, summary) = match result {
         Ok(done) => done,
@@ -97,30 +106,70 @@ pub fn reconcile(
         tx.execute_batch("ROLLBACK TO report; RELEASE report")?;
     }
     let discovery_id = changed.then_some(discovery_id);
-    let last_report = json!({
-        "at": who.now, "discovery_id": discovery_id, "listeners": report.listeners.len(),
-        "containers": report.containers.len(), "neighbours": report.neighbours.len(),
-        "changed": changed, "os": report.host.os, "kernel": report.host.kernel,
-    });
-    records::heard(
+    heard(
         tx,
-        &Heard {
-            id: &agent.id,
-            host_id: &host_id,
-            machine_id: machine,
-            version: report.host.agent_version.as_deref().unwrap_or(""),
-            capabilities: &announced.capabilities,
-            interval_s: announced.interval_s,
-            at: &who.now,
-            last_report: &last_report,
-        },
+        who,
+        agent,
+        report,
+        announced,
+        &host_id,
+        discovery_id.as_deref(),
     )?;
+    records::set_digest(tx, &agent.id, &digest, records::host_seq(tx, &host_id)?)?;
     Ok(ReportOutcome {
         host_id,
         changed,
         discovery_id,
         summary,
     })
+}
+
+/// A report equal to the last one, its host untouched since: only the agent hears of it.
+fn unchanged(
+    tx: &Transaction,
+    who: &Writer,
+    agent: &Agent,
+    report: &Report,
+    announced: &Announced,
+    host_id: String,
+) -> ApiResult<ReportOutcome> {
+    heard(tx, who, agent, report, announced, &host_id, None)?;
+    Ok(ReportOutcome {
+        host_id,
+        changed: false,
+        discovery_id: None,
+        summary: Summary::default(),
+    })
+}
+
+/// The agent's own record of the report: when, what it counted, what it runs.
+fn heard(
+    tx: &Transaction,
+    who: &Writer,
+    agent: &Agent,
+    report: &Report,
+    announced: &Announced,
+    host_id: &str,
+    discovery_id: Option<&str>,
+) -> ApiResult<()> {
+    let last_report = json!({
+        "at": who.now, "discovery_id": discovery_id, "listeners": report.listeners.len(),
+        "containers": report.containers.len(), "neighbours": report.neighbours.len(),
+        "changed": discovery_id.is_some(), "os": report.host.os, "kernel": report.host.kernel,
+    });
+    records::heard(
+        tx,
+        &Heard {
+            id: &agent.id,
+            host_id,
+            machine_id: report.host.machine_id.trim(),
+            version: report.host.agent_version.as_deref().unwrap_or(""),
+            capabilities: &announced.capabilities,
+            interval_s: announced.interval_s,
+            at: &who.now,
+            last_report: &last_report,
+        },
+    )
 }
 
 fn apply(

@@ -188,6 +188,30 @@ fn a_report_becomes_a_host_its_services_and_its_neighbours_and_again_writes_noth
     let a = app.get(&format!("/api/v1/agents/{agent_id}"));
     assert!(a.data()["last_seen_at"].as_str().unwrap() > first_seen.as_str());
     assert_eq!(a.data()["last_report"]["changed"], false);
+
+    // Listed in another order, with other pids and uptime, it is the same report.
+    let mut shuffled = lab_report("running", true);
+    shuffled["listeners"].as_array_mut().unwrap().reverse();
+    shuffled["listeners"][0]["process"]["pid"] = json!(4242);
+    shuffled["host"]["uptime_s"] = json!(1);
+    let r = report(&app, &token, &shuffled);
+    assert_eq!(r.data()["changed"], false, "{}", r.body);
+
+    // Someone deletes what the agent reports: the same report puts it back.
+    let python_id = named(&services_on(&app, &host), "python3")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.delete(&format!("/api/v1/services/{python_id}")).status,
+        200
+    );
+    let r = report(&app, &token, &lab_report("running", true));
+    assert_eq!(r.data()["changed"], true, "{}", r.body);
+    assert_eq!(
+        named(&services_on(&app, &host), "python3")["service_definition"],
+        "Custom"
+    );
 }
 
 #[test]
