@@ -130,20 +130,32 @@ fn name_of(name: &str) -> ApiResult<Name> {
     Name::parse(name, 100).map_err(|e| e.at("name"))
 }
 
-async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
-    auth.require(Role::Viewer)?;
-    let q = QueryParams::from_request(&req)?;
+/// A page of the agents the key sees, in any of the three shapes (agents, daemons, keys).
+async fn page_of<T: Serialize>(
+    state: &AppState,
+    auth: &Auth,
+    req: &HttpRequest,
+    searchable: bool,
+    shape: impl Fn(Agent) -> T,
+) -> ApiResult<HttpResponse> {
+    let q = QueryParams::from_request(req)?;
     let page = q.page()?;
     let filter = AgentFilter {
         network_id: q.uuid("network_id")?,
-        q: q.text("q"),
+        q: if searchable { q.text("q") } else { None },
     };
     let scope = auth.scope();
     let (items, total) = state
         .db
         .read(move |c| records::list(c, &scope, &filter, page))
         .await?;
+    let items: Vec<T> = items.into_iter().map(shape).collect();
     Ok(list_response(&items, page, total))
+}
+
+async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
+    auth.require(Role::Viewer)?;
+    page_of(&state, &auth, &req, true, |a| a).await
 }
 
 async fn load(state: &AppState, auth: &Principal, id: &str) -> ApiResult<Agent> {
@@ -398,19 +410,7 @@ async fn daemons(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Viewer)?;
-    let q = QueryParams::from_request(&req)?;
-    let page = q.page()?;
-    let filter = AgentFilter {
-        network_id: q.uuid("network_id")?,
-        q: None,
-    };
-    let scope = auth.scope();
-    let (items, total) = state
-        .db
-        .read(move |c| records::list(c, &scope, &filter, page))
-        .await?;
-    let items: Vec<Daemon> = items.into_iter().map(Daemon::from).collect();
-    Ok(list_response(&items, page, total))
+    page_of(&state, &auth, &req, false, Daemon::from).await
 }
 
 async fn daemon(
@@ -467,19 +467,7 @@ async fn daemon_keys(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let q = QueryParams::from_request(&req)?;
-    let page = q.page()?;
-    let filter = AgentFilter {
-        network_id: q.uuid("network_id")?,
-        q: None,
-    };
-    let scope = auth.scope();
-    let (items, total) = state
-        .db
-        .read(move |c| records::list(c, &scope, &filter, page))
-        .await?;
-    let items: Vec<DaemonKey> = items.iter().map(DaemonKey::from).collect();
-    Ok(list_response(&items, page, total))
+    page_of(&state, &auth, &req, false, |a| DaemonKey::from(&a)).await
 }
 
 async fn create_daemon_key(

@@ -33,6 +33,15 @@ pub struct Service {
     pub bindings: Vec<Binding>,
     #[schema(read_only, value_type = Object)]
     pub source: Json,
+    /// The container an agent reported it runs in: `id`, `name`, `image`, `compose_project`,
+    /// `compose_service`, `state`. Only on services an agent reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, value_type = Option<Object>)]
+    pub container: Option<Json>,
+    /// The program an agent reported it is: `name`, `exe`. Only on services an agent reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, value_type = Option<Object>)]
+    pub process: Option<Json>,
     #[schema(read_only, format = DateTime)]
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
@@ -56,6 +65,24 @@ pub(super) enum Nested {
     Bindings,
 }
 
+/// What an agent reported a service runs as (`container`, `process`), kept in its `source`.
+pub fn runs_as(source: &Json, what: &str) -> Option<Json> {
+    source
+        .get("details")?
+        .get(what)
+        .filter(|v| v.is_object())
+        .cloned()
+}
+
+impl Service {
+    /// Sets `container` and `process` from `source`.
+    pub fn with_runs_as(mut self) -> Self {
+        self.container = runs_as(&self.source, "container");
+        self.process = runs_as(&self.source, "process");
+        self
+    }
+}
+
 /// A live row of `columns(false)` as `Service`'s JSON; `nested` writes its tags and bindings
 /// (JSON arrays) where they go, given the service's id.
 pub(super) fn write_live(
@@ -75,6 +102,16 @@ pub(super) fn write_live(
     o.json("virtualization", r, 6)?;
     nested(Nested::Bindings, id, o.key("bindings"))?;
     o.json("source", r, 7)?;
+    // Only an agent's services carry these: other sources are not parsed.
+    let source = text_at(r, 7)?;
+    if source.contains("\"agent_key\"") {
+        let parsed: Json = serde_json::from_str(source).unwrap_or(Json::Null);
+        for what in ["container", "process"] {
+            if let Some(v) = runs_as(&parsed, what) {
+                o.raw(what, v.to_string().as_bytes());
+            }
+        }
+    }
     o.text("created_at", r, 8)?;
     o.text("updated_at", r, 9)?;
     o.temporal_live(r, 10)?;
@@ -95,9 +132,12 @@ fn from_row(r: &Row) -> rusqlite::Result<Service> {
         virtualization: json_column(r, 6)?,
         bindings: Vec::new(),
         source: json_column(r, 7)?.unwrap_or(Json::Null),
+        container: None,
+        process: None,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
-    })
+    }
+    .with_runs_as())
 }
 
 /// The live id of a row (its lineage for a closed version), which references name.

@@ -306,27 +306,39 @@ fn place_host(
             id
         }
         None => {
-            let host = super::hosts::create(
-                tx,
-                who,
-                HostInput {
-                    network_id: Some(network.clone()),
-                    name: Name::parse(hostname, 100).map_err(|e| e.at("host.hostname"))?,
-                    hostname: Hostname::parse(hostname).ok(),
-                    description: None,
-                    hidden: false,
-                    virtualization: None,
-                    tags: Vec::new(),
-                    expected_updated_at: None,
-                    children: Default::default(),
-                },
-            )?;
+            let name = Name::parse(hostname, 100).map_err(|e| e.at("host.hostname"))?;
             summary.hosts_created += 1;
-            host.id
+            new_host(tx, who, network, name, Hostname::parse(hostname).ok())?
         }
     };
     records::set_host_machine(tx, &host_id, network, machine)?;
     Ok(host_id)
+}
+
+/// A new host of the network, as discovery makes them; its id.
+fn new_host(
+    tx: &Transaction,
+    who: &Writer,
+    network_id: &str,
+    name: Name,
+    hostname: Option<Hostname>,
+) -> ApiResult<String> {
+    let host = super::hosts::create(
+        tx,
+        who,
+        HostInput {
+            network_id: Some(network_id.to_string()),
+            name,
+            hostname,
+            description: None,
+            hidden: false,
+            virtualization: None,
+            tags: Vec::new(),
+            expected_updated_at: None,
+            children: Default::default(),
+        },
+    )?;
+    Ok(host.id)
 }
 
 /// A host that discovery named takes the reported hostname; a person's name stays.
@@ -680,23 +692,9 @@ fn neighbours(
             Some(h) if h == own_host => continue,
             Some(h) => h,
             None => {
-                let host = super::hosts::create(
-                    tx,
-                    who,
-                    HostInput {
-                        network_id: Some(ctx.network_id.clone()),
-                        name: Name::parse(&address, 100).map_err(|e| e.at("neighbours"))?,
-                        hostname: None,
-                        description: None,
-                        hidden: false,
-                        virtualization: None,
-                        tags: Vec::new(),
-                        expected_updated_at: None,
-                        children: Default::default(),
-                    },
-                )?;
+                let name = Name::parse(&address, 100).map_err(|e| e.at("neighbours"))?;
                 summary.hosts_created += 1;
-                host.id
+                new_host(tx, who, &ctx.network_id, name, None)?
             }
         };
         address_on_host(tx, who, ctx, &host_id, ip, Some(mac), summary)?;

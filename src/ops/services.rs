@@ -70,10 +70,13 @@ pub fn create_as(
         virtualization: input.virtualization,
         bindings: Vec::new(),
         source: input.source.unwrap_or_else(|| who.source()),
+        container: None,
+        process: None,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
         temporal: who.starting(),
-    };
+    }
+    .with_runs_as();
     db::services::insert(tx, &service)?;
     db::tags::set_tags(tx, Tagged::Service, &service.id, &service.tags)?;
     who.created(tx, EntityType::Service, &service)?;
@@ -109,6 +112,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> 
     service.virtualization = input.virtualization;
     if let Some(source) = input.source {
         service.source = source;
+        service = service.with_runs_as();
     }
     if changes_state(EntityType::Service, &stored, &service)? {
         service.updated_at = who.now.clone();

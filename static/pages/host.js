@@ -159,12 +159,11 @@ export async function hostPage(id, params) {
 // What an agent reported the service runs as: its container (compose project and state) or its
 // program.
 export function runsAs(service) {
-  const d = (service.source && service.source.details) || {};
-  if (d.container) {
-    const c = d.container;
+  if (service.container) {
+    const c = service.container;
     return "container " + c.name + (c.compose_project ? " (compose " + c.compose_project + "/" + c.compose_service + ")" : "") + ", " + c.image + ", " + c.state;
   }
-  if (d.process) return "program " + d.process.name + (d.process.exe ? " (" + d.process.exe + ")" : "");
+  if (service.process) return "program " + service.process.name + (service.process.exe ? " (" + service.process.exe + ")" : "");
   return "";
 }
 

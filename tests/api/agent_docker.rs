@@ -174,7 +174,7 @@ fn a_compose_project_is_reported_with_its_names_ports_and_states() {
     let host = agent_record.data()["host_id"].as_str().unwrap().to_string();
     let all = services(&app, &host);
     let web = named(&all, "web").unwrap_or_else(|| panic!("no web in {all:?}"));
-    let container = &web["source"]["details"]["container"];
+    let container = &web["container"];
     assert_eq!(container["compose_project"], project.name.as_str());
     assert_eq!(container["compose_service"], "web");
     assert_eq!(container["state"], "running");
@@ -203,7 +203,7 @@ fn a_compose_project_is_reported_with_its_names_ports_and_states() {
     let all = services(&app, &host);
     let stopped = named(&all, "web").unwrap();
     assert_eq!(stopped["id"], web["id"]);
-    assert_eq!(stopped["source"]["details"]["container"]["state"], "exited");
+    assert_eq!(stopped["container"]["state"], "exited");
     assert_eq!(stopped["bindings"].as_array().unwrap().len(), 1);
 
     // Removed: closed, and remembered.

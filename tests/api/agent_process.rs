@@ -105,7 +105,7 @@ fn listeners_of_programs_the_test_starts_appear_with_their_names() {
         .iter()
         .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("python3")))
         .unwrap_or_else(|| panic!("no python3 service in {all:?}"));
-    assert_eq!(python["source"]["details"]["process"]["name"], "python3");
+    assert_eq!(python["process"]["name"], "python3");
     let port_ids: Vec<&str> = python["bindings"]
         .as_array()
         .unwrap()

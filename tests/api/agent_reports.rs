@@ -117,9 +117,28 @@ fn a_report_becomes_a_host_its_services_and_its_neighbours_and_again_writes_noth
         jellyfin["source"]["details"]["reason"],
         "image lscr.io/linuxserver/jellyfin"
     );
-    let container = &jellyfin["source"]["details"]["container"];
+    let container = &jellyfin["container"];
     assert_eq!(container["compose_project"], "media");
+    assert_eq!(container["compose_service"], "jellyfin");
     assert_eq!(container["state"], "running");
+    assert_eq!(container, &jellyfin["source"]["details"]["container"]);
+    assert_eq!(ssh["process"]["name"], "sshd");
+    assert!(ssh.get("container").is_none() && jellyfin.get("process").is_none());
+    // A single read and the host's children say the same.
+    let one = app.get(&format!(
+        "/api/v1/services/{}",
+        jellyfin["id"].as_str().unwrap()
+    ));
+    assert_eq!(one.data()["container"], *container);
+    let with_children = app.get(&format!("/api/v1/hosts/{host}"));
+    let listed = with_children.data()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "jellyfin")
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["container"], *container);
     assert_eq!(
         jellyfin["bindings"].as_array().unwrap().len(),
         1,
