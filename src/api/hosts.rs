@@ -135,6 +135,7 @@ impl HostBody {
             }
         };
         Ok(HostInput {
+            source: None,
             network_id,
             name: Name::parse(&self.name, 100).map_err(|e| e.at("name"))?,
             hostname: self

@@ -308,7 +308,14 @@ fn place_host(
         None => {
             let name = Name::parse(hostname, 100).map_err(|e| e.at("host.hostname"))?;
             summary.hosts_created += 1;
-            new_host(tx, who, network, name, Hostname::parse(hostname).ok())?
+            new_host(
+                tx,
+                who,
+                network,
+                name,
+                Hostname::parse(hostname).ok(),
+                "agent report",
+            )?
         }
     };
     records::set_host_machine(tx, &host_id, network, machine)?;
@@ -322,6 +329,7 @@ fn new_host(
     network_id: &str,
     name: Name,
     hostname: Option<Hostname>,
+    reason: &str,
 ) -> ApiResult<String> {
     let host = super::hosts::create(
         tx,
@@ -336,6 +344,9 @@ fn new_host(
             tags: Vec::new(),
             expected_updated_at: None,
             children: Default::default(),
+            source: Some(
+                json!({"type": "Discovery", "details": {"confidence": "High", "reason": reason}}),
+            ),
         },
     )?;
     Ok(host.id)
@@ -364,6 +375,7 @@ fn adopt_hostname(tx: &Transaction, who: &Writer, host_id: &str, hostname: &str)
             tags: host.tags,
             expected_updated_at: None,
             children: Default::default(),
+            source: None,
         },
     )?;
     Ok(())
@@ -694,7 +706,7 @@ fn neighbours(
             None => {
                 let name = Name::parse(&address, 100).map_err(|e| e.at("neighbours"))?;
                 summary.hosts_created += 1;
-                new_host(tx, who, &ctx.network_id, name, None)?
+                new_host(tx, who, &ctx.network_id, name, None, "arp")?
             }
         };
         address_on_host(tx, who, ctx, &host_id, ip, Some(mac), summary)?;

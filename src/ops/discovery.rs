@@ -236,6 +236,7 @@ fn place(
                     tags: Vec::new(),
                     expected_updated_at: None,
                     children: Default::default(),
+                    source: None,
                 },
             )?;
             out.summary.hosts_created += 1;

@@ -24,6 +24,9 @@ pub struct HostInput {
     /// Update only: the `updated_at` the client last read (the peer's lost-update guard).
     pub expected_updated_at: Option<String>,
     pub children: Children,
+    /// Create only: where the host came from; `None` is the writer's own (manual, or the
+    /// discovery it reconciles).
+    pub source: Option<Value>,
 }
 
 fn check_network(tx: &Transaction, who: &Writer, network_id: &str) -> ApiResult<()> {
@@ -47,7 +50,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Hos
         description: input.description,
         hidden: input.hidden,
         virtualization: input.virtualization,
-        source: who.source(),
+        source: input.source.unwrap_or_else(|| who.source()),
         tags: input.tags,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),

@@ -160,6 +160,12 @@ fn a_report_becomes_a_host_its_services_and_its_neighbours_and_again_writes_noth
         .unwrap();
     assert_eq!(gw["mac_address"], "AA:BB:CC:DD:EE:FF");
     assert_ne!(gw["host_id"], json!(host));
+    let neighbour = app.get(&format!(
+        "/api/v1/hosts/{}",
+        gw["host_id"].as_str().unwrap()
+    ));
+    assert_eq!(neighbour.data()["source"]["details"]["reason"], "arp");
+    assert_eq!(h.data()["source"]["details"]["reason"], "agent report");
 
     // The journal names the agent; the discovery is of source agent.
     let actors: Vec<(String, Option<String>)> = app
