@@ -32,6 +32,11 @@ pub struct Host {
     pub virtualization: Option<Json>,
     #[schema(read_only, value_type = Object)]
     pub source: Json,
+    /// The machine an agent reports this host as (`/etc/machine-id`), unique in a network; left
+    /// out on hosts no agent reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub machine_id: Option<String>,
     #[schema(value_type = Vec<uuid::Uuid>)]
     pub tags: Vec<String>,
     #[schema(read_only, format = DateTime)]
@@ -52,9 +57,16 @@ const COLUMNS: &str = "h.id, h.network_id, h.name, h.hostname, h.description, h.
                        h.virtualization, h.source, h.created_at, h.updated_at, \
                        h.valid_from, h.last_seen_at, h.first_discovery_id, h.last_discovery_id";
 
+/// The row's columns, then `versions::extra`'s, then the machine id (column 18; closed
+/// versions have none).
 fn columns(union: bool) -> String {
-    format!("{COLUMNS}, {}", versions::extra("h", union))
+    format!(
+        "{COLUMNS}, {}, (SELECT m.machine_id FROM host_machines m WHERE m.host_id = h.id)",
+        versions::extra("h", union)
+    )
 }
+
+const MACHINE_ID: usize = 18;
 
 fn from_row(r: &Row) -> rusqlite::Result<Host> {
     Ok(Host {
@@ -68,6 +80,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Host> {
         hidden: r.get(5)?,
         virtualization: json_column(r, 6)?,
         source: json_column(r, 7)?.unwrap_or(Json::Null),
+        machine_id: r.get(MACHINE_ID)?,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
         ip_addresses: None,
@@ -178,6 +191,9 @@ fn write_live(
     o.bool("hidden", r, 5)?;
     o.json("virtualization", r, 6)?;
     o.json("source", r, 7)?;
+    if let Some(machine) = r.get_ref(MACHINE_ID)?.as_str_or_null().ok().flatten() {
+        o.str("machine_id", machine);
+    }
     nested(Nested::Tags, o.key("tags"))?;
     o.text("created_at", r, 8)?;
     o.text("updated_at", r, 9)?;

@@ -51,6 +51,7 @@ pub fn create(tx: &Transaction, who: &Writer, input: HostInput) -> ApiResult<Hos
         hidden: input.hidden,
         virtualization: input.virtualization,
         source: input.source.unwrap_or_else(|| who.source()),
+        machine_id: None,
         tags: input.tags,
         created_at: who.now.clone(),
         updated_at: who.now.clone(),

@@ -87,6 +87,24 @@ fn a_report_becomes_a_host_its_services_and_its_neighbours_and_again_writes_noth
 
     let h = app.get(&format!("/api/v1/hosts/{host}"));
     assert_eq!(h.data()["name"], "nas");
+    assert_eq!(h.data()["machine_id"], MACHINE);
+    let listed = app.get(&format!("/api/v1/hosts?network_id={net}&limit=100"));
+    for entry in listed.data().as_array().unwrap() {
+        let expected = if entry["id"] == json!(host) {
+            json!(MACHINE)
+        } else {
+            Value::Null
+        };
+        assert_eq!(
+            entry.get("machine_id").cloned().unwrap_or(Value::Null),
+            expected,
+            "{entry}"
+        );
+    }
+    let light = app.get(&format!(
+        "/api/v1/hosts?network_id={net}&include=ip_addresses&limit=100"
+    ));
+    assert!(light.body.to_string().contains(MACHINE));
     let ips = h.data()["ip_addresses"].as_array().unwrap();
     let v4 = ips
         .iter()
