@@ -118,7 +118,7 @@ fn own_checksum() -> ApiResult<&'static (String, String)> {
     let mut hasher = sha2::Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(ApiError::internal)?;
     let digest = hasher.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::domain::token::hex(&digest);
     let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
     Ok(CHECKSUM.get_or_init(|| (hex, b64)))
 }

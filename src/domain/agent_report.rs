@@ -371,10 +371,7 @@ impl Report {
             "neighbours": sorted(canonical.neighbours.iter().map(|n| text(n)).collect()),
             "containers_known": containers_known,
         });
-        Sha256::digest(parts.to_string().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        super::token::hex(&Sha256::digest(parts.to_string().as_bytes()))
     }
 }
 

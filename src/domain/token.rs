@@ -40,9 +40,13 @@ fn has_secret_after(token: &str, prefix: &str) -> bool {
 
 /// Hex SHA-256 of the whole token: what the database stores and looks up.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         out.push_str(&format!("{b:02x}"));
     }
     out

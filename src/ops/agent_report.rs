@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use rusqlite::Transaction;
 use serde_json::{json, Value};
 
-use super::discovery::Context;
+use super::discovery::{is_refusal, Context};
 use super::hosts::HostInput;
 use super::ip_addresses::IpAddressInput;
 use super::journal::Writer;
@@ -593,11 +593,6 @@ fn service_of(
         }
     }
     Ok(())
-}
-
-fn is_refusal(e: &ApiError) -> bool {
-    use crate::error::ErrorCode::*;
-    matches!(e.code, Validation | Conflict | NotFound)
 }
 
 /// Who holds a binding, as the agent's rules see it.

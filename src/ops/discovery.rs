@@ -109,7 +109,7 @@ fn attempt<T>(
 }
 
 /// Rule refusals skip an observation; anything else (the database failing) stops the run.
-fn is_refusal(e: &ApiError) -> bool {
+pub(super) fn is_refusal(e: &ApiError) -> bool {
     use crate::error::ErrorCode::*;
     matches!(e.code, Validation | Conflict | NotFound)
 }
