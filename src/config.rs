@@ -353,6 +353,20 @@ pub struct AgentArgs {
     /// Also run scan jobs of this segment for the server (`agent_id` on a discovery).
     #[arg(long, env = "PORTOLAN_AGENT_SCAN")]
     pub scan: bool,
+    /// Also run deployments of service templates for the server, with the engine's compose.
+    #[arg(long, env = "PORTOLAN_AGENT_DEPLOY")]
+    pub deploy: bool,
+    /// Let deployments run compose files that are root on the host: `privileged: true`,
+    /// `network_mode: host`, `pid: host`, or a mount of the engine's socket.
+    #[arg(long, env = "PORTOLAN_AGENT_DEPLOY_UNRESTRICTED")]
+    pub deploy_unrestricted: bool,
+    /// Where deployments keep their compose files (`stacks/<template id>/compose.yaml`).
+    #[arg(
+        long,
+        env = "PORTOLAN_AGENT_DATA_DIR",
+        default_value = "/var/lib/portolan-agent"
+    )]
+    pub data_dir: std::path::PathBuf,
     /// Send one report and exit (0 when the server took it).
     #[arg(long, env = "PORTOLAN_AGENT_ONCE")]
     pub once: bool,

@@ -70,6 +70,22 @@ pub fn containers(endpoint: &str) -> Result<Vec<Value>, String> {
     Ok(items.iter().map(container).collect())
 }
 
+/// `(containers, running)` of a compose project.
+pub fn project_state(endpoint: &str, project: &str) -> Result<(usize, usize), String> {
+    // `{"label":["com.docker.compose.project=<project>"]}`, URL-encoded; a project name is
+    // lower-case letters, digits, `-` and `_`, which need no escaping.
+    let filter = format!("%7B%22label%22%3A%5B%22com.docker.compose.project%3D{project}%22%5D%7D");
+    let listed = get(
+        socket_path(endpoint),
+        &format!("/containers/json?all=1&filters={filter}"),
+    )?;
+    let items = listed
+        .as_array()
+        .ok_or("the engine's list is not an array")?;
+    let running = items.iter().filter(|c| c["State"] == "running").count();
+    Ok((items.len(), running))
+}
+
 fn container(c: &Value) -> Value {
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
     let labels: Map<String, Value> = c["Labels"].as_object().cloned().unwrap_or_default();

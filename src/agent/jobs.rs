@@ -1,5 +1,6 @@
-//! Scan jobs (`--scan`): the agent waits for them on a long poll, scans from inside its own
-//! segment with the server's own scanner, reports progress, and posts what it found.
+//! Jobs: the agent waits for them on a long poll. Scan jobs (`--scan`) scan from inside its own
+//! segment with the server's own scanner, report progress, and post what they found;
+//! deployments (`--deploy`) go to `deploy`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use crate::discovery::scanner::{self, ScanSpec};
 use crate::domain::discovery::Progress;
 
 /// One HTTP exchange with the server: the status and the JSON body.
-fn exchange(
+pub(super) fn exchange(
     client: &ureq::Agent,
     token: &str,
     method: &str,
@@ -147,7 +148,12 @@ fn run_job(client: &ureq::Agent, server: &str, token: &str, job: &Value) -> Resu
 }
 
 /// Waits for jobs until the server refuses the agent.
-pub fn serve(client: ureq::Agent, server: String, token: String) {
+pub fn serve(
+    client: ureq::Agent,
+    server: String,
+    token: String,
+    deployer: Option<super::deploy::Deployer>,
+) {
     let url = format!("{server}/api/v1/agent/jobs?wait=30");
     let mut pause = Duration::from_secs(1);
     loop {
@@ -155,7 +161,15 @@ pub fn serve(client: ureq::Agent, server: String, token: String) {
             Ok((200, answer)) => {
                 pause = Duration::from_secs(1);
                 let job = &answer["data"];
-                if job.is_object() {
+                if job["kind"] == "deploy" {
+                    let Some(deployer) = &deployer else {
+                        log::warn!("a deployment job, but this agent runs without --deploy");
+                        continue;
+                    };
+                    if let Err(e) = deployer.run_job(&client, &server, &token, job) {
+                        log::warn!("deployment job: {e}");
+                    }
+                } else if job.is_object() {
                     if let Err(e) = run_job(&client, &server, &token, job) {
                         log::warn!("scan job: {e}");
                     }

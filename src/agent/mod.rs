@@ -2,6 +2,7 @@
 //! seconds, outbound only. A wrong token stops it with a clear message; an unreachable server
 //! is retried with growing pauses, never a crash.
 
+pub mod deploy;
 pub mod docker;
 pub mod host;
 pub mod jobs;
@@ -25,6 +26,9 @@ pub fn collect(args: &AgentArgs) -> Result<(Value, Vec<&'static str>), String> {
     let mut capabilities = Vec::new();
     if args.scan {
         capabilities.push("scan");
+    }
+    if args.deploy {
+        capabilities.push("deploy");
     }
     let containers = if args.docker == "none" {
         Vec::new()
@@ -119,17 +123,18 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
                 if args.once {
                     return Ok(());
                 }
-                // Jobs are taken once the server knows this agent scans (its first report).
-                if args.scan && !serving_jobs {
+                // Jobs are taken once the server knows what this agent does (its first report).
+                if (args.scan || args.deploy) && !serving_jobs {
                     serving_jobs = true;
                     let (client, server) = (
                         client.clone(),
                         args.server.trim_end_matches('/').to_string(),
                     );
                     let token = args.token.clone();
+                    let deployer = args.deploy.then(|| deploy::Deployer::new(&args));
                     std::thread::Builder::new()
-                        .name("scan-jobs".into())
-                        .spawn(move || jobs::serve(client, server, token))
+                        .name("jobs".into())
+                        .spawn(move || jobs::serve(client, server, token, deployer))
                         .map_err(|e| e.to_string())?;
                 }
                 std::thread::sleep(interval);

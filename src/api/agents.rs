@@ -548,15 +548,22 @@ async fn jobs(
         // Registered before looking, so that a job queued in between still wakes this poll.
         let queued = state.discoveries.jobs.notified();
         if look {
-            let id = agent.id.clone();
+            let who = agent.clone();
             let claimed = state
                 .db
                 .write(move |tx| {
-                    crate::db::discoveries::claim_job(tx, &id, &crate::domain::clock::now())
+                    let now = crate::domain::clock::now();
+                    // Deployments first: a person waits on them, a scan runs on its own.
+                    if let Some(job) = crate::ops::deployments::claim(tx, &who, &now)? {
+                        return Ok((Some(job), None));
+                    }
+                    Ok((None, crate::db::discoveries::claim_job(tx, &who.id, &now)?))
                 })
                 .await?;
-            if let Some(job) = claimed {
-                return Ok(envelope::ok(&scan_job(&state, job).await?));
+            match claimed {
+                (Some(deployment), _) => return Ok(envelope::ok(&deployment)),
+                (None, Some(job)) => return Ok(envelope::ok(&scan_job(&state, job).await?)),
+                (None, None) => {}
             }
         }
         // Woken by a new job, or every second to see whether the server is stopping.

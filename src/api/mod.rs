@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod bindings;
 pub mod changes;
 pub mod dependencies;
+pub mod deployments;
 pub mod discoveries;
 pub mod discovery_schedules;
 pub mod docs;
@@ -95,6 +96,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     full_export::routes(&mut r);
     webhooks::routes(&mut r, "/api/v1/webhooks");
     agents::routes(&mut r);
+    deployments::routes(&mut r);
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     topology::routes(&mut r, "/api/v1/topology");

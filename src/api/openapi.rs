@@ -7,6 +7,7 @@ mod api_keys;
 mod assembly;
 mod changes;
 mod dependencies;
+mod deployments;
 mod discovery;
 mod exports;
 mod full_export;
@@ -61,6 +62,7 @@ pub fn document() -> Value {
     doc.full_export("/api/v1/export", "/api/v1/import");
     doc.webhooks("/api/v1/webhooks");
     doc.agents();
+    doc.deployments("/api/v1/deployments");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");
     doc.discovery_schedules("/api/v1/discovery-schedules");

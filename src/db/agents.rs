@@ -97,6 +97,18 @@ fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     })
 }
 
+/// The agents whose reports made or found `host_id`, the most recently heard first.
+pub fn on_host(conn: &Connection, host_id: &str) -> ApiResult<Vec<Agent>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM agents a WHERE a.host_id = ? ORDER BY a.last_seen_at DESC, a.id"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([host_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Agent> {
     let sql = format!("SELECT {COLUMNS} FROM agents a WHERE a.id = ?");
     or_not_found(

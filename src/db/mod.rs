@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod bindings;
 pub mod changes;
 pub mod dependencies;
+pub mod deployments;
 pub mod discoveries;
 pub mod exports;
 pub mod full_export;

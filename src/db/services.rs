@@ -102,9 +102,9 @@ pub(super) fn write_live(
     o.json("virtualization", r, 6)?;
     nested(Nested::Bindings, id, o.key("bindings"))?;
     o.json("source", r, 7)?;
-    // Only an agent's services carry these: other sources are not parsed.
+    // Only an agent's services and deployed ones carry these: other sources are not parsed.
     let source = text_at(r, 7)?;
-    if source.contains("\"agent_key\"") {
+    if source.contains("\"agent_key\"") || source.contains("\"container_key\"") {
         let parsed: Json = serde_json::from_str(source).unwrap_or(Json::Null);
         for what in ["container", "process"] {
             if let Some(v) = runs_as(&parsed, what) {

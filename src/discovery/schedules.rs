@@ -81,8 +81,37 @@ pub fn start(
         .ok()
 }
 
-/// Scan jobs whose agent did not take them, or went silent, fail after the timeout.
+/// Scan jobs whose agent did not take them, or went silent, fail after the timeout; so do
+/// deployment jobs whose agent went silent (their reservations are given back).
 async fn fail_silent_jobs(db: &Db, timeout_s: u32) {
+    let cutoff = clock::format(
+        time::OffsetDateTime::now_utc() - time::Duration::seconds(i64::from(timeout_s)),
+    );
+    let probe = cutoff.clone();
+    let any = db
+        .read(move |c| crate::db::deployments::silent_jobs(c, &probe))
+        .await
+        .is_ok_and(|ids| !ids.is_empty());
+    if any {
+        let deployments = db
+            .write(move |tx| {
+                let who = crate::ops::journal::Writer::begin(
+                    tx,
+                    crate::domain::principal::Principal::operator(
+                        crate::domain::history::ActorKind::System,
+                        "agent job timeout",
+                    ),
+                    None,
+                )?;
+                crate::ops::deployments::fail_silent(tx, &who, &cutoff, timeout_s)
+            })
+            .await;
+        match deployments {
+            Ok(0) => {}
+            Ok(n) => log::warn!("{n} deployment job(s) of silent agents failed"),
+            Err(e) => log::warn!("deployment jobs: {e}"),
+        }
+    }
     if !db.read(discoveries::has_open_jobs).await.unwrap_or(false) {
         return;
     }

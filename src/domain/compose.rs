@@ -359,28 +359,43 @@ fn long_mapping(entry: &yaml_rust2::yaml::Hash, at: &str) -> Parsed<PortMapping>
 /// order. The file must be YAML with a top-level `services` mapping.
 pub fn exposed_ports(template: &str, env: &Map<String, Value>) -> Parsed<Vec<ExposedPort>> {
     let text = interpolate(template, env)?;
-    check_yaml_size(&text)?;
-    let docs = YamlLoader::load_from_str(&text)
+    Ok(published(&load(&text)?)?
+        .iter()
+        .flat_map(|(_, mapping)| mapping.expand())
+        .collect())
+}
+
+/// A compose file already interpolated, loaded within the size limits.
+pub fn load(text: &str) -> Parsed<Yaml> {
+    check_yaml_size(text)?;
+    let docs = YamlLoader::load_from_str(text)
         .map_err(|e| Invalid::new(format!("not valid YAML: {e}")))?;
     let doc = docs
-        .first()
+        .into_iter()
+        .next()
         .ok_or_else(|| Invalid::new("the compose file is empty"))?;
-    let services = match &doc["services"] {
-        Yaml::Hash(h) => h,
-        Yaml::BadValue => {
-            return Err(Invalid::new(
-                "the compose file has no top-level \"services\" mapping",
-            ))
-        }
-        _ => {
-            return Err(Invalid::new(
-                "\"services\" must be a mapping of service names to services",
-            ))
-        }
-    };
+    services(&doc)?;
+    Ok(doc)
+}
+
+/// The file's `services` mapping.
+pub fn services(doc: &Yaml) -> Parsed<&yaml_rust2::yaml::Hash> {
+    match &doc["services"] {
+        Yaml::Hash(h) => Ok(h),
+        Yaml::BadValue => Err(Invalid::new(
+            "the compose file has no top-level \"services\" mapping",
+        )),
+        _ => Err(Invalid::new(
+            "\"services\" must be a mapping of service names to services",
+        )),
+    }
+}
+
+/// Every port mapping of a loaded file with its compose service's name, in file order.
+pub fn published(doc: &Yaml) -> Parsed<Vec<(String, PortMapping)>> {
     let mut out = Vec::new();
     let mut published = 0usize;
-    for (name, service) in services {
+    for (name, service) in services(doc)? {
         let name = scalar(name).unwrap_or_default();
         let ports = match &service["ports"] {
             Yaml::Array(list) => list,
@@ -409,10 +424,125 @@ pub fn exposed_ports(template: &str, env: &Map<String, Value>) -> Parsed<Vec<Exp
                     "{at}: the file publishes more than {MAX_PUBLISHED_PORTS} ports once ranges are expanded"
                 )));
             }
-            out.extend(mapping.expand());
+            out.push((name.clone(), mapping));
         }
     }
     Ok(out)
+}
+
+/// What an agent without `--deploy-unrestricted` refuses to run: a service that is
+/// `privileged`, shares the host's network or process namespace, or mounts the engine's socket
+/// (each of them is root on the host).
+pub fn unrestricted_asks(doc: &Yaml) -> Parsed<Vec<String>> {
+    let mut asks = Vec::new();
+    for (name, service) in services(doc)? {
+        let name = scalar(name).unwrap_or_default();
+        if service["privileged"].as_bool() == Some(true)
+            || scalar(&service["privileged"]).as_deref() == Some("true")
+        {
+            asks.push(format!("services.{name}.privileged: true"));
+        }
+        for key in ["network_mode", "pid", "ipc", "userns_mode"] {
+            if scalar(&service[key]).as_deref() == Some("host") {
+                asks.push(format!("services.{name}.{key}: host"));
+            }
+        }
+        if let Yaml::Array(volumes) = &service["volumes"] {
+            for (i, v) in volumes.iter().enumerate() {
+                let source = match v {
+                    Yaml::Hash(_) => scalar(&v["source"]).unwrap_or_default(),
+                    other => scalar(other)
+                        .unwrap_or_default()
+                        .split(':')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                };
+                if source.ends_with("docker.sock") || source.ends_with("podman.sock") {
+                    asks.push(format!(
+                        "services.{name}.volumes[{i}] mounts the engine's socket {source}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(asks)
+}
+
+/// `text` with `image` set on every service that has neither `image` nor `build`; the text
+/// itself when none lacks one (so that the file keeps its author's layout and comments).
+pub fn with_default_image(text: &str, image: &str) -> Parsed<String> {
+    let mut doc = load(text)?;
+    let lacking = services(&doc)?
+        .values()
+        .any(|s| matches!(s["image"], Yaml::BadValue) && matches!(s["build"], Yaml::BadValue));
+    if !lacking {
+        return Ok(text.to_string());
+    }
+    if let Yaml::Hash(root) = &mut doc {
+        if let Some(Yaml::Hash(services)) = root.get_mut(&Yaml::String("services".into())) {
+            for service in services.values_mut() {
+                if let Yaml::Hash(fields) = service {
+                    let key = |k: &str| Yaml::String(k.to_string());
+                    if !fields.contains_key(&key("image")) && !fields.contains_key(&key("build")) {
+                        fields.insert(key("image"), Yaml::String(image.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    yaml_rust2::YamlEmitter::new(&mut out)
+        .dump(&doc)
+        .map_err(|e| Invalid::new(format!("the compose file cannot be written back: {e:?}")))?;
+    out.push('\n');
+    Ok(out.trim_start_matches("---\n").to_string())
+}
+
+/// The variables `text` needs and `env` does not give: `${VAR}`, `$VAR`, `${VAR?..}` unset,
+/// `${VAR:?..}` unset or empty. Those with a default or an alternative never miss.
+pub fn missing_variables(text: &str, env: &Map<String, Value>) -> Vec<String> {
+    let value = |name: &str| env.get(name).and_then(Value::as_str);
+    let mut missing: Vec<String> = Vec::new();
+    let mut note = |name: &str| {
+        if !missing.iter().any(|m| m == name) {
+            missing.push(name.to_string());
+        }
+    };
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let Some(end) = body.find('}') else { break };
+            let expr = &body[..end];
+            let split = expr.find([':', '-', '?', '+']).unwrap_or(expr.len());
+            let (name, op) = expr.split_at(split);
+            let needed = match op {
+                "" => value(name).is_none(),
+                _ if op.starts_with(":?") => value(name).is_none_or(str::is_empty),
+                _ if op.starts_with('?') => value(name).is_none(),
+                _ => false,
+            };
+            if needed && is_var_name(name) {
+                note(name);
+            }
+            rest = &body[end + 1..];
+        } else {
+            let len = after
+                .char_indices()
+                .take_while(|(i, c)| {
+                    c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit())
+                })
+                .count();
+            if len > 0 && value(&after[..len]).is_none() {
+                note(&after[..len]);
+            }
+            rest = &after[len..];
+        }
+    }
+    missing
 }
 
 /// Refuses a YAML text whose nodes, once aliases are expanded, or whose nesting would be too

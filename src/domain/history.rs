@@ -29,10 +29,12 @@ pub enum EntityType {
     Discovery,
     /// An agent record (never its token).
     Agent,
+    /// A deployment of a template: its creation and status changes.
+    Deployment,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 17] = [
+    pub const ALL: [EntityType; 18] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -50,6 +52,7 @@ impl EntityType {
         EntityType::Topology,
         EntityType::Discovery,
         EntityType::Agent,
+        EntityType::Deployment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl EntityType {
             EntityType::Topology => "topology",
             EntityType::Discovery => "discovery",
             EntityType::Agent => "agent",
+            EntityType::Deployment => "deployment",
         }
     }
 

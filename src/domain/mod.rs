@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod clock;
 pub mod compose;
 pub mod dependencies;
+pub mod deployment;
 pub mod discovery;
 pub mod enums;
 pub mod exports;

@@ -473,6 +473,9 @@ fn service_of(
     program: &Program,
     summary: &mut Summary,
 ) -> ApiResult<()> {
+    if adopt_deployed(tx, agent, host_id, program)? {
+        return Ok(());
+    }
     // Each socket as a target, unless a service this agent may not take holds it.
     let mut targets = Vec::new();
     // A scan's guess on one of the program's ports: the agent's better evidence corrects it.
@@ -593,6 +596,31 @@ fn service_of(
         }
     }
     Ok(())
+}
+
+/// A container a deployment started is its deployed service's: the report adds what runs
+/// (the container's identity) to it, and leaves its name, type and bindings to the deployment.
+fn adopt_deployed(
+    tx: &Transaction,
+    agent: &Agent,
+    host_id: &str,
+    program: &Program,
+) -> ApiResult<bool> {
+    let Some(container) = &program.container else {
+        return Ok(false);
+    };
+    let Some((id, mut source)) = db::deployments::service_of_container(tx, host_id, &program.key)?
+    else {
+        return Ok(false);
+    };
+    let mut details = source["details"].clone();
+    details["container"] = container.clone();
+    details["agent_id"] = json!(agent.id);
+    if source["details"] != details {
+        source["details"] = details;
+        db::deployments::set_service_source(tx, &id, &source)?;
+    }
+    Ok(true)
 }
 
 /// Who holds a binding, as the agent's rules see it.

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod bindings;
 pub mod dependencies;
+pub mod deployments;
 pub mod discovery;
 pub mod full_import;
 pub mod host_children;

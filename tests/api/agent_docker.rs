@@ -13,7 +13,7 @@ use crate::agents::agent;
 use crate::helpers::{required_tool, spawn_app, system_program};
 
 /// The engine answers, `docker-compose` and a static busybox are there.
-fn engine() -> Option<(String, String, String)> {
+pub fn engine() -> Option<(String, String, String)> {
     let docker = required_tool(
         system_program("docker").or_else(|| {
             std::path::Path::new("/usr/local/bin/docker")

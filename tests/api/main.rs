@@ -18,6 +18,8 @@ mod concurrency;
 mod consolidate;
 mod crash;
 mod dependencies;
+mod deployment_docker;
+mod deployments;
 mod discovery_dns;
 mod discovery_guards;
 mod discovery_runs;

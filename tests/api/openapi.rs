@@ -220,6 +220,10 @@ fn operation_ids_are_english_words() {
         "jobs",
         "progress",
         "result",
+        "deployment",
+        "deployments",
+        "deploy",
+        "undeploy",
     ];
     let doc = portolan::api::openapi::document();
     let mut odd = Vec::new();
