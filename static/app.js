@@ -14,6 +14,7 @@ import { discoveriesPage, discoveryPage } from "/pages/discovery.js";
 import { dependenciesPage } from "/pages/dependencies.js";
 import { webhooksPage } from "/pages/webhooks.js";
 import { agentsPage } from "/pages/agents.js";
+import { deploymentPage } from "/pages/deployments.js";
 import "/pages/keys.js";
 
 // ---- shell ----------------------------------------------------------------------------------------
@@ -64,7 +65,8 @@ export async function render() {
     const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
       (section === "service" && a.getAttribute("href") === "#/services") ||
       (section === "discovery" && a.getAttribute("href") === "#/discoveries") ||
-      (section === "template" && a.getAttribute("href") === "#/templates");
+      (section === "template" && a.getAttribute("href") === "#/templates") ||
+      (section === "deployment" && a.getAttribute("href") === "#/deployments");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
@@ -80,6 +82,7 @@ export async function render() {
     else if (section === "agents") await agentsPage(query || "");
     else if (section === "discovery") await discoveryPage(parts[1]);
     else if (section === "template") await templatePage(parts[1]);
+    else if (section === "deployment") await deploymentPage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");
     else if (section === "keys" && !isAdmin()) show(el("h2", { text: "API keys" }), el("p", { text: "Managing API keys needs an Admin or Owner key." }));
     else if (pages[section]) await pages[section](query || "");

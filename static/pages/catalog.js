@@ -5,6 +5,7 @@ import { clearErrors, confirmDelete, el, formField, isAdmin, panel, show, showEr
 import { choices, collection, link } from "/ui/table.js";
 import { descriptionField, nameField, pages } from "/pages/resources.js";
 import { forgetServiceTypes } from "/pages/host.js";
+import { deploySection } from "/pages/deployments.js";
 import { render } from "/app.js";
 
 // ---- service types ----------------------------------------------------------------------------
@@ -107,5 +108,5 @@ export async function templatePage(id) {
     render();
   });
   raw.querySelector(".row button:last-child").remove();
-  show(el("h2", { text: t.name }), el("p", { className: "muted", text: "Template " + t.id }), form, raw);
+  show(el("h2", { text: t.name }), el("p", { className: "muted", text: "Template " + t.id }), await deploySection(t), form, raw);
 }

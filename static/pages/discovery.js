@@ -1,7 +1,7 @@
 // Discoveries: start a scan, follow its progress live, cancel it, read what it found, apply a
 // plan; and the schedules that start scans on their own.
 
-import { ApiError, KEY, call, everything, get, session, text } from "/ui/api.js";
+import { ApiError, call, events, everything, get, session, text } from "/ui/api.js";
 import { button, clearErrors, el, isAdmin, show, showError, status } from "/ui/dom.js";
 import { link, networkName } from "/ui/table.js";
 import { when } from "/pages/history.js";
@@ -154,31 +154,8 @@ export async function schedulesSection(admin) {
   return section;
 }
 
-// Reads the discovery's Server-Sent Events (fetch, so that the key goes in a header) until the
-// stream ends or the user leaves the page.
-export async function follow(id, onEvent) {
-  const here = location.hash;
-  const res = await fetch("/api/v1/discoveries/" + encodeURIComponent(id) + "/events",
-    { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
-  if (!res.ok || !res.body) return;
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    if (location.hash !== here) return reader.cancel();
-    buffer += decoder.decode(value, { stream: true });
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = (/^event: (.*)$/m.exec(block) || [])[1];
-      const data = (/^data: (.*)$/m.exec(block) || [])[1];
-      if (name && data) onEvent(name, JSON.parse(data));
-    }
-  }
-}
+// Follows the discovery's Server-Sent Events until the stream ends or the user leaves the page.
+export const follow = (id, onEvent) => events("/api/v1/discoveries/" + encodeURIComponent(id) + "/events", onEvent);
 
 export function progressBar(d) {
   const p = d.progress || {};

@@ -1,6 +1,7 @@
 // A host with its addresses, ports and services; a service.
 
 import { ApiError, call, everything, fresh, get, text } from "/ui/api.js";
+import { hostDeployments } from "/pages/deployments.js";
 import { button, byId, canWrite, confirmDelete, el, panel, show } from "/ui/dom.js";
 import { choices, link, networkName, origin, tagNames } from "/ui/table.js";
 import { hostFields, nameField } from "/pages/resources.js";
@@ -153,6 +154,7 @@ export async function hostPage(id, params) {
     section("IP addresses", "Add IP address", () => open(ipForm(host, null, holder)), ipTable),
     section("Ports", "Add port", () => open(portForm(host, null, holder)), portTable),
     section("Services", "Add service", async () => open(await serviceForm(host, null, holder)), serviceTable),
+    at ? null : await hostDeployments(host.id),
     history);
 }
 

@@ -79,3 +79,28 @@ export const everything = (path) => get(path + (path.includes("?") ? "&" : "?") 
 // An object as stored now, read when its edit form opens, so that the form starts from the
 // latest state and its save carries that state's ETag.
 export const fresh = (path) => get(path);
+
+// Reads a Server-Sent Events stream (fetch, so that the key goes in a header) until it ends or
+// the user leaves the page; `onEvent(name, data)` for each event.
+export async function events(path, onEvent) {
+  const here = location.hash;
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
+  if (!res.ok || !res.body) return;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    if (location.hash !== here) return reader.cancel();
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = (/^event: (.*)$/m.exec(block) || [])[1];
+      const data = (/^data: (.*)$/m.exec(block) || [])[1];
+      if (name && data) onEvent(name, JSON.parse(data));
+    }
+  }
+}

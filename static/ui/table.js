@@ -131,7 +131,9 @@ export const origin = (o) => [
   o.source && o.source.type === "Discovery"
     ? el("span", { className: "badge", title: (o.source.details && o.source.details.reason) || "found by discovery",
       text: "discovered" + (o.source.details ? " · " + o.source.details.confidence : "") })
-    : null,
+    : o.source && o.source.type === "Deployment"
+      ? el("a", { className: "badge", href: "#/deployment/" + encodeURIComponent(o.source.details.deployment_id), text: "deployed" })
+      : null,
   o.stale ? el("span", { className: "badge stale", title: "not seen since " + o.last_seen_at, text: "stale" }) : null,
 ];
 export const networkName = (id) => (session.networks.find((n) => n.id === id) || { name: id }).name;

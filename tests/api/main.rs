@@ -67,6 +67,7 @@ mod ui;
 mod ui_agents;
 mod ui_conflicts;
 mod ui_dependencies;
+mod ui_deployments;
 mod ui_discovery;
 mod ui_history;
 mod ui_tagging;
