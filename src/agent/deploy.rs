@@ -232,6 +232,8 @@ impl Deployer {
         let mut child = command
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", self.compose.join(" ")))?;
+        // Marks for the deployment benchmark, which times the server's share around them.
+        log::info!("compose {} started for {project}", args[0]);
         let readers: Vec<_> = [
             child
                 .stdout
@@ -273,6 +275,7 @@ impl Deployer {
         for r in readers {
             let _ = r.join();
         }
+        log::info!("compose {} exited ({status}) for {project}", args[0]);
         if status.success() {
             Ok(())
         } else {
