@@ -174,9 +174,12 @@ impl Doc {
             operation(
                 TAG,
                 "list_agent_jobs",
-                "Take the agent's next scan job",
+                "Take the agent's next job",
                 &format!(
-                    "{agent_only} A long poll: answers the oldest queued scan job of this agent \
+                    "{agent_only} A long poll: answers the oldest queued deployment job of this \
+                     agent (`kind: deploy`, `action: up | down`, the rendered `compose`, the \
+                     `project`, `compose_path` and `health`; reported on \
+                     `/api/v1/agent/deployment-jobs/{{id}}/...`), else its oldest queued scan job \
                      (now running), with its addresses expanded, or waits up to `wait` seconds \
                      (default 30, at most 60) and answers `data: null`. A job created meanwhile \
                      is answered at once."
