@@ -224,9 +224,13 @@ async fn events(
     auth.require(Role::Viewer)?;
     let first = load(&state, &auth, &path).await?;
     let id = first.id.clone();
+    // A comment line every KEEP_ALIVE while nothing changes: a client that left is then noticed
+    // (the write fails) instead of being polled for as long as a health wait lasts.
+    const KEEP_ALIVE: Duration = Duration::from_secs(15);
     let stream =
         futures_util::stream::unfold(Some((state, id, None::<String>)), |step| async move {
             let (state, id, last) = step?;
+            let quiet_since = std::time::Instant::now();
             loop {
                 let key = id.clone();
                 let d = match state.db.read(move |c| records::get(c, &key)).await {
@@ -246,6 +250,10 @@ async fn events(
                 }
                 if state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
                     return None;
+                }
+                if quiet_since.elapsed() >= KEEP_ALIVE {
+                    let ping = web::Bytes::from_static(b": still running\n\n");
+                    return Some((Ok(ping), Some((state, id, last))));
                 }
                 actix_web::rt::time::sleep(Duration::from_millis(250)).await;
             }

@@ -650,6 +650,7 @@ pub fn claim(tx: &Transaction, agent: &Agent, now: &str) -> ApiResult<Option<Val
         "compose_path": db::templates::compose_path(&d.template_id),
         "compose": d.compose, "health": d.health,
     });
+    // The first job taken starts the deployment.
     if d.status == "queued" {
         let before = d.clone();
         let who = Writer::begin(
@@ -666,9 +667,7 @@ pub fn claim(tx: &Transaction, agent: &Agent, now: &str) -> ApiResult<Option<Val
             &journal_image(&before),
             &journal_image(&after),
         )?;
-        d = after;
     }
-    let _ = d;
     Ok(Some(job))
 }
 
