@@ -1,4 +1,5 @@
-//! Bearer API keys: the token format, and the extractor that turns a request into a `Principal`.
+//! Bearer API keys and people's session cookies: the extractor that turns a request into a
+//! `Principal`, and the CSRF check of cookie-authenticated writes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,9 +10,11 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::db::agents::{self, Agent};
-use crate::db::api_keys;
+use crate::db::{api_keys, sessions};
+use crate::domain::account::{session_from_cookies, CSRF_HEADER};
 use crate::domain::clock;
 use crate::domain::principal::Principal;
+use crate::domain::principal::SessionRef;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, CachedKey, LAST_USED_RESOLUTION_SECS};
@@ -168,6 +171,132 @@ pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResul
     Ok(principal)
 }
 
+/// The person behind a session cookie, from the cache or the database. A session ends at its
+/// absolute end, after its idle days, or when its user is disabled (which clears the cache).
+pub async fn session_principal(state: web::Data<AppState>, cookie: String) -> ApiResult<Principal> {
+    let ended = || ApiError::unauthorized("Your session has ended: sign in again");
+    let token_hash = token::hash(&cookie);
+    let cache_key = format!("session:{token_hash}");
+    let now = OffsetDateTime::now_utc();
+    let idle = time::Duration::days(i64::from(state.config.session_idle_days));
+    if let Some((principal, expires_at, touch)) = state.keys.get(&cache_key, now) {
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(ended());
+        }
+        if touch {
+            touch_session(&state, &principal, now);
+        }
+        return Ok(principal);
+    }
+    let epoch = state.keys.epoch.load(Ordering::SeqCst);
+    let found = state
+        .db
+        .read(move |c| sessions::by_token(c, &token_hash))
+        .await?
+        .ok_or_else(ended)?;
+    let sessions::SessionOwner {
+        session,
+        username,
+        role,
+        network_ids: networks,
+        enabled,
+    } = found;
+    let expires_at = clock::parse_rfc3339(&session.expires_at).ok_or_else(ended)?;
+    let last_used = clock::parse_rfc3339(&session.last_used_at).ok_or_else(ended)?;
+    if !enabled || expires_at <= now || last_used + idle <= now {
+        return Err(ended());
+    }
+    let role =
+        Role::parse(&role).map_err(|_| ApiError::internal("stored user has an unknown role"))?;
+    let principal = Principal::user(
+        &session.user_id,
+        &username,
+        role,
+        networks,
+        SessionRef {
+            id: session.id.clone(),
+            user_id: session.user_id.clone(),
+            csrf_token: session.csrf_token.clone(),
+            auth: session.auth.clone(),
+            expires_at: session.expires_at.clone(),
+        },
+    );
+    let mut last_used = Some(last_used);
+    if (now - last_used.unwrap_or(now)).whole_seconds() >= LAST_USED_RESOLUTION_SECS {
+        touch_session(&state, &principal, now);
+        last_used = Some(now);
+    }
+    state.keys.put(
+        cache_key,
+        CachedKey {
+            principal: principal.clone(),
+            expires_at: Some(expires_at),
+            last_used,
+            fetched: Instant::now(),
+            epoch,
+        },
+    );
+    Ok(principal)
+}
+
+/// Moves the session's idle end: bookkeeping the request does not wait for.
+fn touch_session(state: &AppState, principal: &Principal, now: OffsetDateTime) {
+    let Some(session) = principal.session.as_ref().map(|s| s.id.clone()) else {
+        return;
+    };
+    let db = state.db.clone();
+    actix_web::rt::spawn(async move {
+        let stamp = clock::format(now);
+        if let Err(e) = db
+            .write(move |tx| sessions::touch(tx, &session, &stamp))
+            .await
+        {
+            log::debug!("could not record a session's use: {e}");
+        }
+    });
+}
+
+/// A write authenticated by a session cookie must carry the session's CSRF token: another
+/// site can make the browser send the cookie, but cannot read the token.
+pub fn check_csrf(principal: &Principal, req: &HttpRequest) -> ApiResult<()> {
+    let Some(session) = &principal.session else {
+        return Ok(());
+    };
+    if matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") {
+        return Ok(());
+    }
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let expected = session.csrf_token.as_bytes();
+    let same = sent.len() == expected.len()
+        && sent
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            crate::error::ErrorCode::ForbiddenCsrf,
+            format!("A change made with a session needs its CSRF token in {CSRF_HEADER}"),
+        )
+        .with_hint("Read it from the sign-in answer or GET /api/v1/auth/session"))
+    }
+}
+
+/// The request's session cookie, when it has no Authorization header (a key wins).
+pub fn session_cookie(req: &HttpRequest) -> Option<String> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let cookies = req.headers().get(header::COOKIE)?.to_str().ok()?;
+    session_from_cookies(cookies).map(str::to_string)
+}
+
 impl FromRequest for Auth {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Auth, ApiError>>>>;
@@ -175,10 +304,20 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The rate limiter has usually authenticated the request already.
         if let Some(principal) = req.extensions().get::<Principal>().cloned() {
-            return Box::pin(async move { Ok(Auth(principal)) });
+            let checked = check_csrf(&principal, req);
+            return Box::pin(async move { checked.map(|()| Auth(principal)) });
+        }
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let Some(cookie) = session_cookie(req) {
+            let req = req.clone();
+            return Box::pin(async move {
+                let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+                let principal = session_principal(state, cookie).await?;
+                check_csrf(&principal, &req)?;
+                Ok(Auth(principal))
+            });
         }
         let token = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;

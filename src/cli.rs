@@ -1,6 +1,6 @@
 //! Subcommands other than `serve`: they work on the database directly, also while the server runs.
 
-use crate::config::{Config, KeysCommand};
+use crate::config::{Config, KeysCommand, UsersCommand};
 use crate::db::{self, Db};
 use crate::domain::clock;
 use crate::domain::history::ActorKind;
@@ -13,6 +13,54 @@ use crate::ops::journal::Writer;
 /// The command line acts with the authority of the machine's operator: an unscoped Owner.
 fn operator() -> Principal {
     Principal::operator(ActorKind::Cli, "portolan command line")
+}
+
+/// `portolan users add NAME --role ROLE`: the headless way to the first Owner.
+pub fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
+    let db = Db::open(config)?;
+    match command {
+        UsersCommand::Add {
+            username,
+            role,
+            networks,
+        } => {
+            let username = crate::domain::account::parse_username(&username)
+                .map_err(|e| format!("username: {}", e.0))?;
+            let role = Role::parse(&role).map_err(|e| format!("--role: {}", e.0))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            crate::domain::account::check_password(&password)
+                .map_err(|e| format!("the password (standard input): {}", e.0))?;
+            let hash = crate::domain::password::hash(&password);
+            let input = crate::ops::users::UserInput {
+                username,
+                display_name: None,
+                email: None,
+                role,
+                network_ids: networks,
+                enabled: true,
+            };
+            let user = db
+                .write_blocking(|tx| {
+                    let who = Writer::begin(tx, operator(), None)?;
+                    crate::ops::users::create(tx, &who, input, "password", Some(&hash))
+                })
+                .map_err(|e| match &e.field {
+                    Some(f) => format!("{f}: {}", e.message),
+                    None => e.message.clone(),
+                })?;
+            let _ = std::fs::remove_file(
+                config
+                    .data_dir
+                    .join(crate::domain::account::SETUP_CODE_FILE),
+            );
+            eprintln!("made user {} ({}, {})", user.id, user.username, user.role);
+        }
+    }
+    Ok(())
 }
 
 pub fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {

@@ -16,6 +16,9 @@ pub const ENV_READ_POOL_SIZE: &str = "PORTOLAN_READ_POOL_SIZE";
 pub const ENV_HISTORY_DAYS: &str = "PORTOLAN_HISTORY_DAYS";
 pub const ENV_DISCOVERY_MAX_ADDRESSES: &str = "PORTOLAN_DISCOVERY_MAX_ADDRESSES";
 pub const ENV_AGENT_JOB_TIMEOUT_S: &str = "PORTOLAN_AGENT_JOB_TIMEOUT_S";
+pub const ENV_SESSION_IDLE_DAYS: &str = "PORTOLAN_SESSION_IDLE_DAYS";
+pub const ENV_SESSION_MAX_DAYS: &str = "PORTOLAN_SESSION_MAX_DAYS";
+pub const ENV_COOKIE_SECURE: &str = "PORTOLAN_COOKIE_SECURE";
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
@@ -66,6 +69,15 @@ pub struct Settings {
     /// Seconds after which a scan job fails when its agent has not taken it or has gone silent.
     #[arg(long, env = ENV_AGENT_JOB_TIMEOUT_S, default_value = "60", global = true)]
     pub agent_job_timeout_s: String,
+    /// Days a person's session lasts unused.
+    #[arg(long, env = ENV_SESSION_IDLE_DAYS, default_value = "7", global = true)]
+    pub session_idle_days: String,
+    /// Days a person's session lasts at most, used or not.
+    #[arg(long, env = ENV_SESSION_MAX_DAYS, default_value = "30", global = true)]
+    pub session_max_days: String,
+    /// Mark the session cookie `Secure` even on plain HTTP (a TLS proxy in front).
+    #[arg(long, env = ENV_COOKIE_SECURE, global = true)]
+    pub cookie_secure: bool,
     /// Hours after which something discovery found and no longer sees is marked stale.
     #[arg(long, env = ENV_STALE_AFTER_HOURS, default_value = "168", global = true)]
     pub stale_after_hours: String,
@@ -106,6 +118,9 @@ pub enum Command {
     /// Manage API keys directly in the database (works while the server runs).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage people's accounts directly in the database (works while the server runs).
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Apply pending migrations and exit.
     Migrate,
     /// Write a consistent, integrity-checked copy of the live database to PATH.
@@ -127,6 +142,19 @@ pub enum Command {
         /// Check everything and report, writing nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Make a user; the password is the first line of standard input.
+    Add {
+        username: String,
+        #[arg(long, default_value = "Viewer")]
+        role: String,
+        /// Limit the user to these networks (repeat for several).
+        #[arg(long = "network")]
+        networks: Vec<String>,
     },
 }
 
@@ -165,6 +193,9 @@ pub struct Config {
     pub history_days: u32,
     pub discovery_max_addresses: u32,
     pub agent_job_timeout_s: u32,
+    pub session_idle_days: u32,
+    pub session_max_days: u32,
+    pub cookie_secure: bool,
     pub stale_after_hours: u32,
     pub metrics_public: bool,
     pub webhook_timeout_ms: u32,
@@ -252,6 +283,19 @@ impl Config {
                 &s.agent_job_timeout_s,
                 1,
             )?,
+            session_idle_days: parse_u32(
+                ENV_SESSION_IDLE_DAYS,
+                "session-idle-days",
+                &s.session_idle_days,
+                1,
+            )?,
+            session_max_days: parse_u32(
+                ENV_SESSION_MAX_DAYS,
+                "session-max-days",
+                &s.session_max_days,
+                1,
+            )?,
+            cookie_secure: s.cookie_secure,
             stale_after_hours: parse_u32(
                 ENV_STALE_AFTER_HOURS,
                 "stale-after-hours",
@@ -308,6 +352,9 @@ impl Config {
             history_days: 0,
             discovery_max_addresses: 4096,
             agent_job_timeout_s: 60,
+            session_idle_days: 7,
+            session_max_days: 30,
+            cookie_secure: false,
             stale_after_hours: 168,
             metrics_public: false,
             webhook_timeout_ms: 10_000,

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Unauthorized,
     ForbiddenRole,
     ForbiddenScope,
+    /// A write authenticated by a session cookie without the session's CSRF token.
+    ForbiddenCsrf,
     NotFound,
     Conflict,
     IdempotencyKeyReused,
@@ -32,6 +34,7 @@ impl ErrorCode {
         ErrorCode::Unauthorized,
         ErrorCode::ForbiddenRole,
         ErrorCode::ForbiddenScope,
+        ErrorCode::ForbiddenCsrf,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::IdempotencyKeyReused,
@@ -48,6 +51,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::ForbiddenRole => "FORBIDDEN_ROLE",
             ErrorCode::ForbiddenScope => "FORBIDDEN_SCOPE",
+            ErrorCode::ForbiddenCsrf => "FORBIDDEN_CSRF",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
@@ -65,6 +69,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::ForbiddenRole => StatusCode::FORBIDDEN,
             ErrorCode::ForbiddenScope => StatusCode::FORBIDDEN,
+            ErrorCode::ForbiddenCsrf => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
@@ -245,6 +250,7 @@ impl ApiError {
             ErrorCode::Validation
             | ErrorCode::ReadonlyField
             | ErrorCode::ForbiddenRole
+            | ErrorCode::ForbiddenCsrf
             | ErrorCode::NotFound
             | ErrorCode::Conflict
             | ErrorCode::IdempotencyKeyReused

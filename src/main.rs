@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Keys(cmd) => portolan::cli::keys(&config, cmd),
+        Command::Users(cmd) => portolan::cli::users(&config, cmd),
         Command::Migrate => portolan::cli::migrate(&config),
         Command::Backup { path } => portolan::cli::backup(&config, &path),
         Command::Export {

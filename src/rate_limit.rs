@@ -47,9 +47,13 @@ pub async fn middleware(
     };
     let limits = state.limits.as_ref().expect("checked above");
 
-    let principal = match auth::bearer(req.request()) {
-        Ok(token) => auth::authenticate(state.clone(), token).await.ok(),
-        Err(_) => None,
+    let principal = match (
+        auth::session_cookie(req.request()),
+        auth::bearer(req.request()),
+    ) {
+        (Some(cookie), _) => auth::session_principal(state.clone(), cookie).await.ok(),
+        (None, Ok(token)) => auth::authenticate(state.clone(), token).await.ok(),
+        (None, Err(_)) => None,
     };
     let address = req
         .peer_addr()

@@ -61,6 +61,7 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         log::info!("listening on http://{addr} (web UI at http://{addr}/)");
+        bootstrap_setup(&db, &config, addr)?;
 
         let discoveries = Arc::new(crate::discovery::Registry::new(config.dns_servers.clone()));
         background.extend(crate::delivery::start(
@@ -84,6 +85,7 @@ impl Application {
             stopping: stopping.clone(),
             discoveries,
             port: addr.port(),
+            accounts: Default::default(),
             config,
         });
         let server = HttpServer::new(move || {
@@ -214,6 +216,39 @@ fn bootstrap_key(db: &Db, config: &Config) -> Result<(), String> {
             );
         }
         (None, _) => {}
+    }
+    Ok(())
+}
+
+/// With no person's account yet, a one-time setup link for the first Owner (valid 24 h), in the
+/// log and in `<data dir>/setup-code`; a new one at each start until someone uses one.
+fn bootstrap_setup(db: &Db, config: &Config, addr: std::net::SocketAddr) -> Result<(), String> {
+    let code = db
+        .write_blocking(|tx| {
+            if crate::db::users::count(tx)? > 0 {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE one_time_codes SET used_at = ?1 WHERE purpose = 'setup' AND used_at IS NULL",
+                [crate::domain::clock::now()],
+            )?;
+            ops::accounts::new_code(tx, "setup", None, None, None, 24).map(|(code, _)| Some(code))
+        })
+        .map_err(|e| format!("cannot make the setup code: {e}"))?;
+    let path = config
+        .data_dir
+        .join(crate::domain::account::SETUP_CODE_FILE);
+    match code {
+        Some(code) => {
+            write_private(&path, &code)?;
+            log::info!(
+                "no account yet: open http://{addr}/#/setup/{code} to make the Owner (valid 24 h, once; also in {})",
+                path.display()
+            );
+        }
+        None => {
+            let _ = std::fs::remove_file(&path);
+        }
     }
     Ok(())
 }

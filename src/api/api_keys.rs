@@ -40,20 +40,42 @@ pub fn routes(r: &mut Routes, base: &str) {
 /// Who is calling: what the web UI shows after sign-in.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Me {
+    /// The API key's id; `null` for a person signed in with a session.
     #[schema(format = Uuid)]
-    key_id: String,
+    key_id: Option<String>,
     role: &'static str,
     /// Empty: every network.
     #[schema(value_type = Vec<uuid::Uuid>)]
     network_ids: Vec<String>,
+    /// How the caller signed in: `api_key`, or a session's `password`, `oidc` or `header`.
+    auth: String,
+    /// The person, for a session.
+    user: Option<crate::db::users::User>,
 }
 
-pub async fn me(auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let who = auth.0;
+    let user = match &who.session {
+        Some(s) => {
+            let id = s.user_id.clone();
+            Some(
+                state
+                    .db
+                    .read(move |c| crate::db::users::get(c, &id))
+                    .await?,
+            )
+        }
+        None => None,
+    };
     Ok(envelope::ok(&Me {
-        key_id: who.key_id,
+        key_id: who.session.is_none().then_some(who.key_id),
         role: who.role.as_str(),
         network_ids: who.network_ids,
+        auth: who
+            .session
+            .as_ref()
+            .map_or_else(|| "api_key".to_string(), |s| s.auth.clone()),
+        user,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! Thin HTTP handlers: parse the request, call `ops` or `db`, wrap the result in the envelope.
 
+pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod bindings;
@@ -30,6 +31,7 @@ pub mod tags;
 pub mod templates;
 pub mod topology;
 pub mod ui;
+pub mod users;
 pub mod webhooks;
 pub mod write;
 
@@ -97,6 +99,8 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     webhooks::routes(&mut r, "/api/v1/webhooks");
     agents::routes(&mut r);
     deployments::routes(&mut r);
+    accounts::routes(&mut r);
+    users::routes(&mut r);
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     topology::routes(&mut r, "/api/v1/topology");

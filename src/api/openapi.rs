@@ -2,6 +2,7 @@
 //! types the handlers read and write (`utoipa::ToSchema`), operations from the same resource
 //! descriptions the router registers. `tests/api/openapi.rs` checks that the two agree.
 
+mod accounts;
 mod agents;
 mod api_keys;
 mod assembly;
@@ -62,6 +63,7 @@ pub fn document() -> Value {
     doc.full_export("/api/v1/export", "/api/v1/import");
     doc.webhooks("/api/v1/webhooks");
     doc.agents();
+    doc.accounts();
     doc.deployments("/api/v1/deployments");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");

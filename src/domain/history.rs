@@ -31,10 +31,12 @@ pub enum EntityType {
     Agent,
     /// A deployment of a template: its creation and status changes.
     Deployment,
+    /// A person's account (never a secret of it).
+    User,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 18] = [
+    pub const ALL: [EntityType; 19] = [
         EntityType::Network,
         EntityType::Subnet,
         EntityType::Host,
@@ -53,6 +55,7 @@ impl EntityType {
         EntityType::Discovery,
         EntityType::Agent,
         EntityType::Deployment,
+        EntityType::User,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl EntityType {
             EntityType::Discovery => "discovery",
             EntityType::Agent => "agent",
             EntityType::Deployment => "deployment",
+            EntityType::User => "user",
         }
     }
 
@@ -84,7 +88,8 @@ impl EntityType {
 
     /// Kinds only Admins manage, whose journal entries only Admins read: a key's entries name
     /// who holds access, a webhook's carry its receiver URL, often with a token in it.
-    pub const ADMIN_ONLY: [EntityType; 2] = [EntityType::ApiKey, EntityType::Webhook];
+    pub const ADMIN_ONLY: [EntityType; 3] =
+        [EntityType::ApiKey, EntityType::Webhook, EntityType::User];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,15 +142,18 @@ pub enum ActorKind {
     System,
     /// An agent's report.
     Agent,
+    /// A person signed in (a session).
+    User,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 5] = [
+    pub const ALL: [ActorKind; 6] = [
         ActorKind::ApiKey,
         ActorKind::Discovery,
         ActorKind::Cli,
         ActorKind::System,
         ActorKind::Agent,
+        ActorKind::User,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +163,7 @@ impl ActorKind {
             ActorKind::Cli => "cli",
             ActorKind::System => "system",
             ActorKind::Agent => "agent",
+            ActorKind::User => "user",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Pure types and rules: no SQL, no HTTP. Values that pass through here have been parsed once.
 
+pub mod account;
 pub mod agent_report;
 pub mod bindings;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod history;
 pub mod map;
 pub mod net;
 pub mod outbound;
+pub mod password;
 pub mod port;
 pub mod principal;
 pub mod role;

@@ -7,20 +7,58 @@ use crate::error::{ApiError, ApiResult};
 /// The networks a key may see: `None` for every network.
 pub type Scope = Option<Vec<String>>;
 
+/// The session a person signed in with, when the caller is one.
+#[derive(Debug, Clone)]
+pub struct SessionRef {
+    pub id: String,
+    pub user_id: String,
+    /// What a write authenticated by the cookie must send in `X-Portolan-CSRF`.
+    pub csrf_token: String,
+    /// `password`, `oidc` or `header`.
+    pub auth: String,
+    pub expires_at: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The API key's id; `user:<id>` for a person's session (idempotency and rate limits are
+    /// per key, so per person).
     pub key_id: String,
     pub role: Role,
     /// Empty means every network.
     pub network_ids: Vec<String>,
     /// Who the journal names for this caller's changes.
     pub actor: Actor,
+    /// Set when a person's session cookie authenticated the request.
+    pub session: Option<SessionRef>,
 }
 
 impl Principal {
+    /// A person signed in, by their session.
+    pub fn user(
+        user_id: &str,
+        username: &str,
+        role: Role,
+        network_ids: Vec<String>,
+        session: SessionRef,
+    ) -> Self {
+        Principal {
+            key_id: format!("user:{user_id}"),
+            role,
+            network_ids,
+            actor: Actor {
+                kind: ActorKind::User,
+                id: Some(user_id.to_string()),
+                name: Some(username.to_string()),
+            },
+            session: Some(session),
+        }
+    }
+
     /// The caller behind an API key.
     pub fn api_key(key_id: String, name: String, role: Role, network_ids: Vec<String>) -> Self {
         Principal {
+            session: None,
             actor: Actor {
                 kind: ActorKind::ApiKey,
                 id: Some(key_id.clone()),
@@ -35,6 +73,7 @@ impl Principal {
     /// The server itself or its command line: an unscoped Owner without a key.
     pub fn operator(kind: ActorKind, name: &str) -> Self {
         Principal {
+            session: None,
             key_id: String::new(),
             role: Role::Owner,
             network_ids: Vec::new(),
@@ -50,6 +89,7 @@ impl Principal {
     /// when it was created), named in the journal by the discovery's id.
     pub fn discovery(discovery_id: &str, source: &str) -> Self {
         Principal {
+            session: None,
             key_id: String::new(),
             role: Role::Owner,
             network_ids: Vec::new(),
@@ -65,6 +105,7 @@ impl Principal {
     /// agent's id and name.
     pub fn agent(agent_id: &str, name: &str, network_id: &str) -> Self {
         Principal {
+            session: None,
             key_id: String::new(),
             role: Role::Member,
             network_ids: vec![network_id.to_string()],

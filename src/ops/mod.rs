@@ -1,6 +1,7 @@
 //! One function per write use case, each over the open write transaction: rules first, then SQL.
 //! The caller (`Db::write`) commits only when the function returns `Ok`.
 
+pub mod accounts;
 pub mod agent_report;
 pub mod agents;
 pub mod api_keys;
@@ -23,6 +24,7 @@ pub mod tag_assignments;
 pub mod tags;
 pub mod templates;
 pub mod topology;
+pub mod users;
 pub mod webhooks;
 
 use rusqlite::Connection;

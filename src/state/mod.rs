@@ -12,6 +12,23 @@ mod in_flight;
 mod keys;
 mod limits;
 
+/// What people's sign-ins share: failures in a window, and the few hashes run at once.
+pub struct Accounts {
+    pub throttle: std::sync::Mutex<crate::domain::account::Throttle>,
+    /// Argon2id takes 19 MiB and tens of milliseconds: two at a time keep a burst of sign-ins
+    /// from taking the machine's memory and both cores from the readers.
+    pub hashing: tokio::sync::Semaphore,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Accounts {
+            throttle: std::sync::Mutex::new(crate::domain::account::Throttle::default()),
+            hashing: tokio::sync::Semaphore::new(2),
+        }
+    }
+}
+
 pub use in_flight::InFlight;
 pub use keys::{CachedKey, KeyCache, LAST_USED_RESOLUTION_SECS};
 pub use limits::{Limits, Verdict, ANONYMOUS_PER_MINUTE};
@@ -30,4 +47,5 @@ pub struct AppState {
     pub discoveries: Arc<crate::discovery::Registry>,
     /// The port the server is bound to (the configured one may be 0).
     pub port: u16,
+    pub accounts: Accounts,
 }

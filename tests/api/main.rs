@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod accounts;
 mod agent_docker;
 mod agent_process;
 mod agent_reports;

@@ -1,0 +1,565 @@
+//! `/api/v1/auth/...` for people: first-run setup, sign-in and sign-out, the session, password
+//! changes, sessions, invites and password links, and the audit. Passwords are hashed off the
+//! request threads, two at a time; sign-in failures are throttled whatever the rate limit says.
+
+use std::time::Instant;
+
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::input::{parse_uuid, JsonBody, QueryParams};
+use super::{list_response, on, Routes};
+use crate::auth::Auth;
+use crate::db::sessions::{self, Session};
+use crate::db::users::{self, User};
+use crate::domain::account::{check_password, parse_username, session_cookie};
+use crate::domain::history::ActorKind;
+use crate::domain::password;
+use crate::domain::principal::Principal;
+use crate::domain::role::Role;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::ops::accounts::{self, Client};
+use crate::ops::journal::Writer;
+use crate::state::AppState;
+
+pub fn routes(r: &mut Routes) {
+    r.at("/api/v1/auth/setup", [on(Method::POST, setup)])
+        .at("/api/v1/auth/sign-in", [on(Method::POST, sign_in)])
+        .at("/api/v1/auth/sign-out", [on(Method::POST, sign_out)])
+        .at("/api/v1/auth/session", [on(Method::GET, session)])
+        .at("/api/v1/auth/password", [on(Method::POST, change_password)])
+        .at("/api/v1/auth/sessions", [on(Method::GET, list_sessions)])
+        .at(
+            "/api/v1/auth/sessions/revoke-others",
+            [on(Method::POST, revoke_others)],
+        )
+        .at(
+            "/api/v1/auth/sessions/{id}",
+            [on(Method::DELETE, delete_session)],
+        )
+        .at(
+            "/api/v1/auth/invites/{code}/accept",
+            [on(Method::POST, accept_invite)],
+        )
+        .at(
+            "/api/v1/auth/password-links/{code}",
+            [on(Method::POST, use_password_link)],
+        )
+        .at("/api/v1/auth/events", [on(Method::GET, events)]);
+}
+
+pub fn client(req: &HttpRequest) -> Client {
+    Client {
+        address: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(300).collect()),
+    }
+}
+
+fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<crate::request_log::RequestId>()
+        .map(|r| r.0.clone())
+}
+
+/// Runs Argon2id off the request threads, at most two at a time.
+pub async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    let _permit = state
+        .accounts
+        .hashing
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    web::block(work).await.map_err(ApiError::internal)
+}
+
+fn new_password(p: &str, field: &str) -> ApiResult<()> {
+    check_password(p).map_err(|e| e.at(field))
+}
+
+/// The answer of a sign-in: the user and the CSRF token, with the session cookie set.
+fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    user: &User,
+    session: &Session,
+    token: &str,
+) -> HttpResponse {
+    let secure = state.config.cookie_secure || req.connection_info().scheme() == "https";
+    let max_age = i64::from(state.config.session_max_days) * 86_400;
+    let mut res = envelope::ok(&json!({"user": user, "csrf_token": session.csrf_token}));
+    *res.status_mut() = status;
+    if let Ok(v) = header::HeaderValue::from_str(&session_cookie(token, max_age, secure)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+fn cleared(mut res: HttpResponse) -> HttpResponse {
+    if let Ok(v) = header::HeaderValue::from_str(&session_cookie("", 0, false)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupBody {
+    /// The code of the first start's log or `<data dir>/setup-code`.
+    code: String,
+    username: String,
+    #[schema(min_length = 10, max_length = 256)]
+    password: String,
+}
+
+async fn setup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let b: SetupBody = body.parse()?;
+    let username = parse_username(&b.username).map_err(|e| e.at("username"))?;
+    new_password(&b.password, "password")?;
+    let hash = hashing(&state, move || password::hash(&b.password)).await?;
+    let (client, max_days, request_id) = (
+        client(&req),
+        state.config.session_max_days,
+        request_id(&req),
+    );
+    let code = b.code;
+    let (user, session, token) = state
+        .db
+        .write(move |tx| {
+            let who = Writer::begin(
+                tx,
+                Principal::operator(ActorKind::System, "setup"),
+                request_id,
+            )?;
+            accounts::setup(tx, &who, &code, username, &hash, &client, max_days)
+        })
+        .await?;
+    let _ = std::fs::remove_file(
+        state
+            .config
+            .data_dir
+            .join(crate::domain::account::SETUP_CODE_FILE),
+    );
+    log::info!("setup: Owner \"{}\" made", user.username);
+    Ok(signed_in(
+        &state,
+        &req,
+        StatusCode::CREATED,
+        &user,
+        &session,
+        &token,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    username: String,
+    password: String,
+    /// A second-factor code, when the user has one.
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let b: SignInBody = body.parse()?;
+    let client = client(&req);
+    let address = client.address.clone().unwrap_or_default();
+    let locked = state
+        .accounts
+        .throttle
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .locked(&b.username, &address, Instant::now());
+    if let Some(wait) = locked {
+        return Err(ApiError::rate_limited(wait).with_message(
+            "Too many failed sign-ins for this username or from this address; try again later",
+        ));
+    }
+    let name = b.username.clone();
+    let found = state.db.read(move |c| users::by_username(c, &name)).await?;
+    let stored_hash = found.as_ref().and_then(|(_, h)| h.clone());
+    let given = b.password.clone();
+    // An unknown user is checked against a fixed hash: the same answer in the same time.
+    let matches = hashing(&state, move || {
+        password::verify(&given, stored_hash.as_deref())
+    })
+    .await?;
+    let user = match found {
+        Some((user, _)) if matches && user.enabled => user,
+        other => {
+            state
+                .accounts
+                .throttle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .failed(&b.username, &address, Instant::now());
+            let (id, username) = other
+                .map(|(u, _)| (Some(u.id), u.username))
+                .unwrap_or((None, b.username.clone()));
+            let now = crate::domain::clock::now();
+            let audit = client.clone();
+            state
+                .db
+                .write(move |tx| {
+                    accounts::event(tx, "sign_in_failed", id.as_deref(), &username, &audit, &now)
+                })
+                .await?;
+            return Err(ApiError::unauthorized("Wrong username or password."));
+        }
+    };
+    if user.totp_enabled && b.totp.as_deref().is_none_or(str::is_empty) {
+        return Err(
+            ApiError::unauthorized("Enter the code of your second factor").with_field("totp"),
+        );
+    }
+    state
+        .accounts
+        .throttle
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .succeeded(&b.username);
+    let max_days = state.config.session_max_days;
+    let signed = user.clone();
+    let (session, token) = state
+        .db
+        .write(move |tx| accounts::start_session(tx, &signed, "password", &client, max_days))
+        .await?;
+    let user = state.db.read(move |c| users::get(c, &user.id)).await?;
+    Ok(signed_in(
+        &state,
+        &req,
+        StatusCode::OK,
+        &user,
+        &session,
+        &token,
+    ))
+}
+
+fn session_of(auth: &Auth) -> ApiResult<&crate::domain::principal::SessionRef> {
+    auth.session.as_ref().ok_or_else(|| {
+        ApiError::unauthorized("Not signed in as a person: this needs a session, not an API key")
+    })
+}
+
+async fn session(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let id = s.user_id.clone();
+    let user = state.db.read(move |c| users::get(c, &id)).await?;
+    Ok(envelope::ok(&json!({
+        "user": user, "csrf_token": s.csrf_token, "expires_at": s.expires_at, "auth": s.auth,
+    })))
+}
+
+async fn sign_out(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    state
+        .db
+        .write(move |tx| {
+            sessions::delete(tx, &s.id)?;
+            accounts::event(
+                tx,
+                "sign_out",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &crate::domain::clock::now(),
+            )
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(cleared(envelope::ok(&json!({"signed_out": true}))))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    #[schema(min_length = 10, max_length = 256)]
+    new_password: String,
+}
+
+async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let b: PasswordBody = body.parse()?;
+    new_password(&b.new_password, "new_password")?;
+    let id = s.user_id.clone();
+    let stored = state.db.read(move |c| users::password_hash(c, &id)).await?;
+    let current = b.current_password;
+    let ok = hashing(&state, move || {
+        password::verify(&current, stored.as_deref())
+    })
+    .await?;
+    if !ok {
+        return Err(
+            ApiError::unauthorized("The current password is wrong").with_field("current_password")
+        );
+    }
+    let new = b.new_password;
+    let hash = hashing(&state, move || password::hash(&new)).await?;
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    state
+        .db
+        .write(move |tx| {
+            let now = crate::domain::clock::now();
+            users::set_password(tx, &s.user_id, &hash, &now)?;
+            accounts::end_other_sessions(tx, &s.user_id, Some(&s.id))?;
+            accounts::event(
+                tx,
+                "password_changed",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &now,
+            )
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(envelope::ok(&json!({"password_changed": true})))
+}
+
+async fn list_sessions(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let id = s.user_id.clone();
+    let mut list = state.db.read(move |c| sessions::of_user(c, &id)).await?;
+    for item in &mut list {
+        item.current = item.id == s.id;
+    }
+    Ok(envelope::ok(&list))
+}
+
+async fn delete_session(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let target = parse_uuid(&path, "id")?;
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    state
+        .db
+        .write(move |tx| {
+            // Only one's own: another person's session is as unknown as a made-up id.
+            let mine = sessions::of_user(tx, &s.user_id)?
+                .into_iter()
+                .any(|x| x.id == target);
+            if !mine {
+                return Err(ApiError::not_found("Session"));
+            }
+            sessions::delete(tx, &target)?;
+            accounts::event(
+                tx,
+                "session_revoked",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &crate::domain::clock::now(),
+            )
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(envelope::deleted())
+}
+
+async fn revoke_others(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    let ended = state
+        .db
+        .write(move |tx| {
+            let n = accounts::end_other_sessions(tx, &s.user_id, Some(&s.id))?;
+            accounts::event(
+                tx,
+                "session_revoked",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &crate::domain::clock::now(),
+            )?;
+            Ok(n)
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(envelope::ok(&json!({"revoked": ended})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    username: String,
+    #[schema(min_length = 10, max_length = 256)]
+    password: String,
+}
+
+/// `POST /auth/invites/{code}/accept`: the invited person chooses a username and password and
+/// is signed in; the code works once.
+async fn accept_invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let b: AcceptBody = body.parse()?;
+    let username = parse_username(&b.username).map_err(|e| e.at("username"))?;
+    new_password(&b.password, "password")?;
+    let hash = hashing(&state, move || password::hash(&b.password)).await?;
+    let (client, max_days, request_id) = (
+        client(&req),
+        state.config.session_max_days,
+        request_id(&req),
+    );
+    let code = path.into_inner();
+    let (user, session, token) = state
+        .db
+        .write(move |tx| {
+            let invite = accounts::take_code(tx, &code, "invite")?;
+            let role = Role::parse(invite.role.as_deref().unwrap_or("Viewer"))
+                .map_err(|e| e.at("role"))?;
+            let networks: Vec<String> = invite
+                .network_ids
+                .as_deref()
+                .and_then(|n| serde_json::from_str(n).ok())
+                .unwrap_or_default();
+            // The invite carries the inviter's grant; it is made as the server.
+            let who = Writer::begin(
+                tx,
+                Principal::operator(ActorKind::System, "invite"),
+                request_id,
+            )?;
+            let user = crate::ops::users::create(
+                tx,
+                &who,
+                crate::ops::users::UserInput {
+                    username,
+                    display_name: None,
+                    email: None,
+                    role,
+                    network_ids: networks,
+                    enabled: true,
+                },
+                "password",
+                Some(&hash),
+            )?;
+            accounts::event(
+                tx,
+                "invite_used",
+                Some(&user.id),
+                &user.username,
+                &client,
+                &who.now,
+            )?;
+            let (session, token) =
+                accounts::start_session(tx, &user, "password", &client, max_days)?;
+            Ok((user, session, token))
+        })
+        .await?;
+    Ok(signed_in(
+        &state,
+        &req,
+        StatusCode::CREATED,
+        &user,
+        &session,
+        &token,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordLinkBody {
+    #[schema(min_length = 10, max_length = 256)]
+    password: String,
+}
+
+/// `POST /auth/password-links/{code}`: a link an Admin made (a new user without a password, or a
+/// reset) sets the password once and ends the person's sessions.
+async fn use_password_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let b: PasswordLinkBody = body.parse()?;
+    new_password(&b.password, "password")?;
+    let hash = hashing(&state, move || password::hash(&b.password)).await?;
+    let client = client(&req);
+    let code = path.into_inner();
+    let user = state
+        .db
+        .write(move |tx| {
+            let link = accounts::take_code(tx, &code, "reset")?;
+            let id = link
+                .user_id
+                .ok_or_else(|| ApiError::internal("a password link without its user"))?;
+            let user = users::get(tx, &id)?;
+            let now = crate::domain::clock::now();
+            users::set_password(tx, &id, &hash, &now)?;
+            accounts::end_other_sessions(tx, &id, None)?;
+            accounts::event(
+                tx,
+                "password_changed",
+                Some(&id),
+                &user.username,
+                &client,
+                &now,
+            )?;
+            Ok(user)
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(envelope::ok(
+        &json!({"username": user.username, "password_changed": true}),
+    ))
+}
+
+async fn events(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let q = QueryParams::from_request(&req)?;
+    let page = q.page()?;
+    let (user, kind) = (q.uuid("user_id")?, q.text("type"));
+    let (items, total) = state
+        .db
+        .read(move |c| sessions::events(c, user, kind, page))
+        .await?;
+    Ok(list_response(&items, page, total))
+}

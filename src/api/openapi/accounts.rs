@@ -1,0 +1,234 @@
+//! The OpenAPI description of people's accounts: setup, sign-in, sessions, users, invites.
+
+use serde_json::{json, Value};
+
+use super::{body, ok, operation, param_ref, Doc, READ_ERRORS, WRITE_ERRORS};
+use crate::api::accounts::{AcceptBody, PasswordBody, PasswordLinkBody, SetupBody, SignInBody};
+use crate::api::users::{CreatedUser, InviteBody, UserBody};
+use crate::db::sessions::{AuthEvent, Session};
+use crate::db::users::User;
+
+const TAG: &str = "Accounts";
+
+fn code_param() -> Value {
+    json!({"name": "code", "in": "path", "required": true, "description": "The one-time code of the link.",
+           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+}
+
+/// An operation anyone may call (no key, no session).
+fn open(mut op: Value) -> Value {
+    op["security"] = json!([]);
+    op
+}
+
+impl Doc {
+    pub(super) fn accounts(&mut self) {
+        let user = self.add_schema::<User>();
+        let user_input = self.add_schema::<UserBody>();
+        let created_user = self.add_schema::<CreatedUser>();
+        let session = self.add_schema::<Session>();
+        let event = self.add_schema::<AuthEvent>();
+        let setup_body = self.add_schema::<SetupBody>();
+        let sign_in_body = self.add_schema::<SignInBody>();
+        let password_body = self.add_schema::<PasswordBody>();
+        let accept_body = self.add_schema::<AcceptBody>();
+        let link_body = self.add_schema::<PasswordLinkBody>();
+        let invite_body = self.add_schema::<InviteBody>();
+        self.schemas.insert("SignedIn".into(), json!({"type": "object", "required": ["user", "csrf_token"],
+            "properties": {"user": {"$ref": format!("#/components/schemas/{user}")}, "csrf_token": {"type": "string"},
+                           "expires_at": {"type": "string", "format": "date-time"}, "auth": {"type": "string"}}}));
+        self.schemas.insert("OneTimeLink".into(), json!({"type": "object", "required": ["code", "link", "expires_at"],
+            "properties": {"code": {"type": "string"}, "link": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}));
+        self.schemas
+            .insert("Done".into(), json!({"type": "object"}));
+        let signed_in = self.envelope("SignedIn");
+        let link = self.envelope("OneTimeLink");
+        let done = self.envelope("Done");
+        let user_one = self.envelope(&user);
+        let users = self.page(&user);
+        let created = self.envelope(&created_user);
+        let sessions = self.envelope(&format!("{session}List"));
+        self.schemas.insert(
+            format!("{session}List"),
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{session}")}}),
+        );
+        let events = self.page(&event);
+        let writes = [READ_ERRORS, WRITE_ERRORS].concat();
+        let cookie = "Sets the session cookie `portolan_session` (HttpOnly, SameSite=Strict, Secure over HTTPS); \
+                      a write with it sends `X-Portolan-CSRF` with `csrf_token` (else 403 `FORBIDDEN_CSRF`).";
+        let mine = "Needs: a person's session (an API key is 401).";
+        let admin = "Needs: Admin; an Owner to make or change Owners; nobody gives more than they have (403 `FORBIDDEN_ROLE`).";
+
+        self.add("/api/v1/auth/setup", "post", open(operation(TAG, "create_setup", "Make the first Owner",
+            &format!("No key. With no user yet, the code of the first start's log (or `<data dir>/setup-code`) makes the Owner, once, and signs them in. {cookie} 404 for an unknown, used or expired code; 409 once set up."),
+            vec![], Some(body(&setup_body)), ok("201", "The Owner, signed in", &signed_in), &["400", "404", "409", "429"])));
+        self.add("/api/v1/auth/sign-in", "post", open(operation(TAG, "sign_in", "Sign in",
+            &format!("No key. A wrong username or password is one answer, 401 \"Wrong username or password.\", in the same time. 5 failures for a username or 20 from an address in 15 minutes: 429 until the window passes. {cookie}"),
+            vec![], Some(body(&sign_in_body)), ok("200", "Signed in", &signed_in), &["400", "401", "429"])));
+        self.add(
+            "/api/v1/auth/session",
+            "get",
+            operation(
+                TAG,
+                "get_session",
+                "The session",
+                &format!(
+                    "{mine} The user, the CSRF token, the session's end and how it signed in."
+                ),
+                vec![],
+                None,
+                ok("200", "The session", &signed_in),
+                READ_ERRORS,
+            ),
+        );
+        self.add(
+            "/api/v1/auth/sign-out",
+            "post",
+            operation(
+                TAG,
+                "sign_out",
+                "Sign out",
+                &format!("{mine} Ends this session and clears the cookie."),
+                vec![],
+                None,
+                ok("200", "Signed out", &done),
+                &writes,
+            ),
+        );
+        self.add(
+            "/api/v1/auth/password",
+            "post",
+            operation(
+                TAG,
+                "change_password",
+                "Change my password",
+                &format!(
+                    "{mine} With the current password; every other session of the person ends."
+                ),
+                vec![],
+                Some(body(&password_body)),
+                ok("200", "Changed", &done),
+                &writes,
+            ),
+        );
+        self.add(
+            "/api/v1/auth/sessions",
+            "get",
+            operation(
+                TAG,
+                "list_sessions",
+                "My sessions",
+                &format!("{mine} Newest use first; `current` marks this one."),
+                vec![],
+                None,
+                ok("200", "Sessions", &sessions),
+                READ_ERRORS,
+            ),
+        );
+        self.add(
+            "/api/v1/auth/sessions/revoke-others",
+            "post",
+            operation(
+                TAG,
+                "revoke_other_sessions",
+                "Sign out everywhere else",
+                mine,
+                vec![],
+                None,
+                ok("200", "How many ended", &done),
+                &writes,
+            ),
+        );
+        self.add(
+            "/api/v1/auth/sessions/{id}",
+            "delete",
+            operation(
+                TAG,
+                "delete_session",
+                "End one of my sessions",
+                &format!("{mine} Another person's session is 404."),
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Ended", "DeletedEnvelope"),
+                &writes,
+            ),
+        );
+        self.add("/api/v1/auth/invites/{code}/accept", "post", open(operation(TAG, "accept_invite", "Accept an invite",
+            &format!("No key. The invited person chooses a username and password and is signed in with the invite's role and networks; a code works once. {cookie}"),
+            vec![code_param()], Some(body(&accept_body)), ok("201", "Signed in", &signed_in), &["400", "404", "409", "429"])));
+        self.add("/api/v1/auth/password-links/{code}", "post", open(operation(TAG, "use_password_link", "Set a password with a link",
+            "No key. The link of a new user without a password, or of a reset, sets the password once and ends the person's sessions.",
+            vec![code_param()], Some(body(&link_body)), ok("200", "Set", &done), &["400", "404", "429"])));
+        self.add("/api/v1/auth/events", "get", operation(TAG, "list_auth_events", "Sign-in audit",
+            "Needs: Admin. Sign-ins, failures, sign-outs, password and second-factor changes, invites used, sessions revoked; newest first, kept 90 days.",
+            vec![param_ref("Limit"), param_ref("Offset"),
+                 json!({"name": "user_id", "in": "query", "required": false, "schema": {"type": "string", "format": "uuid"}}),
+                 json!({"name": "type", "in": "query", "required": false, "schema": {"type": "string"}})],
+            None, ok("200", "A page", &events), READ_ERRORS));
+
+        let base = "/api/v1/users";
+        self.add(base, "get", operation(TAG, "list_users", "List users", "Needs: Admin.",
+            vec![param_ref("Limit"), param_ref("Offset"),
+                 json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}),
+                 json!({"name": "role", "in": "query", "required": false, "schema": {"type": "string", "enum": ["Viewer", "Member", "Admin", "Owner"]}})],
+            None, ok("200", "A page", &users), READ_ERRORS));
+        let mut made = ok(
+            "201",
+            "Created; without a password, with a one-time link to set it",
+            &created,
+        );
+        made["201"]["headers"] = json!({"Location": {"description": "The new user's URL", "schema": {"type": "string"}}});
+        self.add(
+            base,
+            "post",
+            operation(
+                TAG,
+                "create_user",
+                "Create a user",
+                &format!("{admin} Usernames are unique regardless of case (409)."),
+                vec![param_ref("IdempotencyKey")],
+                Some(body(&user_input)),
+                made,
+                &writes,
+            ),
+        );
+        self.add(&format!("{base}/invites"), "post", operation(TAG, "create_user_invite", "Invite someone",
+            &format!("{admin} A one-time link (`/#/invite/<code>`, 24 h unless `expires_in_hours`) with which a person chooses a username and password."),
+            vec![param_ref("IdempotencyKey")], Some(body(&invite_body)), ok("201", "The link, shown once", &link), &writes));
+        let item = format!("{base}/{{id}}");
+        self.add(
+            &item,
+            "get",
+            operation(
+                TAG,
+                "get_user",
+                "Get a user",
+                "Needs: Admin.",
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Found", &user_one),
+                READ_ERRORS,
+            ),
+        );
+        self.add(&item, "put", operation(TAG, "update_user", "Update a user",
+            &format!("{admin} Role, networks, names, email, enabled. The last enabled Owner stays one (409). Disabling, or a new role or networks, ends the person's sessions at once."),
+            vec![param_ref("Id")], Some(body(&user_input)), ok("200", "Updated", &user_one), &writes));
+        self.add(
+            &item,
+            "delete",
+            operation(
+                TAG,
+                "delete_user",
+                "Delete a user",
+                &format!("{admin} Not the last enabled Owner (409)."),
+                vec![param_ref("Id")],
+                None,
+                ok("200", "Deleted", "DeletedEnvelope"),
+                &writes,
+            ),
+        );
+        self.add(&format!("{item}/reset"), "post", operation(TAG, "reset_user_password", "A link to set a new password",
+            &format!("{admin} A one-time link (`/#/password/<code>`, 24 h); the person's sessions end."),
+            vec![param_ref("Id")], None, ok("200", "The link, shown once", &link), &writes));
+    }
+}

@@ -1,0 +1,187 @@
+//! People's accounts. The password hash and second-factor secret never leave this module except
+//! through the functions that name them.
+
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+use super::query::{paged, Filter, PageRequest};
+use super::{optional, or_not_found};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct User {
+    #[schema(read_only, format = Uuid)]
+    pub id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// `Viewer`, `Member`, `Admin` or `Owner`.
+    pub role: String,
+    /// Empty: every network.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub network_ids: Vec<String>,
+    pub enabled: bool,
+    /// How they sign in: `password`, `oidc` or `header`.
+    #[schema(read_only)]
+    pub auth: String,
+    #[schema(read_only)]
+    pub totp_enabled: bool,
+    #[schema(read_only, format = DateTime)]
+    pub created_at: String,
+    #[schema(read_only, format = DateTime)]
+    pub updated_at: String,
+    #[schema(read_only, format = DateTime)]
+    pub last_sign_in_at: Option<String>,
+}
+
+const COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.email, u.role, u.network_ids, u.enabled, u.auth, \
+                       u.totp_enabled, u.created_at, u.updated_at, u.last_sign_in_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<User> {
+    let networks: String = r.get(5)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        email: r.get(3)?,
+        role: r.get(4)?,
+        network_ids: serde_json::from_str(&networks).unwrap_or_default(),
+        enabled: r.get(6)?,
+        auth: r.get(7)?,
+        totp_enabled: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        last_sign_in_at: r.get(11)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: &str) -> ApiResult<User> {
+    or_not_found(
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users u WHERE u.id = ?"))?
+            .query_row([id], from_row),
+        "User",
+    )
+}
+
+/// The user of `username` (any case) and their password hash.
+pub fn by_username(conn: &Connection, username: &str) -> ApiResult<Option<(User, Option<String>)>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS}, u.password_hash FROM users u WHERE u.username = ? COLLATE NOCASE"
+        ))?
+        .query_row([username], |r| Ok((from_row(r)?, r.get(12)?))),
+    )
+}
+
+pub fn password_hash(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    Ok(optional(
+        conn.prepare_cached("SELECT password_hash FROM users WHERE id = ?")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0)),
+    )?
+    .flatten())
+}
+
+pub fn count(conn: &Connection) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM users")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Enabled Owners other than `except`.
+pub fn other_owners(conn: &Connection, except: &str) -> ApiResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM users WHERE role = 'Owner' AND enabled = 1 AND id != ?",
+        )?
+        .query_row([except], |r| r.get(0))?)
+}
+
+pub fn username_taken(conn: &Connection, username: &str, except: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM users WHERE username = ? COLLATE NOCASE AND id != ?")?
+        .query_row([username, except], |r| r.get::<_, i64>(0))?
+        > 0)
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<String>,
+}
+
+pub fn list(conn: &Connection, f: &UserFilter, page: PageRequest) -> ApiResult<(Vec<User>, u64)> {
+    let mut filter = Filter::new();
+    filter
+        .eq_opt("u.role", f.role.clone())
+        .search(&["u.username", "u.display_name", "u.email"], f.q.as_deref());
+    paged(
+        conn,
+        COLUMNS,
+        "users u",
+        &filter,
+        "u.username COLLATE NOCASE, u.id",
+        page,
+        from_row,
+    )
+}
+
+pub fn insert(conn: &Connection, u: &User, password_hash: Option<&str>) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO users (id, username, display_name, email, role, network_ids, enabled, auth,
+           password_hash, totp_enabled, created_at, updated_at, last_sign_in_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        u.id,
+        u.username,
+        u.display_name,
+        u.email,
+        u.role,
+        serde_json::to_string(&u.network_ids).unwrap_or_default(),
+        u.enabled,
+        u.auth,
+        password_hash,
+        u.totp_enabled,
+        u.created_at,
+        u.updated_at,
+        u.last_sign_in_at,
+    ])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, u: &User) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE users SET username = ?, display_name = ?, email = ?, role = ?, network_ids = ?,
+           enabled = ?, updated_at = ? WHERE id = ?",
+    )?
+    .execute(params![
+        u.username,
+        u.display_name,
+        u.email,
+        u.role,
+        serde_json::to_string(&u.network_ids).unwrap_or_default(),
+        u.enabled,
+        u.updated_at,
+        u.id,
+    ])?;
+    Ok(())
+}
+
+pub fn set_password(conn: &Connection, id: &str, hash: &str, now: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")?
+        .execute(params![hash, now, id])?;
+    Ok(())
+}
+
+pub fn signed_in(conn: &Connection, id: &str, now: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE users SET last_sign_in_at = ? WHERE id = ?")?
+        .execute(params![now, id])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM users WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
