@@ -3,6 +3,7 @@
 // The entry module: the shell (sign in, sign out, the router); pages live in pages/, helpers in ui/.
 
 import { ApiError, KEY, call, everything, session, text } from "/ui/api.js";
+import { accountPage, openPage, usersPage } from "/pages/account.js";
 import { el, isAdmin, show, status, view } from "/ui/dom.js";
 import { link } from "/ui/table.js";
 import { pages } from "/pages/resources.js";
@@ -23,37 +24,66 @@ export async function refreshSession() {
   [session.networks, session.tags] = await Promise.all([everything("/api/v1/networks?order_by=name"), everything("/api/v1/tags?order_by=name")]);
 }
 
-export function signOut(message) {
+// The page a person was on when their session ended: they return to it after signing in.
+let returnTo = null;
+
+export function signOut(message, expired) {
+  if (expired && location.hash && !returnTo) returnTo = location.hash;
   sessionStorage.removeItem(KEY);
   session.me = null;
+  session.csrf = null;
   document.getElementById("menu").hidden = true;
   document.getElementById("who").hidden = true;
-  document.getElementById("sign-in").hidden = false;
-  document.getElementById("sign-in-error").textContent = message || "";
+  document.getElementById("sign-in-page").hidden = false;
+  document.getElementById("sign-in-error").textContent = "";
+  document.getElementById("password-sign-in-error").textContent = message || "";
   view().replaceChildren();
   status("");
-  document.getElementById("key").focus();
+  document.getElementById("username").focus();
 }
 
 export async function signIn() {
   try {
     session.me = (await call("GET", "/api/v1/auth/me")).data;
   } catch (e) {
-    signOut(e.status === 401 ? "That key was not accepted." : e.message);
+    const keyed = sessionStorage.getItem(KEY);
+    signOut();
+    document.getElementById(keyed ? "sign-in-error" : "password-sign-in-error").textContent =
+      e.status === 401 ? (keyed ? "That key was not accepted." : "") : e.message;
     return;
   }
+  if (session.me.user && !session.csrf) session.csrf = (await call("GET", "/api/v1/auth/session")).data.csrf_token;
   const doc = await (await fetch("/api/openapi.json")).json();
   session.doc = doc;
   session.schemas = doc.components.schemas;
   await refreshSession();
-  document.getElementById("sign-in").hidden = true;
+  document.getElementById("sign-in-page").hidden = true;
   document.getElementById("menu").hidden = false;
   document.getElementById("who").hidden = false;
   document.getElementById("keys-link").hidden = !isAdmin();
   document.getElementById("webhooks-link").hidden = !isAdmin();
-  document.getElementById("role").textContent = "Signed in as " + session.me.role +
-    (session.me.network_ids.length ? " (" + session.me.network_ids.length + " network(s))" : "");
+  document.getElementById("users-link").hidden = !isAdmin();
+  document.getElementById("account-link").hidden = !session.me.user;
+  const scope = session.me.network_ids.length ? " (" + session.me.network_ids.length + " network(s))" : "";
+  document.getElementById("role").textContent = session.me.user
+    ? "Signed in as " + (session.me.user.display_name || session.me.user.username) + ", " + session.me.role + scope
+    : "Signed in as " + session.me.role + scope + " (API key)";
+  if (returnTo) {
+    const back = returnTo;
+    returnTo = null;
+    if (location.hash !== back) {
+      location.hash = back;
+      return;
+    }
+  }
   render();
+}
+
+// A sign-in (setup, invite) answered {user, csrf_token} and set the cookie.
+export function signedIn(answer) {
+  sessionStorage.removeItem(KEY);
+  session.csrf = answer.csrf_token;
+  signIn();
 }
 
 export async function render() {
@@ -84,6 +114,9 @@ export async function render() {
     else if (section === "template") await templatePage(parts[1]);
     else if (section === "deployment") await deploymentPage(parts[1]);
     else if (section === "map") await mapPage(parts[1], query || "");
+    else if (section === "users" && !isAdmin()) show(el("h2", { text: "Users" }), el("p", { text: "Managing users needs an Admin or Owner." }));
+    else if (section === "users") await usersPage(query || "");
+    else if (section === "account") await accountPage();
     else if (section === "keys" && !isAdmin()) show(el("h2", { text: "API keys" }), el("p", { text: "Managing API keys needs an Admin or Owner key." }));
     else if (pages[section]) await pages[section](query || "");
     else show(el("h2", { text: "Not found" }), link("Back to hosts", "#/hosts"));
@@ -93,14 +126,66 @@ export async function render() {
   }
 }
 
-window.addEventListener("hashchange", render);
+// Pages anyone may open without signing in: the setup, an invite, a password link.
+function openRoute() {
+  const [, section, code] = location.hash.split("/");
+  return ["setup", "invite", "password"].includes(section) && code ? [section, code] : null;
+}
+
+window.addEventListener("hashchange", () => {
+  const open = openRoute();
+  if (open && !session.me) return openPage(...open);
+  render();
+});
 document.getElementById("sign-in").addEventListener("submit", (event) => {
   event.preventDefault();
   sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
   document.getElementById("key").value = "";
   signIn();
 });
-document.getElementById("sign-out").addEventListener("click", () => signOut("Signed out."));
+document.getElementById("password-sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("password-sign-in-error");
+  error.textContent = "";
+  const body = { username: document.getElementById("username").value, password: document.getElementById("password").value };
+  const totp = document.getElementById("totp").value.trim();
+  if (totp) body.totp = totp;
+  try {
+    const answer = (await call("POST", "/api/v1/auth/sign-in", body)).data;
+    document.getElementById("password").value = "";
+    document.getElementById("totp").value = "";
+    document.getElementById("totp-step").hidden = true;
+    signedIn(answer);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    if (e.body.field === "totp") {
+      document.getElementById("totp-step").hidden = false;
+      document.getElementById("totp").focus();
+    }
+    error.textContent = e.message + (e.status === 429 && e.body.hint ? " " + e.body.hint : "");
+  }
+});
+document.getElementById("sign-out").addEventListener("click", async () => {
+  if (session.me && session.me.user) {
+    try {
+      await call("POST", "/api/v1/auth/sign-out");
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  }
+  signOut("Signed out.");
+});
 
-if (sessionStorage.getItem(KEY)) signIn();
-else signOut();
+// A key in this tab, else a session cookie, else the sign-in page (or an open page).
+async function start() {
+  if (sessionStorage.getItem(KEY)) return signIn();
+  const current = (await call("GET", "/api/v1/auth/session")).data;
+  if (current) {
+    session.csrf = current.csrf_token;
+    return signIn();
+  }
+  const open = openRoute();
+  if (open) return openPage(...open);
+  signOut();
+}
+start();

@@ -264,8 +264,23 @@ fn session_of(auth: &Auth) -> ApiResult<&crate::domain::principal::SessionRef> {
     })
 }
 
-async fn session(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let s = session_of(&auth)?.clone();
+/// `GET /auth/session`: the caller's session, or `data: null` without one (the web UI asks on
+/// every load, before it knows whether anyone is signed in).
+async fn session(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let Some(cookie) = crate::auth::session_cookie(&req) else {
+        return Ok(envelope::ok(&serde_json::Value::Null));
+    };
+    let principal = match crate::auth::session_principal(state.clone(), cookie).await {
+        Ok(p) => p,
+        Err(e) if e.code == crate::error::ErrorCode::Unauthorized => {
+            return Ok(cleared(envelope::ok(&serde_json::Value::Null)))
+        }
+        Err(e) => return Err(e),
+    };
+    let s = principal
+        .session
+        .clone()
+        .ok_or_else(|| ApiError::internal("a session principal without its session"))?;
     let id = s.user_id.clone();
     let user = state.db.read(move |c| users::get(c, &id)).await?;
     Ok(envelope::ok(&json!({

@@ -48,6 +48,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/pages/resources.js"),
     },
     Asset {
+        path: "/pages/account.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/account.js"),
+    },
+    Asset {
         path: "/pages/deployments.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/pages/deployments.js"),

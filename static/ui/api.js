@@ -5,7 +5,16 @@ import { signOut } from "/app.js";
 
 export const KEY = "portolan-key";
 export const PAGE_SIZE = 25;
-export const session = { me: null, networks: [], tags: [], schemas: {}, doc: null };
+// `csrf`: the CSRF token of a person's session (cookie), sent with every change.
+export const session = { me: null, networks: [], tags: [], schemas: {}, doc: null, csrf: null };
+
+// A key in this tab, else the session cookie the browser sends by itself (with its CSRF token
+// on changes).
+export function authHeaders(method) {
+  const key = sessionStorage.getItem(KEY);
+  if (key) return { Authorization: "Bearer " + key };
+  return method !== "GET" && session.csrf ? { "X-Portolan-CSRF": session.csrf } : {};
+}
 
 // ---- API ----------------------------------------------------------------------------------
 
@@ -33,7 +42,7 @@ function checked(path) {
 
 export async function call(method, path, body) {
   checked(path);
-  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
+  const headers = authHeaders(method);
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const target = objectPath(path);
   if (method !== "GET" && method !== "POST" && etags.has(target)) headers["If-Match"] = etags.get(target);
@@ -44,8 +53,8 @@ export async function call(method, path, body) {
   } catch (_) {
     payload = null;
   }
-  if (res.status === 401 && path !== "/api/v1/auth/me") {
-    signOut("Your key was refused; sign in again.");
+  if (res.status === 401 && !["/api/v1/auth/me", "/api/v1/auth/session", "/api/v1/auth/sign-in", "/api/v1/auth/password"].includes(path)) {
+    signOut(sessionStorage.getItem(KEY) ? "Your key was refused; sign in again." : "Your session has ended; sign in again.", true);
   }
   if (res.status === 412) {
     etags.delete(target);
@@ -63,7 +72,7 @@ export const get = async (path) => (await call("GET", path)).data;
 // A document that is not JSON (the map as SVG or Mermaid), with the key; errors as from `call`.
 export async function text(path) {
   checked(path);
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
+  const res = await fetch(path, { headers: authHeaders("GET") });
   if (!res.ok) {
     let body = null;
     try {
@@ -84,7 +93,7 @@ export const fresh = (path) => get(path);
 // the user leaves the page; `onEvent(name, data)` for each event.
 export async function events(path, onEvent) {
   const here = location.hash;
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) } });
+  const res = await fetch(path, { headers: authHeaders("GET") });
   if (!res.ok || !res.body) return;
   const reader = res.body.getReader();
   const decoder = new TextDecoder();

@@ -58,7 +58,8 @@ export function formField(f, value) {
       input.append(option);
     }
   } else {
-    input = el("input", { id, name: f.name, type: f.type === "number" ? "number" : "text", readonly: f.readonly, list: f.list });
+    const type = f.type === "number" || f.type === "password" ? f.type : "text";
+    input = el("input", { id, name: f.name, type, readonly: f.readonly, list: f.list, autocomplete: f.autocomplete });
     input.value = value == null ? "" : value;
   }
   if (f.required) input.required = true;
@@ -73,6 +74,8 @@ export function readField(form, f) {
   if (!input) return undefined;
   if (f.type === "checkbox") return input.checked;
   if (f.type === "tags" || f.type === "networks") return [...input.selectedOptions].map((o) => o.value);
+  // A password is what was typed, spaces included.
+  if (f.type === "password") return input.value === "" ? null : input.value;
   const v = input.value.trim();
   if (f.type === "number") return v === "" ? null : Number(v);
   if (f.type === "json") {

@@ -65,6 +65,7 @@ mod tag_assignments;
 mod tags;
 mod templates;
 mod ui;
+mod ui_accounts;
 mod ui_agents;
 mod ui_conflicts;
 mod ui_dependencies;

@@ -54,7 +54,7 @@ pub fn audit(b: &Browser, page: &str) {
 /// Signs in from the sign-in form and waits for the key's role to show.
 pub fn sign_in(b: &Browser, key: &str, role: &str) {
     b.type_into(&b.css("#key"), key);
-    b.click(&b.button("Sign in"));
+    b.click(&b.button("Sign in with the key"));
     b.wait_text("#role", role);
 }
 

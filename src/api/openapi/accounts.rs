@@ -42,6 +42,11 @@ impl Doc {
         self.schemas
             .insert("Done".into(), json!({"type": "object"}));
         let signed_in = self.envelope("SignedIn");
+        self.schemas.insert(
+            "MaybeSignedIn".into(),
+            json!({"oneOf": [{"$ref": "#/components/schemas/SignedIn"}, {"type": "null"}]}),
+        );
+        let maybe_signed_in = self.envelope("MaybeSignedIn");
         let link = self.envelope("OneTimeLink");
         let done = self.envelope("Done");
         let user_one = self.envelope(&user);
@@ -68,18 +73,18 @@ impl Doc {
         self.add(
             "/api/v1/auth/session",
             "get",
-            operation(
+            open(operation(
                 TAG,
                 "get_session",
                 "The session",
-                &format!(
-                    "{mine} The user, the CSRF token, the session's end and how it signed in."
-                ),
+                "The caller's session: the user, the CSRF token, the session's end and how it \
+                 signed in; `data` is `null` without a session (no cookie, or one that ended, \
+                 which is then cleared).",
                 vec![],
                 None,
-                ok("200", "The session", &signed_in),
-                READ_ERRORS,
-            ),
+                ok("200", "The session, or null", &maybe_signed_in),
+                &["429"],
+            )),
         );
         self.add(
             "/api/v1/auth/sign-out",

@@ -1,0 +1,168 @@
+// People: the pages anyone opens from a link (first-run setup, an invite, a password link), the
+// Users page (Admins: invite, make, change, disable, reset) and the Account page (password,
+// sessions).
+
+import { ApiError, call, fresh, session } from "/ui/api.js";
+import { button, clearErrors, confirmDelete, el, panel, show, status, view } from "/ui/dom.js";
+import { collection, networkName } from "/ui/table.js";
+import { when } from "/pages/history.js";
+import { roleOptions } from "/pages/keys.js";
+import { render, signedIn } from "/app.js";
+
+const OPEN = {
+  setup: { title: "Set up Portolan", intro: "Make the Owner account of this server. The code in the link came from the server's log (or its data directory's setup-code file).",
+    button: "Make the Owner", path: () => "/api/v1/auth/setup", body: (code, d) => ({ code, username: d.username, password: d.password }), username: true },
+  invite: { title: "Accept an invite", intro: "Choose your username and password.",
+    button: "Make my account", path: (code) => "/api/v1/auth/invites/" + encodeURIComponent(code) + "/accept", body: (_, d) => ({ username: d.username, password: d.password }), username: true },
+  password: { title: "Set your password", intro: "Choose a new password: this link works once.",
+    button: "Set the password", path: (code) => "/api/v1/auth/password-links/" + encodeURIComponent(code), body: (_, d) => ({ password: d.password }), username: false },
+};
+
+// A form anyone may open from its link, signed out.
+export function openPage(kind, code) {
+  const page = OPEN[kind];
+  document.getElementById("sign-in-page").hidden = true;
+  const fields = [];
+  if (page.username) fields.push({ name: "username", label: "Username", required: true, autocomplete: "username" });
+  fields.push({ name: "password", label: "Password (10 to 256 characters)", type: "password", required: true, autocomplete: "new-password" });
+  const form = panel(page.title, fields, {}, async (data) => {
+    const res = await call("POST", page.path(code), page.body(code, data));
+    history.replaceState(null, "", "#/");
+    if (kind === "password") {
+      show(el("h2", { text: "Password set" }), el("p", { text: "Sign in with it now." }));
+      document.getElementById("sign-in-page").hidden = false;
+      document.getElementById("username").value = res.data.username || "";
+      return;
+    }
+    signedIn(res.data);
+  });
+  form.querySelector("button[type=submit]").textContent = page.button;
+  form.querySelector(".row button:last-child").remove();
+  form.insertBefore(el("p", { text: page.intro }), form.children[2]);
+  show(form);
+}
+
+// ---- Users (Admins) -----------------------------------------------------------------------
+
+const userFields = (withPassword) => [
+  { name: "username", label: "Username", required: true },
+  { name: "display_name", label: "Display name" },
+  { name: "email", label: "Email" },
+  { name: "role", label: "Role", type: "select", options: roleOptions() },
+  { name: "network_ids", label: "Networks (none selected: every network)", type: "networks" },
+  ...(withPassword ? [{ name: "password", label: "Password (empty: send them a link to set it)", type: "password", autocomplete: "new-password" }]
+    : [{ name: "enabled", label: "Enabled", type: "checkbox" }]),
+];
+
+function linkNote(title, path) {
+  const url = location.origin + "/" + path.replace(/^\//, "");
+  return el("section", { className: "dialog-note", role: "alert", "aria-label": title },
+    el("p", { text: title + " It works once; copy it now: it is not shown again." }), el("code", { className: "secret", text: url }));
+}
+
+export function usersPage(params) {
+  const note = async (title, path) => {
+    await render();
+    document.getElementById("user-link").replaceChildren(linkNote(title, path));
+  };
+  return collection({
+    route: "users", title: "Users", one: "user", path: "/api/v1/users",
+    columns: [
+      { label: "Username", cell: (u) => u.username + (u.display_name ? " (" + u.display_name + ")" : "") },
+      { label: "Role", cell: (u) => u.role },
+      { label: "Networks", cell: (u) => (u.network_ids.length ? u.network_ids.map(networkName).join(", ") : "all") },
+      { label: "Sign-in", cell: (u) => u.auth + (u.totp_enabled ? ", second factor" : "") },
+      { label: "State", cell: (u) => (u.enabled ? "enabled" : "disabled") },
+      { label: "Last sign-in", cell: (u) => (u.last_sign_in_at ? when(u.last_sign_in_at) : "never") },
+      { label: "", cell: (u) => el("span", {},
+        button("Password link", async () => {
+          if (!window.confirm("Make a link for " + u.username + " to set a new password? Their sessions end now.")) return;
+          const res = await call("POST", "/api/v1/users/" + encodeURIComponent(u.id) + "/reset");
+          await note("Password link for " + u.username + ".", res.data.link);
+        }),
+        button(u.enabled ? "Disable" : "Enable", async () => {
+          try {
+            await call("PUT", "/api/v1/users/" + encodeURIComponent(u.id), { username: u.username, display_name: u.display_name, email: u.email, role: u.role, network_ids: u.network_ids, enabled: !u.enabled });
+            render();
+          } catch (e) {
+            if (!(e instanceof ApiError)) throw e;
+            status(e.message);
+          }
+        })) },
+    ],
+    create: (holder) => {
+      const wrap = el("div", {});
+      const make = panel("New user", userFields(true), { role: "Viewer" }, async (data) => {
+        if (!data.password) delete data.password;
+        const res = await call("POST", "/api/v1/users", data);
+        holder.replaceChildren();
+        if (res.data.password_link) await note("User " + res.data.username + " made. Send them this link to set their password.", res.data.password_link);
+        else render();
+      });
+      const invite = panel("Invite someone", [{ name: "role", label: "Role", type: "select", options: roleOptions() },
+        { name: "network_ids", label: "Networks (none selected: every network)", type: "networks" },
+        { name: "expires_in_hours", label: "Valid for (hours)", type: "number" }], { role: "Viewer", expires_in_hours: 24 }, async (data) => {
+        const res = await call("POST", "/api/v1/users/invites", data);
+        holder.replaceChildren();
+        await note("Invite link.", res.data.link);
+      });
+      wrap.append(make, invite);
+      return wrap;
+    },
+    edit: async (u, holder) => panel("Edit user " + u.username, userFields(false), await fresh("/api/v1/users/" + encodeURIComponent(u.id)), async (data) => {
+      await call("PUT", "/api/v1/users/" + encodeURIComponent(u.id), data);
+      holder.replaceChildren();
+      render();
+    }),
+    remove: (u) => confirmDelete("user " + u.username, "/api/v1/users/" + encodeURIComponent(u.id)),
+  }, params).then(() => {
+    view().insertBefore(el("div", { id: "user-link" }), view().children[2] || null);
+  });
+}
+
+// ---- Account (a person's own) -------------------------------------------------------------
+
+export async function accountPage() {
+  if (!session.me.user) {
+    show(el("h2", { text: "Account" }), el("p", { text: "You are signed in with an API key: accounts are for people who sign in with a password." }));
+    return;
+  }
+  const me = session.me.user;
+  const sessions = (await call("GET", "/api/v1/auth/sessions")).data;
+  const password = panel("Change my password", [
+    { name: "current_password", label: "Current password", type: "password", required: true, autocomplete: "current-password" },
+    { name: "new_password", label: "New password (10 to 256 characters)", type: "password", required: true, autocomplete: "new-password" },
+  ], {}, async (data, form) => {
+    await call("POST", "/api/v1/auth/password", data);
+    clearErrors(form);
+    form.reset();
+    status("Password changed; your other sessions ended.");
+    render();
+  });
+  password.querySelector(".row button:last-child").remove();
+  const table = el("table", { "aria-label": "My sessions" },
+    el("thead", {}, el("tr", {}, ["Signed in", "Last used", "Ends", "From", ""].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, sessions.map((s) => el("tr", {},
+      el("td", { text: when(s.created_at) + " (" + s.auth + ")" }),
+      el("td", { text: when(s.last_used_at) }),
+      el("td", { text: when(s.expires_at) }),
+      el("td", { text: (s.address || "") + " " + (s.user_agent || "") }),
+      el("td", {}, s.current ? "this one" : button("End", async () => {
+        try {
+          await call("DELETE", "/api/v1/auth/sessions/" + encodeURIComponent(s.id));
+          render();
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          status(e.message);
+        }
+      }, "danger"))))));
+  show(el("h2", { text: "Account" }),
+    el("p", { className: "muted", text: me.username + (me.display_name ? " (" + me.display_name + ")" : "") + " · " + me.role +
+      " · networks: " + (me.network_ids.length ? me.network_ids.map(networkName).join(", ") : "all") }),
+    password,
+    el("section", { "aria-label": "Sessions" }, el("h3", { text: "Sessions" }),
+      sessions.length > 1 ? button("Sign out everywhere else", async () => {
+        await call("POST", "/api/v1/auth/sessions/revoke-others");
+        render();
+      }) : null, table));
+}
