@@ -13,11 +13,20 @@ CREATE TABLE users (
     password_hash   TEXT,
     totp_secret     TEXT,
     totp_enabled    INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0, 1)),
+    -- The last time step a code was accepted for: a code never works twice.
+    totp_last_step  INTEGER NOT NULL DEFAULT 0,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     last_sign_in_at TEXT
 );
 CREATE UNIQUE INDEX users_username ON users (username COLLATE NOCASE);
+
+CREATE TABLE recovery_codes (
+    user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at   TEXT,
+    PRIMARY KEY (user_id, code_hash)
+) WITHOUT ROWID;
 
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,

@@ -16,9 +16,9 @@ use crate::db::sessions::{self, Session};
 use crate::db::users::{self, User};
 use crate::domain::account::{check_password, parse_username, session_cookie};
 use crate::domain::history::ActorKind;
-use crate::domain::password;
 use crate::domain::principal::Principal;
 use crate::domain::role::Role;
+use crate::domain::{password, totp};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::accounts::{self, Client};
@@ -48,7 +48,16 @@ pub fn routes(r: &mut Routes) {
             "/api/v1/auth/password-links/{code}",
             [on(Method::POST, use_password_link)],
         )
-        .at("/api/v1/auth/events", [on(Method::GET, events)]);
+        .at("/api/v1/auth/events", [on(Method::GET, events)])
+        .at("/api/v1/auth/totp/setup", [on(Method::POST, totp_setup)])
+        .at(
+            "/api/v1/auth/totp/confirm",
+            [on(Method::POST, totp_confirm)],
+        )
+        .at(
+            "/api/v1/auth/totp/disable",
+            [on(Method::POST, totp_disable)],
+        );
 }
 
 pub fn client(req: &HttpRequest) -> Client {
@@ -230,10 +239,41 @@ async fn sign_in(
             return Err(ApiError::unauthorized("Wrong username or password."));
         }
     };
-    if user.totp_enabled && b.totp.as_deref().is_none_or(str::is_empty) {
-        return Err(
-            ApiError::unauthorized("Enter the code of your second factor").with_field("totp"),
-        );
+    if user.totp_enabled {
+        let Some(code) = b.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            return Err(
+                ApiError::unauthorized("Enter the code of your second factor").with_field("totp"),
+            );
+        };
+        let (id, code) = (user.id.clone(), code.to_string());
+        let accepted = state
+            .db
+            .write(move |tx| second_factor(tx, &id, &code))
+            .await?;
+        if !accepted {
+            state
+                .accounts
+                .throttle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .failed(&b.username, &address, Instant::now());
+            let (id, name, audit, now) = (
+                user.id.clone(),
+                user.username.clone(),
+                client.clone(),
+                crate::domain::clock::now(),
+            );
+            state
+                .db
+                .write(move |tx| {
+                    accounts::event(tx, "sign_in_failed", Some(&id), &name, &audit, &now)
+                })
+                .await?;
+            return Err(
+                ApiError::unauthorized("That code is wrong, or was used already")
+                    .with_field("totp"),
+            );
+        }
     }
     state
         .accounts
@@ -577,4 +617,147 @@ async fn events(
         .read(move |c| sessions::events(c, user, kind, page))
         .await?;
     Ok(list_response(&items, page, total))
+}
+
+/// Whether `code` is the user's current TOTP code (not used before) or an unused recovery code;
+/// either is then used up.
+fn second_factor(tx: &rusqlite::Transaction, user_id: &str, code: &str) -> ApiResult<bool> {
+    let (secret, enabled) = users::totp(tx, user_id)?;
+    let Some(secret) = secret.filter(|_| enabled) else {
+        return Ok(false);
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    if let Some(step) = totp::matching_step(&secret, code, now) {
+        return users::take_totp_step(tx, user_id, step);
+    }
+    let hash = crate::domain::token::hash(&code.to_lowercase());
+    users::use_recovery_code(tx, user_id, &hash, &crate::domain::clock::now())
+}
+
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// `POST /auth/totp/setup`: a new secret, its link and QR code; on only once confirmed.
+async fn totp_setup(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let name = auth.actor.name.clone().unwrap_or_default();
+    let secret = totp::new_secret();
+    let stored = secret.clone();
+    state
+        .db
+        .write(move |tx| {
+            if users::totp(tx, &s.user_id)?.1 {
+                return Err(ApiError::conflict(
+                    "Your second factor is on: turn it off first",
+                ));
+            }
+            users::set_totp_secret(tx, &s.user_id, Some(&stored), false)
+        })
+        .await?;
+    let url = totp::url(&secret, &name);
+    let svg = totp::qr_svg(&url);
+    Ok(no_store(envelope::ok(
+        &json!({"secret": secret, "otpauth_url": url, "qr_svg": svg}),
+    )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCodeBody {
+    /// The 6 digits the authenticator shows now.
+    code: String,
+}
+
+/// `POST /auth/totp/confirm`: a code of the new secret turns it on (that code counts as used)
+/// and answers ten recovery codes, once.
+async fn totp_confirm(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let b: TotpCodeBody = body.parse()?;
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| crate::domain::token::hash(c))
+        .collect();
+    state
+        .db
+        .write(move |tx| {
+            let (secret, enabled) = users::totp(tx, &s.user_id)?;
+            let secret = match (secret, enabled) {
+                (Some(secret), false) => secret,
+                (_, true) => return Err(ApiError::conflict("Your second factor is on already")),
+                (None, false) => {
+                    return Err(ApiError::conflict(
+                        "Start with POST /api/v1/auth/totp/setup",
+                    ))
+                }
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+            let step = totp::matching_step(&secret, &b.code, now).ok_or_else(|| {
+                ApiError::validation("code", "That is not the code your authenticator shows now")
+            })?;
+            users::set_totp_secret(tx, &s.user_id, Some(&secret), true)?;
+            users::take_totp_step(tx, &s.user_id, step)?;
+            users::add_recovery_codes(tx, &s.user_id, &hashes)?;
+            accounts::event(
+                tx,
+                "totp_enabled",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &crate::domain::clock::now(),
+            )
+        })
+        .await?;
+    state.keys.invalidate();
+    Ok(no_store(envelope::ok(&json!({"recovery_codes": codes}))))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpDisableBody {
+    password: String,
+}
+
+/// `POST /auth/totp/disable`: with the password, the second factor and its recovery codes go.
+async fn totp_disable(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let s = session_of(&auth)?.clone();
+    let b: TotpDisableBody = body.parse()?;
+    let id = s.user_id.clone();
+    let stored = state.db.read(move |c| users::password_hash(c, &id)).await?;
+    let given = b.password;
+    if !hashing(&state, move || password::verify(&given, stored.as_deref())).await? {
+        return Err(ApiError::unauthorized("The password is wrong").with_field("password"));
+    }
+    let (client, name) = (client(&req), auth.actor.name.clone().unwrap_or_default());
+    state
+        .db
+        .write(move |tx| {
+            users::set_totp_secret(tx, &s.user_id, None, false)?;
+            accounts::event(
+                tx,
+                "totp_disabled",
+                Some(&s.user_id),
+                &name,
+                &client,
+                &crate::domain::clock::now(),
+            )
+        })
+        .await?;
+    Ok(envelope::ok(&json!({"totp_enabled": false})))
 }

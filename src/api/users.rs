@@ -38,7 +38,11 @@ pub fn routes(r: &mut Routes) {
                 on(Method::DELETE, delete),
             ],
         )
-        .at(&format!("{base}/{{id}}/reset"), [on(Method::POST, reset)]);
+        .at(&format!("{base}/{{id}}/reset"), [on(Method::POST, reset)])
+        .at(
+            &format!("{base}/{{id}}/totp"),
+            [on(Method::DELETE, turn_off_totp)],
+        );
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -315,6 +319,34 @@ async fn reset(
             json!({"code": code, "link": format!("/#/password/{code}"), "expires_at": expires_at});
         let redacted = json!({"code": MASK, "link": MASK, "expires_at": expires_at});
         Ok(Reply::ok(&answer).secret_shown_once(&redacted))
+    })
+    .await?;
+    state.keys.invalidate();
+    Ok(response)
+}
+
+/// `DELETE /users/{id}/totp`: an Admin turns a person's second factor off (a lost phone).
+async fn turn_off_totp(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Admin)?;
+    let id = path_id(&path)?;
+    let client = super::accounts::client(&req);
+    let response = write_reply(&state, &req, auth.0, None, move |tx, who| {
+        let user = users::manageable(tx, who, &id)?;
+        crate::db::users::set_totp_secret(tx, &id, None, false)?;
+        accounts::event(
+            tx,
+            "totp_disabled",
+            Some(&id),
+            &user.username,
+            &client,
+            &who.now,
+        )?;
+        Ok(Reply::ok(&crate::db::users::get(tx, &id)?))
     })
     .await?;
     state.keys.invalidate();

@@ -185,3 +185,62 @@ pub fn delete(conn: &Connection, id: &str) -> ApiResult<()> {
         .execute([id])?;
     Ok(())
 }
+
+/// `(secret, enabled)` of a user's second factor; the secret is set but not enabled between
+/// setup and confirmation.
+pub fn totp(conn: &Connection, id: &str) -> ApiResult<(Option<String>, bool)> {
+    or_not_found(
+        conn.prepare_cached("SELECT totp_secret, totp_enabled FROM users WHERE id = ?")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?))),
+        "User",
+    )
+}
+
+pub fn set_totp_secret(
+    conn: &Connection,
+    id: &str,
+    secret: Option<&str>,
+    enabled: bool,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE users SET totp_secret = ?, totp_enabled = ?, totp_last_step = 0 WHERE id = ?",
+    )?
+    .execute(params![secret, enabled, id])?;
+    if secret.is_none() {
+        conn.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?")?
+            .execute([id])?;
+    }
+    Ok(())
+}
+
+/// Takes time step `step` for the user when it is later than the last one taken: `false` for a
+/// code already used (or an older one).
+pub fn take_totp_step(conn: &Connection, id: &str, step: u64) -> ApiResult<bool> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    Ok(conn
+        .prepare_cached(
+            "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1",
+        )?
+        .execute(params![step, id])?
+        == 1)
+}
+
+pub fn add_recovery_codes(conn: &Connection, id: &str, hashes: &[String]) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?")?
+        .execute([id])?;
+    for h in hashes {
+        conn.prepare_cached("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)")?
+            .execute([id, h])?;
+    }
+    Ok(())
+}
+
+/// Uses a recovery code once: `false` when unknown or used.
+pub fn use_recovery_code(conn: &Connection, id: &str, hash: &str, now: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+        )?
+        .execute(params![now, id, hash])?
+        == 1)
+}

@@ -23,6 +23,7 @@ pub mod template;
 pub mod text;
 pub mod token;
 pub mod topology;
+pub mod totp;
 pub mod webhooks;
 
 use crate::error::ApiError;

@@ -2,7 +2,7 @@
 // Users page (Admins: invite, make, change, disable, reset) and the Account page (password,
 // sessions).
 
-import { ApiError, call, fresh, session } from "/ui/api.js";
+import { ApiError, call, fresh, get, session } from "/ui/api.js";
 import { button, clearErrors, confirmDelete, el, panel, show, status, view } from "/ui/dom.js";
 import { collection, networkName } from "/ui/table.js";
 import { when } from "/pages/history.js";
@@ -124,7 +124,36 @@ export function usersPage(params) {
 
 export async function accountPage() {
   if (!session.me.user) {
-    show(el("h2", { text: "Account" }), el("p", { text: "You are signed in with an API key: accounts are for people who sign in with a password." }));
+    const secondFactor = el("section", { "aria-label": "Second factor", id: "second-factor" }, el("h3", { text: "Second factor" }));
+  const user = await get("/api/v1/auth/session");
+  if (user.user.totp_enabled) {
+    const off = panel("Turn the second factor off", [{ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" }], {}, async (data) => {
+      await call("POST", "/api/v1/auth/totp/disable", data);
+      status("Second factor off.");
+      render();
+    });
+    off.querySelector(".row button:last-child").remove();
+    off.querySelector("button[type=submit]").textContent = "Turn off";
+    secondFactor.append(el("p", { text: "On: signing in asks for a code of your authenticator app (or a recovery code)." }), off);
+  } else {
+    secondFactor.append(el("p", { text: "Off: signing in asks for your password only." }), button("Set up a second factor", async () => {
+      const setup = (await call("POST", "/api/v1/auth/totp/setup")).data;
+      const image = el("img", { src: "data:image/svg+xml;base64," + btoa(setup.qr_svg), alt: "QR code of the authenticator link", width: 200, height: 200 });
+      const confirm = panel("Confirm with a code", [{ name: "code", label: "The 6 digits your app shows now", required: true, autocomplete: "one-time-code" }], {}, async (data) => {
+        const codes = (await call("POST", "/api/v1/auth/totp/confirm", data)).data.recovery_codes;
+        secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
+          el("section", { className: "dialog-note", role: "alert", "aria-label": "Recovery codes" },
+            el("p", { text: "Second factor on. Keep these recovery codes somewhere safe: each works once in place of a code, and they are not shown again." }),
+            el("ul", { id: "recovery-codes" }, codes.map((c) => el("li", {}, el("code", { text: c }))))));
+      });
+      confirm.querySelector(".row button:last-child").remove();
+      confirm.querySelector("button[type=submit]").textContent = "Turn on";
+      secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
+        el("p", { text: "Scan this code with an authenticator app, or type the secret in it." }), image,
+        el("p", {}, "Secret: ", el("code", { id: "totp-secret", className: "secret", text: setup.secret })), confirm);
+    }));
+  }
+  show(el("h2", { text: "Account" }), el("p", { text: "You are signed in with an API key: accounts are for people who sign in with a password." }));
     return;
   }
   const me = session.me.user;
@@ -140,6 +169,7 @@ export async function accountPage() {
     render();
   });
   password.querySelector(".row button:last-child").remove();
+  password.querySelector("button[type=submit]").textContent = "Change the password";
   const table = el("table", { "aria-label": "My sessions" },
     el("thead", {}, el("tr", {}, ["Signed in", "Last used", "Ends", "From", ""].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, sessions.map((s) => el("tr", {},
@@ -156,10 +186,40 @@ export async function accountPage() {
           status(e.message);
         }
       }, "danger"))))));
+  const secondFactor = el("section", { "aria-label": "Second factor", id: "second-factor" }, el("h3", { text: "Second factor" }));
+  const user = await get("/api/v1/auth/session");
+  if (user.user.totp_enabled) {
+    const off = panel("Turn the second factor off", [{ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" }], {}, async (data) => {
+      await call("POST", "/api/v1/auth/totp/disable", data);
+      status("Second factor off.");
+      render();
+    });
+    off.querySelector(".row button:last-child").remove();
+    off.querySelector("button[type=submit]").textContent = "Turn off";
+    secondFactor.append(el("p", { text: "On: signing in asks for a code of your authenticator app (or a recovery code)." }), off);
+  } else {
+    secondFactor.append(el("p", { text: "Off: signing in asks for your password only." }), button("Set up a second factor", async () => {
+      const setup = (await call("POST", "/api/v1/auth/totp/setup")).data;
+      const image = el("img", { src: "data:image/svg+xml;base64," + btoa(setup.qr_svg), alt: "QR code of the authenticator link", width: 200, height: 200 });
+      const confirm = panel("Confirm with a code", [{ name: "code", label: "The 6 digits your app shows now", required: true, autocomplete: "one-time-code" }], {}, async (data) => {
+        const codes = (await call("POST", "/api/v1/auth/totp/confirm", data)).data.recovery_codes;
+        secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
+          el("section", { className: "dialog-note", role: "alert", "aria-label": "Recovery codes" },
+            el("p", { text: "Second factor on. Keep these recovery codes somewhere safe: each works once in place of a code, and they are not shown again." }),
+            el("ul", { id: "recovery-codes" }, codes.map((c) => el("li", {}, el("code", { text: c }))))));
+      });
+      confirm.querySelector(".row button:last-child").remove();
+      confirm.querySelector("button[type=submit]").textContent = "Turn on";
+      secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
+        el("p", { text: "Scan this code with an authenticator app, or type the secret in it." }), image,
+        el("p", {}, "Secret: ", el("code", { id: "totp-secret", className: "secret", text: setup.secret })), confirm);
+    }));
+  }
   show(el("h2", { text: "Account" }),
     el("p", { className: "muted", text: me.username + (me.display_name ? " (" + me.display_name + ")" : "") + " · " + me.role +
       " · networks: " + (me.network_ids.length ? me.network_ids.map(networkName).join(", ") : "all") }),
     password,
+    secondFactor,
     el("section", { "aria-label": "Sessions" }, el("h3", { text: "Sessions" }),
       sessions.length > 1 ? button("Sign out everywhere else", async () => {
         await call("POST", "/api/v1/auth/sessions/revoke-others");

@@ -22,7 +22,7 @@ pub struct Person {
 }
 
 impl Person {
-    fn from(r: &Resp) -> Person {
+    pub fn from(r: &Resp) -> Person {
         let set = r
             .header("set-cookie")
             .unwrap_or_else(|| panic!("no cookie: {}", r.body));

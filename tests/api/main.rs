@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod accounts_totp;
 mod agent_docker;
 mod agent_process;
 mod agent_reports;
@@ -73,6 +74,7 @@ mod ui_deployments;
 mod ui_discovery;
 mod ui_history;
 mod ui_tagging;
+mod ui_totp;
 mod ui_webhooks;
 mod webdriver;
 mod webhooks;

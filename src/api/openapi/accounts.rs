@@ -3,7 +3,10 @@
 use serde_json::{json, Value};
 
 use super::{body, ok, operation, param_ref, Doc, READ_ERRORS, WRITE_ERRORS};
-use crate::api::accounts::{AcceptBody, PasswordBody, PasswordLinkBody, SetupBody, SignInBody};
+use crate::api::accounts::{
+    AcceptBody, PasswordBody, PasswordLinkBody, SetupBody, SignInBody, TotpCodeBody,
+    TotpDisableBody,
+};
 use crate::api::users::{CreatedUser, InviteBody, UserBody};
 use crate::db::sessions::{AuthEvent, Session};
 use crate::db::users::User;
@@ -171,6 +174,34 @@ impl Doc {
                  json!({"name": "type", "in": "query", "required": false, "schema": {"type": "string"}})],
             None, ok("200", "A page", &events), READ_ERRORS));
 
+        let totp_code = self.add_schema::<TotpCodeBody>();
+        let totp_disable = self.add_schema::<TotpDisableBody>();
+        self.schemas.insert("TotpSetup".into(), json!({"type": "object", "required": ["secret", "otpauth_url", "qr_svg"],
+            "properties": {"secret": {"type": "string"}, "otpauth_url": {"type": "string"}, "qr_svg": {"type": "string"}}}));
+        self.schemas.insert("RecoveryCodes".into(), json!({"type": "object", "required": ["recovery_codes"],
+            "properties": {"recovery_codes": {"type": "array", "items": {"type": "string"}, "minItems": 10, "maxItems": 10}}}));
+        let totp_setup = self.envelope("TotpSetup");
+        let recovery = self.envelope("RecoveryCodes");
+        self.add("/api/v1/auth/totp/setup", "post", operation(TAG, "create_totp_setup", "Start a second factor",
+            &format!("{mine} A new secret (base32), its `otpauth://` link and QR code (SVG); it is on only once confirmed. 409 while one is on."),
+            vec![], None, ok("200", "The secret", &totp_setup), &writes));
+        self.add("/api/v1/auth/totp/confirm", "post", operation(TAG, "confirm_totp", "Turn the second factor on",
+            &format!("{mine} With the code the authenticator shows now (which then counts as used). Answers ten recovery codes, once; each works once in place of a code."),
+            vec![], Some(body(&totp_code)), ok("200", "On", &recovery), &writes));
+        self.add(
+            "/api/v1/auth/totp/disable",
+            "post",
+            operation(
+                TAG,
+                "disable_totp",
+                "Turn the second factor off",
+                &format!("{mine} With the password; the recovery codes go too."),
+                vec![],
+                Some(body(&totp_disable)),
+                ok("200", "Off", &done),
+                &writes,
+            ),
+        );
         let base = "/api/v1/users";
         self.add(base, "get", operation(TAG, "list_users", "List users", "Needs: Admin.",
             vec![param_ref("Limit"), param_ref("Offset"),
@@ -232,6 +263,9 @@ impl Doc {
                 &writes,
             ),
         );
+        self.add(&format!("{item}/totp"), "delete", operation(TAG, "delete_user_totp", "Turn a person's second factor off",
+            &format!("{admin} For a lost authenticator: the person signs in with the password alone until they set a new one."),
+            vec![param_ref("Id")], None, ok("200", "The user", &user_one), &writes));
         self.add(&format!("{item}/reset"), "post", operation(TAG, "reset_user_password", "A link to set a new password",
             &format!("{admin} A one-time link (`/#/password/<code>`, 24 h); the person's sessions end."),
             vec![param_ref("Id")], None, ok("200", "The link, shown once", &link), &writes));
