@@ -19,6 +19,11 @@ pub const ENV_AGENT_JOB_TIMEOUT_S: &str = "PORTOLAN_AGENT_JOB_TIMEOUT_S";
 pub const ENV_SESSION_IDLE_DAYS: &str = "PORTOLAN_SESSION_IDLE_DAYS";
 pub const ENV_SESSION_MAX_DAYS: &str = "PORTOLAN_SESSION_MAX_DAYS";
 pub const ENV_COOKIE_SECURE: &str = "PORTOLAN_COOKIE_SECURE";
+pub const ENV_AUTH_HEADER: &str = "PORTOLAN_AUTH_HEADER";
+pub const ENV_AUTH_GROUPS_HEADER: &str = "PORTOLAN_AUTH_GROUPS_HEADER";
+pub const ENV_TRUSTED_PROXIES: &str = "PORTOLAN_TRUSTED_PROXIES";
+pub const ENV_ROLE_MAP: &str = "PORTOLAN_ROLE_MAP";
+pub const ENV_AUTO_CREATE: &str = "PORTOLAN_OIDC_AUTO_CREATE";
 pub const ENV_STALE_AFTER_HOURS: &str = "PORTOLAN_STALE_AFTER_HOURS";
 pub const ENV_METRICS_PUBLIC: &str = "PORTOLAN_METRICS_PUBLIC";
 pub const ENV_WEBHOOK_TIMEOUT_MS: &str = "PORTOLAN_WEBHOOK_TIMEOUT_MS";
@@ -75,6 +80,21 @@ pub struct Settings {
     /// Days a person's session lasts at most, used or not.
     #[arg(long, env = ENV_SESSION_MAX_DAYS, default_value = "30", global = true)]
     pub session_max_days: String,
+    /// The header a trusted proxy names the signed-in person in (e.g. Remote-User).
+    #[arg(long, env = ENV_AUTH_HEADER, global = true)]
+    pub auth_header: Option<String>,
+    /// The header a trusted proxy lists the person's groups in (e.g. Remote-Groups).
+    #[arg(long, env = ENV_AUTH_GROUPS_HEADER, global = true)]
+    pub auth_groups_header: Option<String>,
+    /// The proxies (comma-separated CIDRs) whose auth headers are believed; empty: none.
+    #[arg(long, env = ENV_TRUSTED_PROXIES, default_value = "", global = true)]
+    pub trusted_proxies: String,
+    /// Groups to roles for single sign-on: `lab-admins=Admin,lab=Viewer`.
+    #[arg(long, env = ENV_ROLE_MAP, default_value = "", global = true)]
+    pub role_map: String,
+    /// Make the account of a person single sign-on names for the first time.
+    #[arg(long, env = ENV_AUTO_CREATE, default_value = "true", global = true)]
+    pub auto_create: String,
     /// Mark the session cookie `Secure` even on plain HTTP (a TLS proxy in front).
     #[arg(long, env = ENV_COOKIE_SECURE, global = true)]
     pub cookie_secure: bool,
@@ -196,6 +216,11 @@ pub struct Config {
     pub session_idle_days: u32,
     pub session_max_days: u32,
     pub cookie_secure: bool,
+    /// `(user header, groups header)` names, when a proxy signs people in.
+    pub auth_header: Option<(String, Option<String>)>,
+    pub trusted_proxies: Vec<crate::domain::net::Cidr>,
+    pub role_map: crate::domain::account::RoleMap,
+    pub auto_create: bool,
     pub stale_after_hours: u32,
     pub metrics_public: bool,
     pub webhook_timeout_ms: u32,
@@ -296,6 +321,37 @@ impl Config {
                 1,
             )?,
             cookie_secure: s.cookie_secure,
+            auth_header: s
+                .auth_header
+                .as_deref()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(|h| {
+                    let groups = s
+                        .auth_groups_header
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string);
+                    (h.to_string(), groups)
+                }),
+            trusted_proxies: s
+                .trusted_proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    crate::domain::net::Cidr::parse(c)
+                        .map_err(|e| bad(ENV_TRUSTED_PROXIES, "trusted-proxies", c, &e.0))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            role_map: crate::domain::account::RoleMap::parse(&s.role_map)
+                .map_err(|e| bad(ENV_ROLE_MAP, "role-map", &s.role_map, &e))?,
+            auto_create: match s.auto_create.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => return Err(bad(ENV_AUTO_CREATE, "auto-create", other, "true or false")),
+            },
             stale_after_hours: parse_u32(
                 ENV_STALE_AFTER_HOURS,
                 "stale-after-hours",
@@ -355,6 +411,10 @@ impl Config {
             session_idle_days: 7,
             session_max_days: 30,
             cookie_secure: false,
+            auth_header: None,
+            trusted_proxies: Vec::new(),
+            role_map: Default::default(),
+            auto_create: true,
             stale_after_hours: 168,
             metrics_public: false,
             webhook_timeout_ms: 10_000,

@@ -104,10 +104,20 @@ fn signed_in(
     session: &Session,
     token: &str,
 ) -> HttpResponse {
-    let secure = state.config.cookie_secure || req.connection_info().scheme() == "https";
-    let max_age = i64::from(state.config.session_max_days) * 86_400;
     let mut res = envelope::ok(&json!({"user": user, "csrf_token": session.csrf_token}));
     *res.status_mut() = status;
+    with_cookie(state, req, res, token)
+}
+
+/// `res` setting the session cookie of `token`, kept out of caches.
+fn with_cookie(
+    state: &AppState,
+    req: &HttpRequest,
+    mut res: HttpResponse,
+    token: &str,
+) -> HttpResponse {
+    let secure = state.config.cookie_secure || req.connection_info().scheme() == "https";
+    let max_age = i64::from(state.config.session_max_days) * 86_400;
     if let Ok(v) = header::HeaderValue::from_str(&session_cookie(token, max_age, secure)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -307,15 +317,34 @@ fn session_of(auth: &Auth) -> ApiResult<&crate::domain::principal::SessionRef> {
 /// `GET /auth/session`: the caller's session, or `data: null` without one (the web UI asks on
 /// every load, before it knows whether anyone is signed in).
 async fn session(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let Some(cookie) = crate::auth::session_cookie(&req) else {
-        return Ok(envelope::ok(&serde_json::Value::Null));
+    let proxied = proxied_person(&state, &req);
+    let current = match crate::auth::session_cookie(&req) {
+        None => None,
+        Some(cookie) => match crate::auth::session_principal(state.clone(), cookie).await {
+            Ok(p) => Some(p),
+            Err(e) if e.code == crate::error::ErrorCode::Unauthorized => None,
+            Err(e) => return Err(e),
+        },
     };
-    let principal = match crate::auth::session_principal(state.clone(), cookie).await {
-        Ok(p) => p,
-        Err(e) if e.code == crate::error::ErrorCode::Unauthorized => {
-            return Ok(cleared(envelope::ok(&serde_json::Value::Null)))
+    // A trusted proxy's person signs in here, unless this session is already theirs.
+    if let Some((name, groups)) = proxied {
+        let theirs = current.as_ref().is_some_and(|p| {
+            p.actor
+                .name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+        });
+        if !theirs {
+            return header_sign_in(&state, &req, name, groups).await;
         }
-        Err(e) => return Err(e),
+    }
+    let Some(principal) = current else {
+        let none = envelope::ok(&serde_json::Value::Null);
+        return Ok(if crate::auth::session_cookie(&req).is_some() {
+            cleared(none)
+        } else {
+            none
+        });
     };
     let s = principal
         .session
@@ -760,4 +789,122 @@ async fn totp_disable(
         })
         .await?;
     Ok(envelope::ok(&json!({"totp_enabled": false})))
+}
+
+/// The person a trusted proxy names (`PORTOLAN_AUTH_HEADER`) and their groups, when the request
+/// comes from an address in `PORTOLAN_TRUSTED_PROXIES`; from anywhere else the header is ignored.
+fn proxied_person(state: &AppState, req: &HttpRequest) -> Option<(String, Option<String>)> {
+    let (user_header, groups_header) = state.config.auth_header.as_ref()?;
+    let peer = req.peer_addr()?.ip();
+    if !state
+        .config
+        .trusted_proxies
+        .iter()
+        .any(|c| c.contains(peer))
+    {
+        return None;
+    }
+    let text = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let name = text(user_header)?;
+    Some((name, groups_header.as_deref().and_then(text)))
+}
+
+/// Signs in the person a trusted proxy names: their account (made at the first sign-in when
+/// allowed), the role their groups map to (read again at every sign-in), a new session.
+async fn header_sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    name: String,
+    groups: Option<String>,
+) -> ApiResult<HttpResponse> {
+    let username = parse_username(&name).map_err(|e| {
+        ApiError::unauthorized(format!(
+            "The proxy's user header is not a username: {}",
+            e.0
+        ))
+    })?;
+    let mapped = match (&state.config.auth_header, &groups) {
+        (Some((_, Some(_))), groups) => Some(
+            state
+                .config
+                .role_map
+                .role_of(crate::domain::account::split_groups(
+                    groups.as_deref().unwrap_or(""),
+                ))
+                .ok_or_else(|| {
+                    ApiError::forbidden_role("a role from PORTOLAN_ROLE_MAP")
+                        .with_message("You are signed in, but none of your groups has a role here")
+                })?,
+        ),
+        _ => None,
+    };
+    let (client, max_days, auto) = (
+        client(req),
+        state.config.session_max_days,
+        state.config.auto_create,
+    );
+    let request_id = request_id(req);
+    let (user, session, token) = state
+        .db
+        .write(move |tx| {
+            let who = Writer::begin(
+                tx,
+                Principal::operator(ActorKind::System, "sign-in by proxy header"),
+                request_id,
+            )?;
+            let user = match users::by_username(tx, &username)?.map(|(u, _)| u) {
+                Some(u) if !u.enabled => {
+                    return Err(ApiError::unauthorized("This account is disabled"));
+                }
+                Some(u) => match mapped {
+                    Some(role) if role.as_str() != u.role => crate::ops::users::update(
+                        tx,
+                        &who,
+                        &u.id,
+                        crate::ops::users::UserInput {
+                            username: u.username.clone(),
+                            display_name: u.display_name.clone(),
+                            email: u.email.clone(),
+                            role,
+                            network_ids: u.network_ids.clone(),
+                            enabled: true,
+                        },
+                    )?,
+                    _ => u,
+                },
+                None if auto => crate::ops::users::create(
+                    tx,
+                    &who,
+                    crate::ops::users::UserInput {
+                        username,
+                        display_name: None,
+                        email: None,
+                        role: mapped.unwrap_or(Role::Viewer),
+                        network_ids: Vec::new(),
+                        enabled: true,
+                    },
+                    "header",
+                    None,
+                )?,
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "No account has this name, and accounts are not made at sign-in here",
+                    ))
+                }
+            };
+            let (session, token) = accounts::start_session(tx, &user, "header", &client, max_days)?;
+            Ok((user, session, token))
+        })
+        .await?;
+    // The session's shape, as GET /auth/session answers it.
+    let res = envelope::ok(&json!({"user": user, "csrf_token": session.csrf_token,
+                                   "expires_at": session.expires_at, "auth": "header"}));
+    Ok(with_cookie(state, req, res, &token))
 }

@@ -17,6 +17,43 @@ pub const SETUP_CODE_FILE: &str = "setup-code";
 /// The header a cookie-authenticated write carries its session's CSRF token in.
 pub const CSRF_HEADER: &str = "X-Portolan-CSRF";
 
+/// Groups to roles (`PORTOLAN_ROLE_MAP`, `lab-admins=Admin,lab=Viewer`): a person gets the
+/// highest role any of their groups maps to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleMap(pub Vec<(String, Role)>);
+
+impl RoleMap {
+    pub fn parse(text: &str) -> Result<RoleMap, String> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (group, role) = part
+                .split_once('=')
+                .ok_or_else(|| format!("\"{part}\" is not group=Role"))?;
+            let role = Role::parse(role.trim()).map_err(|e| format!("\"{part}\": {}", e.0))?;
+            out.push((group.trim().to_string(), role));
+        }
+        Ok(RoleMap(out))
+    }
+
+    /// The role of someone in `groups`; `None` when no group maps to one.
+    pub fn role_of<'a>(&self, groups: impl IntoIterator<Item = &'a str>) -> Option<Role> {
+        let groups: Vec<&str> = groups.into_iter().map(str::trim).collect();
+        self.0
+            .iter()
+            .filter(|(g, _)| groups.contains(&g.as_str()))
+            .map(|(_, r)| *r)
+            .max()
+    }
+}
+
+/// The groups of a proxy's groups header: comma- or space-separated.
+pub fn split_groups(header: &str) -> impl Iterator<Item = &str> {
+    header
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+}
+
 /// 1 to 64 characters, no control characters, no surrounding spaces; unique regardless of case.
 pub fn parse_username(s: &str) -> Parsed<String> {
     let n = s.chars().count();
@@ -213,6 +250,20 @@ mod tests {
         assert!(t.locked("someone", "10.0.0.9", start).is_some());
         t.succeeded("user0");
         assert!(t.locked("user0", "10.0.0.8", start).is_none());
+    }
+
+    #[test]
+    fn role_maps_give_the_highest_role_of_a_persons_groups() {
+        let map = RoleMap::parse("lab-admins=Admin, lab=Viewer,owners=Owner").unwrap();
+        assert_eq!(
+            map.role_of(split_groups("lab,lab-admins")),
+            Some(Role::Admin)
+        );
+        assert_eq!(map.role_of(split_groups("lab other")), Some(Role::Viewer));
+        assert_eq!(map.role_of(split_groups("guests")), None);
+        assert!(RoleMap::parse("lab").is_err());
+        assert!(RoleMap::parse("lab=Boss").is_err());
+        assert_eq!(RoleMap::parse("").unwrap(), RoleMap::default());
     }
 
     #[test]
