@@ -95,3 +95,15 @@ CREATE INDEX changes_host ON changes (host_id, seq) WHERE host_id IS NOT NULL;
 CREATE INDEX changes_service ON changes (service_id, seq) WHERE service_id IS NOT NULL;
 CREATE INDEX changes_request ON changes (request_id);
 CREATE INDEX changes_time ON changes (time);
+
+-- Read-only links to a network's map and hosts, for someone without an account.
+CREATE TABLE shares (
+    id            TEXT PRIMARY KEY,
+    network_id    TEXT NOT NULL REFERENCES networks (id) ON DELETE CASCADE,
+    token_hash    TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    expires_at    TEXT,
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX shares_network ON shares (network_id);

@@ -24,6 +24,7 @@ pub mod precondition;
 pub mod resource;
 pub mod service_types;
 pub mod services;
+pub mod shares;
 pub mod subnets;
 pub mod system;
 pub mod tag_assignments;
@@ -101,6 +102,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     deployments::routes(&mut r);
     accounts::routes(&mut r);
     users::routes(&mut r);
+    shares::routes(&mut r);
     discoveries::routes(&mut r, "/api/v1/discoveries");
     discovery_schedules::routes(&mut r, "/api/v1/discovery-schedules");
     topology::routes(&mut r, "/api/v1/topology");

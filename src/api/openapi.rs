@@ -64,6 +64,7 @@ pub fn document() -> Value {
     doc.webhooks("/api/v1/webhooks");
     doc.agents();
     doc.accounts();
+    doc.shares();
     doc.deployments("/api/v1/deployments");
     doc.maps("/api/v1/networks/{id}");
     doc.discoveries("/api/v1/discoveries");

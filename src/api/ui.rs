@@ -103,6 +103,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/pages/webhooks.js"),
     },
     Asset {
+        path: "/share.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_str!("../../static/share.html"),
+    },
+    Asset {
+        path: "/share.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/share.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../static/style.css"),
@@ -138,7 +148,14 @@ pub async fn fallback(req: HttpRequest) -> ApiResult<HttpResponse> {
             format!("No route for {} {path}", req.method()),
         ));
     }
-    let wanted = if path == "/" { "/index.html" } else { path };
+    let wanted = if path == "/" {
+        "/index.html"
+    } else if path.starts_with("/share/") {
+        // A shared network's page: its own document, which reads the link's token from its path.
+        "/share.html"
+    } else {
+        path
+    };
     if let Some(asset) = ASSETS.iter().find(|a| a.path == wanted) {
         return Ok(serve(asset));
     }

@@ -26,6 +26,7 @@ mod readers;
 pub mod service_types;
 pub mod services;
 pub mod sessions;
+pub mod shares;
 pub mod subnets;
 pub mod tags;
 pub mod templates;

@@ -243,6 +243,8 @@ fn operation_ids_are_english_words() {
         "change",
         "setup",
         "totp",
+        "share",
+        "shares",
         "confirm",
         "disable",
     ];

@@ -7,8 +7,10 @@ use crate::api::accounts::{
     AcceptBody, PasswordBody, PasswordLinkBody, SetupBody, SignInBody, TotpCodeBody,
     TotpDisableBody,
 };
+use crate::api::shares::ShareBody;
 use crate::api::users::{CreatedUser, InviteBody, UserBody};
 use crate::db::sessions::{AuthEvent, Session};
+use crate::db::shares::Share;
 use crate::db::users::User;
 
 const TAG: &str = "Accounts";
@@ -269,5 +271,66 @@ impl Doc {
         self.add(&format!("{item}/reset"), "post", operation(TAG, "reset_user_password", "A link to set a new password",
             &format!("{admin} A one-time link (`/#/password/<code>`, 24 h); the person's sessions end."),
             vec![param_ref("Id")], None, ok("200", "The link, shown once", &link), &writes));
+    }
+
+    pub(super) fn shares(&mut self) {
+        let share = self.add_schema::<Share>();
+        let input = self.add_schema::<ShareBody>();
+        self.schemas.insert(
+            format!("{share}List"),
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{share}")}}),
+        );
+        self.schemas.insert("ShareLink".into(), json!({"type": "object", "required": ["id", "token", "link"],
+            "properties": {"id": {"type": "string", "format": "uuid"}, "token": {"type": "string"}, "link": {"type": "string"},
+                           "expires_at": {"type": ["string", "null"], "format": "date-time"}, "has_password": {"type": "boolean"}}}));
+        self.schemas.insert("SharedNetwork".into(), json!({"type": "object", "required": ["network", "hosts", "map"],
+            "properties": {"network": {"type": "object"}, "hosts": {"type": "array", "items": {"type": "object"}},
+                           "map": {"type": "object"}, "expires_at": {"type": ["string", "null"], "format": "date-time"}}}));
+        let list = self.envelope(&format!("{share}List"));
+        let link = self.envelope("ShareLink");
+        let shared = self.envelope("SharedNetwork");
+        let writes = [READ_ERRORS, WRITE_ERRORS].concat();
+        let admin = "Needs: Admin, and the network within the key's.";
+        let base = "/api/v1/networks/{id}/shares";
+        self.add(
+            base,
+            "get",
+            operation(
+                "Shares",
+                "list_network_shares",
+                "A network's shares",
+                &format!("{admin} Never their tokens."),
+                vec![param_ref("Id")],
+                None,
+                ok("200", "The shares", &list),
+                READ_ERRORS,
+            ),
+        );
+        let mut made = ok("201", "The link, shown once", &link);
+        made["201"]["headers"] = json!({"Location": {"description": "The network's shares", "schema": {"type": "string"}}});
+        self.add(base, "post", operation("Shares", "create_network_share", "Share a network read-only",
+            &format!("{admin} A link (`/share/<token>`) that shows the network's map and hosts without an account, until `expires_at` or until revoked; with `password`, asked for when opened (checked like a person's, throttled). The token is stored hashed."),
+            vec![param_ref("Id"), param_ref("IdempotencyKey")], Some(body(&input)), made, &writes));
+        self.add("/api/v1/networks/{id}/shares/{share_id}", "delete", operation("Shares", "delete_network_share", "Revoke a share",
+            &format!("{admin} The link is 404 at once."),
+            vec![param_ref("Id"), json!({"name": "share_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}})],
+            None, ok("200", "Revoked", "DeletedEnvelope"), &writes));
+        let token = json!({"name": "token", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}});
+        let password = json!({"name": "X-Portolan-Share-Password", "in": "header", "required": false, "schema": {"type": "string"}});
+        self.add("/api/v1/shares/{token}", "get", open(operation("Shares", "get_share", "A shared network",
+            "No key. The network, its hosts with their addresses, ports and services, and its map; a revoked, expired or unknown link is 404; one with a password without it (or with a wrong one) is 401 with `field: password`.",
+            vec![token.clone(), password.clone()], None, ok("200", "The network", &shared), &["401", "404", "429"])));
+        let mut svg = open(operation(
+            "Shares",
+            "get_share_map_svg",
+            "A shared network's map as SVG",
+            "No key. As `GET /api/v1/networks/{id}/map.svg`, for the share's network.",
+            vec![token, password],
+            None,
+            serde_json::Value::Null,
+            &["401", "404", "429"],
+        ));
+        svg["responses"]["200"] = json!({"description": "The map", "content": {"image/svg+xml": {"schema": {"type": "string"}}}});
+        self.add("/api/v1/shares/{token}/map.svg", "get", svg);
     }
 }
