@@ -16,6 +16,7 @@ import { dependenciesPage } from "/pages/dependencies.js";
 import { webhooksPage } from "/pages/webhooks.js";
 import { agentsPage } from "/pages/agents.js";
 import { deploymentPage } from "/pages/deployments.js";
+import { homePage } from "/pages/home.js";
 import "/pages/keys.js";
 
 // ---- shell ----------------------------------------------------------------------------------------
@@ -88,9 +89,10 @@ export function signedIn(answer) {
 
 export async function render() {
   if (!session.me) return;
-  const [path, query] = (location.hash.slice(1) || "/hosts").split("?");
+  // People land on their home page; a key (a machine, a script, a test) on the hosts.
+  const [path, query] = (location.hash.slice(1) || (session.me.user ? "/home" : "/hosts")).split("?");
   const parts = path.split("/").filter(Boolean);
-  const section = parts[0] || "hosts";
+  const section = parts[0] || (session.me.user ? "home" : "hosts");
   for (const a of document.querySelectorAll("#menu a")) {
     const current = a.getAttribute("href").slice(2) === section || (section === "host" && a.getAttribute("href") === "#/hosts") ||
       (section === "service" && a.getAttribute("href") === "#/services") ||
@@ -102,7 +104,8 @@ export async function render() {
   }
   status("");
   try {
-    if (section === "host") await hostPage(parts[1], query || "");
+    if (section === "home") await homePage();
+    else if (section === "host") await hostPage(parts[1], query || "");
     else if (section === "service") await servicePage(parts[1]);
     else if (section === "changes") await journalPage(query || "");
     else if (section === "discoveries") await discoveriesPage();

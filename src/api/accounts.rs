@@ -77,18 +77,17 @@ fn request_id(req: &HttpRequest) -> Option<String> {
         .map(|r| r.0.clone())
 }
 
-/// Runs Argon2id off the request threads, at most two at a time.
+/// Runs Argon2id on the hashing threads, off the request threads, two at a time.
 pub async fn hashing<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
-    let _permit = state
+    state
         .accounts
-        .hashing
-        .acquire()
+        .hasher
+        .run(work)
         .await
-        .map_err(ApiError::internal)?;
-    web::block(work).await.map_err(ApiError::internal)
+        .ok_or_else(|| ApiError::internal("the password hashing threads are gone"))
 }
 
 fn new_password(p: &str, field: &str) -> ApiResult<()> {

@@ -53,6 +53,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/pages/account.js"),
     },
     Asset {
+        path: "/pages/home.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/pages/home.js"),
+    },
+    Asset {
         path: "/pages/deployments.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/pages/deployments.js"),

@@ -265,6 +265,7 @@ impl Db {
                     if ticks.is_multiple_of(purge_every) {
                         purge_idempotency(&conn);
                         purge_deliveries(&conn);
+                        purge_accounts(&conn);
                         if history_days > 0 {
                             prune_history(&conn, history_days);
                         }
@@ -502,6 +503,27 @@ fn purge_deliveries(conn: &Connection) {
         Ok(0) => {}
         Ok(n) => log::info!("forgot {n} webhook deliveries finished more than 7 days ago"),
         Err(e) => log::warn!("could not purge webhook deliveries: {e}"),
+    }
+}
+
+/// Sessions past their end (or unused for longer than any idle limit), the sign-in audit after
+/// 90 days, and one-time codes a week after they were used or ran out.
+fn purge_accounts(conn: &Connection) {
+    let now = time::OffsetDateTime::now_utc();
+    let at = |d: i64| crate::domain::clock::format(now - time::Duration::days(d));
+    let stamp = crate::domain::clock::format(now);
+    let purged = sessions::delete_expired(conn, &stamp, &at(365))
+        .and_then(|s| Ok(s + sessions::delete_events_before(conn, &at(90))?))
+        .and_then(|n| {
+            Ok(n + conn.execute(
+                "DELETE FROM one_time_codes WHERE coalesce(used_at, expires_at) < ?",
+                [at(7)],
+            )?)
+        });
+    match purged {
+        Ok(0) => {}
+        Ok(n) => log::info!("forgot {n} ended sessions, old sign-in events and used codes"),
+        Err(e) => log::warn!("could not purge ended sessions: {e}"),
     }
 }
 

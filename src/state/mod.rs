@@ -12,20 +12,69 @@ mod in_flight;
 mod keys;
 mod limits;
 
-/// What people's sign-ins share: failures in a window, and the few hashes run at once.
+/// What people's sign-ins share: failures in a window, and the threads that hash passwords.
 pub struct Accounts {
     pub throttle: std::sync::Mutex<crate::domain::account::Throttle>,
-    /// Argon2id takes 19 MiB and tens of milliseconds: two at a time keep a burst of sign-ins
-    /// from taking the machine's memory and both cores from the readers.
-    pub hashing: tokio::sync::Semaphore,
+    pub hasher: Hasher,
 }
 
 impl Default for Accounts {
     fn default() -> Self {
         Accounts {
             throttle: std::sync::Mutex::new(crate::domain::account::Throttle::default()),
-            hashing: tokio::sync::Semaphore::new(2),
+            hasher: Hasher::start(2),
         }
+    }
+}
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Two threads of their own hash and check passwords: Argon2id takes 19 MiB and tens of
+/// milliseconds, so a burst of sign-ins neither takes both cores from the readers nor leaves
+/// 19 MiB in the allocator of every blocking thread it touched.
+pub struct Hasher {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>,
+}
+
+impl Hasher {
+    fn start(threads: usize) -> Hasher {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || loop {
+                    let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start a password hashing thread: {e}");
+            }
+        }
+        Hasher {
+            jobs: std::sync::Mutex::new(tx),
+        }
+    }
+
+    /// Runs `work` on a hashing thread and answers its result.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: HashJob = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .ok()?;
+        rx.await.ok()
     }
 }
 

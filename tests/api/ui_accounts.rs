@@ -30,6 +30,12 @@ fn a_person_sets_up_signs_in_invites_and_comes_back_after_an_expired_session() {
     b.click(&b.button("Make the Owner"));
     b.wait_text("#role", "Signed in as ada, Owner");
     assert_eq!(app.count("users"), 1);
+    // A person lands on the home page: the inventory's counts, what changed, what needs a look.
+    b.goto(&format!("{}/#/", app.base));
+    b.wait_text("#view h2", "Home");
+    b.wait_text("section[aria-label='The inventory']", "0 hosts");
+    b.wait_text("section[aria-label='Silent agents']", "Every agent reports.");
+    audit(&b, "home page");
 
     // The Users page lists her; an Admin's invite opens signed out.
     b.goto(&format!("{}/#/users", app.base));
