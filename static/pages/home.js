@@ -7,7 +7,7 @@ import { el, show } from "/ui/dom.js";
 import { link } from "/ui/table.js";
 import { when } from "/pages/history.js";
 
-const total = async (path) => (await call("GET", path + (path.includes("?") ? "&" : "?") + "limit=1")).meta.pagination.total;
+const total = async (path) => (await call("GET", path + (path.includes("?") ? "&" : "?") + "limit=1")).meta.pagination.total_count;
 
 function list(title, items, line, empty) {
   return el("section", { "aria-label": title, className: "home-card" }, el("h3", { text: title }),
