@@ -34,7 +34,10 @@ fn a_person_sets_up_signs_in_invites_and_comes_back_after_an_expired_session() {
     b.goto(&format!("{}/#/", app.base));
     b.wait_text("#view h2", "Home");
     b.wait_text("section[aria-label='The inventory']", "0 hosts");
-    b.wait_text("section[aria-label='Silent agents']", "Every agent reports.");
+    b.wait_text(
+        "section[aria-label='Silent agents']",
+        "Every agent reports.",
+    );
     audit(&b, "home page");
 
     // The Users page lists her; an Admin's invite opens signed out.
