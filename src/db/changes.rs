@@ -132,12 +132,12 @@ pub fn last_seq(conn: &Connection) -> ApiResult<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// Whether a person (an API key or the command line) ever wrote this object: an agent then
-/// leaves its name, type and place alone.
+/// Whether a person (signed in, or with an API key or the command line) ever wrote this object:
+/// an agent then leaves its name, type and place alone.
 pub fn edited_by_person(conn: &Connection, entity_id: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND actor_type IN ('api_key', 'cli'))",
+            "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND actor_type IN ('api_key', 'cli', 'user'))",
         )?
         .query_row([entity_id], |r| r.get(0))?)
 }

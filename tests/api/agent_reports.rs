@@ -472,3 +472,58 @@ fn malformed_reports_are_refused_with_their_path_and_write_nothing() {
     assert_eq!(app.count("discoveries"), 0);
     let _ = snapshot;
 }
+
+#[test]
+fn a_guess_a_signed_in_person_edited_is_theirs_too() {
+    let app = spawn_app();
+    let net = app.network("lab");
+    app.subnet(&net, "10.20.0.0/24");
+    let r = app.post(
+        "/api/v1/discoveries",
+        json!({"network_id": net, "source": "observations", "observations": [
+            {"ip": "10.20.0.20", "ports": [{"number": 8096, "protocol": "Tcp"}]}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let host = app.get(&format!("/api/v1/hosts?network_id={net}")).data()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let guess = services_on(&app, &host)
+        .into_iter()
+        .find(|s| s["bindings"].to_string().contains("port_id"))
+        .expect("a guess on 8096");
+    // A person, signed in with a password (not a key), renames the guess.
+    let made = app.post(
+        "/api/v1/users",
+        json!({"username": "ada", "password": "correct horse battery", "role": "Member"}),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let ada = crate::accounts::Person::from(&crate::accounts::sign_in(
+        &app,
+        "ada",
+        "correct horse battery",
+    ));
+    let body = json!({"host_id": host, "name": "my media",
+                      "service_definition": guess["service_definition"], "bindings": guess["bindings"]});
+    let r = ada.call(
+        &app,
+        "PUT",
+        &format!("/api/v1/services/{}", guess["id"].as_str().unwrap()),
+        Some(&body),
+        true,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let (_, token) = agent(&app, &net, "nas-agent");
+    let r = report(&app, &token, &lab_report("running", false));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let kept = app.get(&format!(
+        "/api/v1/services/{}",
+        guess["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        kept.data()["name"],
+        "my media",
+        "a person's edit, like a key's, is never undone"
+    );
+}
