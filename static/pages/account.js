@@ -124,36 +124,7 @@ export function usersPage(params) {
 
 export async function accountPage() {
   if (!session.me.user) {
-    const secondFactor = el("section", { "aria-label": "Second factor", id: "second-factor" }, el("h3", { text: "Second factor" }));
-  const user = await get("/api/v1/auth/session");
-  if (user.user.totp_enabled) {
-    const off = panel("Turn the second factor off", [{ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password" }], {}, async (data) => {
-      await call("POST", "/api/v1/auth/totp/disable", data);
-      status("Second factor off.");
-      render();
-    });
-    off.querySelector(".row button:last-child").remove();
-    off.querySelector("button[type=submit]").textContent = "Turn off";
-    secondFactor.append(el("p", { text: "On: signing in asks for a code of your authenticator app (or a recovery code)." }), off);
-  } else {
-    secondFactor.append(el("p", { text: "Off: signing in asks for your password only." }), button("Set up a second factor", async () => {
-      const setup = (await call("POST", "/api/v1/auth/totp/setup")).data;
-      const image = el("img", { src: "data:image/svg+xml;base64," + btoa(setup.qr_svg), alt: "QR code of the authenticator link", width: 200, height: 200 });
-      const confirm = panel("Confirm with a code", [{ name: "code", label: "The 6 digits your app shows now", required: true, autocomplete: "one-time-code" }], {}, async (data) => {
-        const codes = (await call("POST", "/api/v1/auth/totp/confirm", data)).data.recovery_codes;
-        secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
-          el("section", { className: "dialog-note", role: "alert", "aria-label": "Recovery codes" },
-            el("p", { text: "Second factor on. Keep these recovery codes somewhere safe: each works once in place of a code, and they are not shown again." }),
-            el("ul", { id: "recovery-codes" }, codes.map((c) => el("li", {}, el("code", { text: c }))))));
-      });
-      confirm.querySelector(".row button:last-child").remove();
-      confirm.querySelector("button[type=submit]").textContent = "Turn on";
-      secondFactor.replaceChildren(el("h3", { text: "Second factor" }),
-        el("p", { text: "Scan this code with an authenticator app, or type the secret in it." }), image,
-        el("p", {}, "Secret: ", el("code", { id: "totp-secret", className: "secret", text: setup.secret })), confirm);
-    }));
-  }
-  show(el("h2", { text: "Account" }), el("p", { text: "You are signed in with an API key: accounts are for people who sign in with a password." }));
+    show(el("h2", { text: "Account" }), el("p", { text: "You are signed in with an API key: accounts are for people who sign in with a password." }));
     return;
   }
   const me = session.me.user;
