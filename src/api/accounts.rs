@@ -120,11 +120,7 @@ fn with_cookie(
     if let Ok(v) = header::HeaderValue::from_str(&session_cookie(token, max_age, secure)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    res
+    no_store(res)
 }
 
 fn cleared(mut res: HttpResponse) -> HttpResponse {
@@ -207,9 +203,7 @@ async fn sign_in(
     let address = client.address.clone().unwrap_or_default();
     let locked = state
         .accounts
-        .throttle
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .throttle()
         .locked(&b.username, &address, Instant::now());
     if let Some(wait) = locked {
         return Err(ApiError::rate_limited(wait).with_message(
@@ -230,9 +224,7 @@ async fn sign_in(
         other => {
             state
                 .accounts
-                .throttle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .throttle()
                 .failed(&b.username, &address, Instant::now());
             let (id, username) = other
                 .map(|(u, _)| (Some(u.id), u.username))
@@ -262,9 +254,7 @@ async fn sign_in(
         if !accepted {
             state
                 .accounts
-                .throttle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .throttle()
                 .failed(&b.username, &address, Instant::now());
             let (id, name, audit, now) = (
                 user.id.clone(),
@@ -284,12 +274,7 @@ async fn sign_in(
             );
         }
     }
-    state
-        .accounts
-        .throttle
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .succeeded(&b.username);
+    state.accounts.throttle().succeeded(&b.username);
     let max_days = state.config.session_max_days;
     let signed = user.clone();
     let (session, token) = state

@@ -182,9 +182,7 @@ async fn open_share(state: &AppState, req: &HttpRequest, token_text: &str) -> Ap
     let key = format!("share:{}", share.id);
     let locked = state
         .accounts
-        .throttle
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .throttle()
         .locked(&key, &address, Instant::now());
     if let Some(wait) = locked {
         return Err(ApiError::rate_limited(wait)
@@ -201,9 +199,7 @@ async fn open_share(state: &AppState, req: &HttpRequest, token_text: &str) -> Ap
     if !hashing(state, move || password::verify(&given, Some(&stored))).await? {
         state
             .accounts
-            .throttle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .throttle()
             .failed(&key, &address, Instant::now());
         return Err(ApiError::unauthorized("Wrong password for this link").with_field("password"));
     }

@@ -86,6 +86,15 @@ pub struct UserBody {
     _last_sign_in_at: IgnoredAny,
 }
 
+/// The body's `network_ids` (none: every network), each a UUID.
+fn network_ids_of(ids: Option<Vec<String>>) -> ApiResult<Vec<String>> {
+    ids.unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| parse_uuid(n, &format!("network_ids[{i}]")))
+        .collect()
+}
+
 fn optional_text(v: Option<String>, field: &str, max: usize) -> ApiResult<Option<String>> {
     match v {
         Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => {
@@ -102,13 +111,7 @@ fn optional_text(v: Option<String>, field: &str, max: usize) -> ApiResult<Option
 fn input_of(b: UserBody) -> ApiResult<(UserInput, Option<String>)> {
     let username = parse_username(&b.username).map_err(|e| e.at("username"))?;
     let role = Role::parse(&b.role).map_err(|e| e.at("role"))?;
-    let network_ids = b
-        .network_ids
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, n)| parse_uuid(n, &format!("network_ids[{i}]")))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let network_ids = network_ids_of(b.network_ids)?;
     if let Some(p) = &b.password {
         check_password(p).map_err(|e| e.at("password"))?;
     }
@@ -267,13 +270,7 @@ async fn invite(
     auth.require(Role::Admin)?;
     let b: InviteBody = body.parse()?;
     let role = Role::parse(&b.role).map_err(|e| e.at("role"))?;
-    let networks = b
-        .network_ids
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, n)| parse_uuid(n, &format!("network_ids[{i}]")))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let networks = network_ids_of(b.network_ids)?;
     let hours = b.expires_in_hours.unwrap_or(LINK_HOURS);
     if !(1..=720).contains(&hours) {
         return Err(ApiError::validation("expires_in_hours", "1 to 720 hours"));
@@ -283,14 +280,7 @@ async fn invite(
             .with_message("An invite cannot give more than the inviter has"));
     }
     write_reply(&state, &req, auth.0, Some(&body), move |tx, _who| {
-        for (i, n) in networks.iter().enumerate() {
-            if crate::db::networks::get(tx, n).is_err() {
-                return Err(ApiError::validation(
-                    format!("network_ids[{i}]"),
-                    "No network has this id",
-                ));
-            }
-        }
+        users::check_networks(tx, &networks)?;
         let (code, expires_at) =
             accounts::new_code(tx, "invite", None, Some(role), Some(&networks), hours)?;
         let answer =

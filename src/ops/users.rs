@@ -38,7 +38,7 @@ fn check_grant(who: &Writer, role: Role, networks: &[String]) -> ApiResult<()> {
     }
 }
 
-fn check_networks(tx: &Transaction, networks: &[String]) -> ApiResult<()> {
+pub fn check_networks(tx: &Transaction, networks: &[String]) -> ApiResult<()> {
     for (i, n) in networks.iter().enumerate() {
         if db::networks::get(tx, n).is_err() {
             return Err(ApiError::validation(

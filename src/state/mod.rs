@@ -27,6 +27,13 @@ impl Default for Accounts {
     }
 }
 
+impl Accounts {
+    /// The sign-in failures, locked (a panic elsewhere does not lose them).
+    pub fn throttle(&self) -> std::sync::MutexGuard<'_, crate::domain::account::Throttle> {
+        self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 type HashJob = Box<dyn FnOnce() + Send>;
 
 /// Two threads of their own hash and check passwords: Argon2id takes 19 MiB and tens of
