@@ -140,13 +140,27 @@ pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResul
     }
     let epoch = state.keys.epoch.load(Ordering::SeqCst);
     let lookup = hash.clone();
-    let key = state
+    let (key, owner) = state
         .db
-        .read(move |c| api_keys::find_by_hash(c, &lookup))
+        .read(move |c| {
+            let Some(key) = api_keys::find_by_hash(c, &lookup)? else {
+                return Ok(None);
+            };
+            let owner = match &key.owner_user_id {
+                Some(id) => Some(crate::db::users::get(c, id)?),
+                None => None,
+            };
+            Ok(Some((key, owner)))
+        })
         .await?
         .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
     if !key.is_enabled {
         return Err(ApiError::unauthorized("This API key is disabled"));
+    }
+    if owner.as_ref().is_some_and(|o| !o.enabled) {
+        return Err(ApiError::unauthorized(
+            "This API key's owner is disabled, and their keys with them",
+        ));
     }
     let expires_at = key.expires_at.as_deref().and_then(clock::parse_rfc3339);
     check_expiry(expires_at, now)?;
@@ -157,7 +171,28 @@ pub async fn authenticate(state: web::Data<AppState>, token: String) -> ApiResul
     }
     let role = Role::parse(&key.permissions)
         .map_err(|_| ApiError::internal("stored key has an unknown role"))?;
-    let principal = Principal::api_key(key.id, key.name, role, key.network_ids);
+    let (role, networks, owner) = match owner {
+        None => (role, key.network_ids, None),
+        Some(o) => {
+            let owner_role = Role::parse(&o.role)
+                .map_err(|_| ApiError::internal("stored user has an unknown role"))?;
+            let (role, networks) = crate::domain::account::owned_key_reach(
+                role,
+                &key.network_ids,
+                owner_role,
+                &o.network_ids,
+            )
+            .ok_or_else(|| {
+                ApiError::unauthorized("This API key reaches no network its owner may see")
+            })?;
+            let who = crate::domain::history::ActorUser {
+                id: o.id,
+                name: o.username,
+            };
+            (role, networks, Some(who))
+        }
+    };
+    let principal = Principal::api_key(key.id, key.name, role, networks, owner);
     state.keys.put(
         hash,
         CachedKey {

@@ -32,6 +32,13 @@ pub const ENV_DNS_SERVERS: &str = "PORTOLAN_DNS_SERVERS";
 pub const ENV_IMPORT_MAX_MB: &str = "PORTOLAN_IMPORT_MAX_MB";
 pub const ENV_REPORT_VERSION: &str = "PORTOLAN_REPORT_VERSION";
 pub const ENV_PUBLIC_URL: &str = "PORTOLAN_PUBLIC_URL";
+pub const ENV_OIDC_ISSUER: &str = "PORTOLAN_OIDC_ISSUER";
+pub const ENV_OIDC_CLIENT_ID: &str = "PORTOLAN_OIDC_CLIENT_ID";
+pub const ENV_OIDC_CLIENT_SECRET: &str = "PORTOLAN_OIDC_CLIENT_SECRET";
+pub const ENV_OIDC_SCOPES: &str = "PORTOLAN_OIDC_SCOPES";
+pub const ENV_OIDC_NAME: &str = "PORTOLAN_OIDC_NAME";
+pub const ENV_OIDC_ROLE_CLAIM: &str = "PORTOLAN_OIDC_ROLE_CLAIM";
+pub const ENV_PASSWORD_SIGN_IN: &str = "PORTOLAN_PASSWORD_SIGN_IN";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,6 +99,27 @@ pub struct Settings {
     /// Groups to roles for single sign-on: `lab-admins=Admin,lab=Viewer`.
     #[arg(long, env = ENV_ROLE_MAP, default_value = "", global = true)]
     pub role_map: String,
+    /// The OpenID Connect provider's issuer URL (turns single sign-on on).
+    #[arg(long, env = ENV_OIDC_ISSUER, global = true)]
+    pub oidc_issuer: Option<String>,
+    /// This server's client id at the provider.
+    #[arg(long, env = ENV_OIDC_CLIENT_ID, global = true)]
+    pub oidc_client_id: Option<String>,
+    /// This server's client secret at the provider (prefer the environment to the flag).
+    #[arg(long, env = ENV_OIDC_CLIENT_SECRET, global = true, hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// The scopes asked for, space- or comma-separated.
+    #[arg(long, env = ENV_OIDC_SCOPES, default_value = "openid profile email groups", global = true)]
+    pub oidc_scopes: String,
+    /// The provider's name on the sign-in button ("Sign in with <name>").
+    #[arg(long, env = ENV_OIDC_NAME, default_value = "single sign-on", global = true)]
+    pub oidc_name: String,
+    /// The claim that lists a person's groups, mapped to a role by PORTOLAN_ROLE_MAP.
+    #[arg(long, env = ENV_OIDC_ROLE_CLAIM, default_value = "groups", global = true)]
+    pub oidc_role_claim: String,
+    /// `false`: people sign in only by single sign-on (the password form is hidden and refused).
+    #[arg(long, env = ENV_PASSWORD_SIGN_IN, default_value = "true", global = true)]
+    pub password_sign_in: String,
     /// Make the account of a person single sign-on names for the first time.
     #[arg(long, env = ENV_AUTO_CREATE, default_value = "true", global = true)]
     pub auto_create: String,
@@ -221,6 +249,10 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::domain::net::Cidr>,
     pub role_map: crate::domain::account::RoleMap,
     pub auto_create: bool,
+    /// Single sign-on by OpenID Connect, when an issuer is set.
+    pub oidc: Option<OidcConfig>,
+    /// Whether people may sign in with a password.
+    pub password_sign_in: bool,
     pub stale_after_hours: u32,
     pub metrics_public: bool,
     pub webhook_timeout_ms: u32,
@@ -231,6 +263,87 @@ pub struct Config {
     pub import_max_mb: u32,
     pub report_version: Option<String>,
     pub public_url: Option<String>,
+}
+
+/// The OpenID Connect provider and how its answers become people and roles.
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
+    /// The button's label: "Sign in with <name>".
+    pub name: String,
+    pub role_claim: String,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    // The client secret stays out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("name", &self.name)
+            .field("role_claim", &self.role_claim)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_bool(var: &str, flag: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(bad(var, flag, other, "true or false")),
+    }
+}
+
+fn oidc_config(s: &Settings) -> Result<Option<OidcConfig>, ConfigError> {
+    let set = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let Some(issuer) = set(&s.oidc_issuer) else {
+        return Ok(None);
+    };
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        return Err(bad(
+            ENV_OIDC_ISSUER,
+            "oidc-issuer",
+            &issuer,
+            "expected an http(s) URL",
+        ));
+    }
+    let client_id = set(&s.oidc_client_id).ok_or_else(|| {
+        ConfigError(format!(
+            "{ENV_OIDC_ISSUER} is set: {ENV_OIDC_CLIENT_ID} (--oidc-client-id) must be set too"
+        ))
+    })?;
+    let scopes: Vec<String> = s
+        .oidc_scopes
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let role_claim = s.oidc_role_claim.trim().to_string();
+    if role_claim.is_empty() {
+        return Err(bad(
+            ENV_OIDC_ROLE_CLAIM,
+            "oidc-role-claim",
+            "",
+            "a claim name",
+        ));
+    }
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id,
+        client_secret: set(&s.oidc_client_secret),
+        scopes,
+        name: s.oidc_name.trim().chars().take(60).collect(),
+        role_claim,
+    }))
 }
 
 /// A setting that cannot be used; `main` prints it and exits with code 2.
@@ -347,11 +460,13 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?,
             role_map: crate::domain::account::RoleMap::parse(&s.role_map)
                 .map_err(|e| bad(ENV_ROLE_MAP, "role-map", &s.role_map, &e))?,
-            auto_create: match s.auto_create.trim() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                other => return Err(bad(ENV_AUTO_CREATE, "auto-create", other, "true or false")),
-            },
+            auto_create: parse_bool(ENV_AUTO_CREATE, "auto-create", &s.auto_create)?,
+            oidc: oidc_config(s)?,
+            password_sign_in: parse_bool(
+                ENV_PASSWORD_SIGN_IN,
+                "password-sign-in",
+                &s.password_sign_in,
+            )?,
             stale_after_hours: parse_u32(
                 ENV_STALE_AFTER_HOURS,
                 "stale-after-hours",
@@ -415,6 +530,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             role_map: Default::default(),
             auto_create: true,
+            oidc: None,
+            password_sign_in: true,
             stale_after_hours: 168,
             metrics_public: false,
             webhook_timeout_ms: 10_000,

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod hardening;
 pub mod metrics;
+pub mod oidc;
 pub mod ops;
 pub mod rate_limit;
 pub mod request_log;

@@ -86,6 +86,10 @@ impl Application {
             discoveries,
             port: addr.port(),
             accounts: Default::default(),
+            oidc: config
+                .oidc
+                .clone()
+                .map(|c| Arc::new(crate::oidc::Oidc::new(c))),
             config,
         });
         let server = HttpServer::new(move || {

@@ -38,9 +38,29 @@ export function signOut(message, expired) {
   document.getElementById("sign-in-page").hidden = false;
   document.getElementById("sign-in-error").textContent = "";
   document.getElementById("password-sign-in-error").textContent = message || "";
+  // Single sign-on comes back to the page the person was on, as a password sign-in does.
+  document.getElementById("sso-return-to").value = returnTo ? returnTo.slice(1) : "/home";
   view().replaceChildren();
   status("");
-  document.getElementById("username").focus();
+  showSignInMethods();
+}
+
+// The password form and single sign-on's button, as the server offers them.
+let signInMethods = null;
+async function showSignInMethods() {
+  if (!signInMethods) {
+    try {
+      signInMethods = (await call("GET", "/api/v1/auth/methods")).data;
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      signInMethods = { password: true, oidc: null };
+    }
+  }
+  const sso = document.getElementById("sso-sign-in");
+  sso.hidden = !signInMethods.oidc;
+  if (signInMethods.oidc) document.getElementById("sso-button").textContent = "Sign in with " + signInMethods.oidc.name;
+  document.getElementById("password-sign-in").hidden = !signInMethods.password;
+  (signInMethods.password ? document.getElementById("username") : signInMethods.oidc ? document.getElementById("sso-button") : document.getElementById("key")).focus();
 }
 
 export async function signIn() {

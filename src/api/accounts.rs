@@ -109,7 +109,7 @@ fn signed_in(
 }
 
 /// `res` setting the session cookie of `token`, kept out of caches.
-fn with_cookie(
+pub(super) fn with_cookie(
     state: &AppState,
     req: &HttpRequest,
     mut res: HttpResponse,
@@ -199,6 +199,11 @@ async fn sign_in(
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     let b: SignInBody = body.parse()?;
+    if !state.config.password_sign_in {
+        return Err(ApiError::unauthorized(
+            "Password sign-in is turned off here: use single sign-on",
+        ));
+    }
     let client = client(&req);
     let address = client.address.clone().unwrap_or_default();
     let locked = state
@@ -843,48 +848,15 @@ async fn header_sign_in(
                 Principal::operator(ActorKind::System, "sign-in by proxy header"),
                 request_id,
             )?;
-            let user = match users::by_username(tx, &username)?.map(|(u, _)| u) {
-                Some(u) if !u.enabled => {
-                    return Err(ApiError::unauthorized("This account is disabled"));
-                }
-                Some(u) => match mapped {
-                    Some(role) if role.as_str() != u.role => crate::ops::users::update(
-                        tx,
-                        &who,
-                        &u.id,
-                        crate::ops::users::UserInput {
-                            username: u.username.clone(),
-                            display_name: u.display_name.clone(),
-                            email: u.email.clone(),
-                            role,
-                            network_ids: u.network_ids.clone(),
-                            enabled: true,
-                        },
-                    )?,
-                    _ => u,
-                },
-                None if auto => crate::ops::users::create(
-                    tx,
-                    &who,
-                    crate::ops::users::UserInput {
-                        username,
-                        display_name: None,
-                        email: None,
-                        role: mapped.unwrap_or(Role::Viewer),
-                        network_ids: Vec::new(),
-                        enabled: true,
-                    },
-                    "header",
-                    None,
-                )?,
-                None => {
-                    return Err(ApiError::unauthorized(
-                        "No account has this name, and accounts are not made at sign-in here",
-                    ))
-                }
+            let person = accounts::Vouched {
+                auth: "header",
+                identity: None,
+                names: vec![username],
+                display_name: None,
+                email: None,
+                role: mapped,
             };
-            let (session, token) = accounts::start_session(tx, &user, "header", &client, max_days)?;
-            Ok((user, session, token))
+            accounts::vouched_sign_in(tx, &who, person, auto, &client, max_days)
         })
         .await?;
     // The session's shape, as GET /auth/session answers it.

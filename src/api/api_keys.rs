@@ -149,7 +149,7 @@ impl ApiKeyBody {
 }
 
 async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let page = QueryParams::from_request(&req)?.page()?;
     let keys = state.db.read(crate::db::api_keys::list_all).await?;
     let visible: Vec<_> = keys
@@ -170,17 +170,13 @@ async fn get(
     auth: Auth,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let id = path_id(&path)?;
     let key = state
         .db
         .read(move |c| crate::db::api_keys::get(c, &id))
         .await?;
-    if !ops::api_keys::visible(&auth, &key) {
-        return Err(ApiError::forbidden_scope(
-            "This key is outside the caller's reach",
-        ));
-    }
+    ops::api_keys::check_reach(&auth, &key)?;
     Ok(envelope::ok_with_etag(&key, etag(&key)))
 }
 
@@ -199,7 +195,7 @@ async fn create(
     req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
     change_keys(&state, &req, auth.0, Some(&body), move |tx, who| {
         let created = ops::api_keys::create(tx, who, input)?;
@@ -223,7 +219,7 @@ async fn update(
     req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let id = path_id(&path)?;
     let if_match = IfMatch::from_request(&req)?;
     let input = body.parse::<ApiKeyBody>()?.into_input()?;
@@ -241,7 +237,7 @@ async fn delete(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let id = path_id(&path)?;
     let if_match = IfMatch::from_request(&req)?;
     let result = write_as(&state, &req, auth.0, move |tx, who| {
@@ -278,7 +274,7 @@ async fn rotate(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Role::Admin)?;
+    ops::api_keys::may_manage_keys(&auth)?;
     let id = path_id(&path)?;
     change_keys(&state, &req, auth.0, None, move |tx, who| {
         Ok(Reply::ok(&ops::api_keys::rotate(tx, who, &id)?).secret_shown_once(&MASK))

@@ -17,6 +17,7 @@ pub mod input;
 pub mod ip_addresses;
 pub mod map;
 pub mod networks;
+pub mod oidc;
 pub mod openapi;
 pub mod organizations;
 pub mod ports;
@@ -101,6 +102,7 @@ pub fn register(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
     agents::routes(&mut r);
     deployments::routes(&mut r);
     accounts::routes(&mut r);
+    oidc::routes(&mut r);
     users::routes(&mut r);
     shares::routes(&mut r);
     discoveries::routes(&mut r, "/api/v1/discoveries");

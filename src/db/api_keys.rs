@@ -29,6 +29,10 @@ pub struct ApiKey {
     pub created_at: String,
     #[schema(read_only, format = DateTime)]
     pub updated_at: String,
+    /// The person who made the key while signed in: it never does more than they may, and
+    /// stops when they are disabled. `null` for keys made by keys and the command line.
+    #[schema(read_only, format = Uuid)]
+    pub owner_user_id: Option<String>,
 }
 
 pub const MASK: &str = "**********";
@@ -36,7 +40,8 @@ pub const MASK: &str = "**********";
 const COLUMNS: &str =
     "id, name, permissions, network_ids, expires_at, is_enabled, last_used, created_at, updated_at, \
      (SELECT json_group_array(tag_id) FROM \
-        (SELECT tag_id FROM api_key_tags WHERE entity_id = api_keys.id ORDER BY ord))";
+        (SELECT tag_id FROM api_key_tags WHERE entity_id = api_keys.id ORDER BY ord)), \
+     owner_user_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<ApiKey> {
     let networks: String = r.get(3)?;
@@ -52,6 +57,7 @@ fn from_row(r: &Row) -> rusqlite::Result<ApiKey> {
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         tags: super::versions::tags_column(r, 9)?.unwrap_or_default(),
+        owner_user_id: r.get(10)?,
     })
 }
 
@@ -77,6 +83,17 @@ pub fn list_all(conn: &Connection) -> ApiResult<Vec<ApiKey>> {
     Ok(rows)
 }
 
+/// The keys `user_id` owns.
+pub fn owned_by(conn: &Connection, user_id: &str) -> ApiResult<Vec<ApiKey>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM api_keys WHERE owner_user_id = ? ORDER BY created_at, id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([user_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 pub fn count(conn: &Connection) -> ApiResult<i64> {
     Ok(conn.query_row("SELECT count(*) FROM api_keys", [], |r| r.get(0))?)
 }
@@ -92,12 +109,13 @@ pub fn other_enabled_owners(conn: &Connection, except: &str) -> ApiResult<i64> {
 
 pub fn insert(conn: &Connection, k: &ApiKey, hash: &str) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO api_keys (id, name, permissions, network_ids, key_hash, expires_at, is_enabled, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_keys (id, name, permissions, network_ids, key_hash, expires_at, is_enabled,
+                               created_at, updated_at, owner_user_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         k.id, k.name, k.permissions, serde_json::to_string(&k.network_ids).unwrap_or_default(),
-        hash, k.expires_at, k.is_enabled, k.created_at, k.updated_at
+        hash, k.expires_at, k.is_enabled, k.created_at, k.updated_at, k.owner_user_id
     ])?;
     Ok(())
 }

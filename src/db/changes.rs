@@ -68,6 +68,17 @@ pub struct ChangeActor {
     kind: String,
     id: Option<String>,
     name: Option<String>,
+    /// The person who owns the key that made the change, when it has an owner.
+    user: Option<ChangeActorUser>,
+}
+
+/// A person behind a key's change.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChangeActorUser {
+    #[schema(format = Uuid)]
+    id: String,
+    name: String,
 }
 
 /// What a write inserts.
@@ -93,8 +104,8 @@ pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<Option<String>> {
     conn.prepare_cached(
         "INSERT INTO changes (id, time, action, entity_type, entity_id, network_id, host_id,
                               service_id, actor_type, actor_id, actor_name, request_id,
-                              changed_fields, before, after)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              changed_fields, before, after, actor_user)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         c.id,
@@ -112,6 +123,10 @@ pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<Option<String>> {
         serde_json::to_string(c.changed_fields).expect("strings serialise"),
         before,
         c.after.map(Value::to_string),
+        c.actor
+            .user
+            .as_ref()
+            .map(|u| serde_json::to_string(u).expect("strings serialise")),
     ])?;
     Ok(before)
 }
@@ -144,7 +159,7 @@ pub fn edited_by_person(conn: &Connection, entity_id: &str) -> ApiResult<bool> {
 
 const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
                        c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
-                       c.before, c.after, c.imported";
+                       c.before, c.after, c.imported, c.actor_user";
 
 /// One entry by its id (a webhook delivery reads the event it announces).
 /// The entry `id`; `seq`, when known, finds it without reading the whole journal.
@@ -178,6 +193,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Change> {
             kind: ActorKind::parse(&actor).unwrap_or(ActorKind::System),
             id: r.get(7)?,
             name: r.get(8)?,
+            user: r
+                .get::<_, Option<String>>(14)?
+                .and_then(|u| serde_json::from_str(&u).ok()),
         },
         request_id: r.get(9)?,
         changed_fields: json_column(r, 10)?

@@ -74,6 +74,23 @@ pub fn by_username(conn: &Connection, username: &str) -> ApiResult<Option<(User,
     )
 }
 
+/// The user an OpenID provider's subject is linked to.
+pub fn by_oidc(conn: &Connection, issuer: &str, subject: &str) -> ApiResult<Option<User>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users u WHERE u.oidc_issuer = ? AND u.oidc_subject = ?"
+        ))?
+        .query_row([issuer, subject], from_row),
+    )
+}
+
+/// Links the user to an OpenID provider's subject.
+pub fn link_oidc(conn: &Connection, id: &str, issuer: &str, subject: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE users SET oidc_issuer = ?, oidc_subject = ? WHERE id = ?")?
+        .execute([issuer, subject, id])?;
+    Ok(())
+}
+
 pub fn password_hash(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
     Ok(optional(
         conn.prepare_cached("SELECT password_hash FROM users WHERE id = ?")?

@@ -176,8 +176,20 @@ impl Throttle {
 /// The `Set-Cookie` value of a session: `HttpOnly`, `SameSite=Strict`, `Path=/`, `Secure` over
 /// HTTPS; `max_age_s` 0 clears it.
 pub fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> String {
+    cookie(SESSION_COOKIE, value, "/", "Strict", max_age_s, secure)
+}
+
+/// A `Set-Cookie` value for an `HttpOnly` cookie of this server.
+pub fn cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    same_site: &str,
+    max_age_s: i64,
+    secure: bool,
+) -> String {
     let mut cookie =
-        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}");
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age_s}");
     if secure {
         cookie.push_str("; Secure");
     }
@@ -186,10 +198,42 @@ pub fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> String {
 
 /// The session id in a `Cookie` header, if any.
 pub fn session_from_cookies(header: &str) -> Option<&str> {
+    cookie_from(header, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` in a `Cookie` header, if any.
+pub fn cookie_from<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').find_map(|part| {
-        let (name, value) = part.trim().split_once('=')?;
-        (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
+        let (n, value) = part.trim().split_once('=')?;
+        (n == name && !value.is_empty()).then_some(value)
     })
+}
+
+/// What a key a person owns may do now: no more than the key says, nor than its owner may. Read
+/// at each use, so a person's keys shrink with them. `None`: the key and its owner have no network
+/// in common, and the key reaches nothing (an empty list would mean every network).
+pub fn owned_key_reach(
+    key_role: Role,
+    key_networks: &[String],
+    owner_role: Role,
+    owner_networks: &[String],
+) -> Option<(Role, Vec<String>)> {
+    let networks = if owner_networks.is_empty() {
+        key_networks.to_vec()
+    } else if key_networks.is_empty() {
+        owner_networks.to_vec()
+    } else {
+        let common: Vec<String> = key_networks
+            .iter()
+            .filter(|n| owner_networks.contains(n))
+            .cloned()
+            .collect();
+        if common.is_empty() {
+            return None;
+        }
+        common
+    };
+    Some((key_role.min(owner_role), networks))
 }
 
 #[cfg(test)]
@@ -280,5 +324,37 @@ mod tests {
         );
         assert_eq!(session_from_cookies("portolan_session="), None);
         assert_eq!(session_from_cookies("other=1"), None);
+    }
+
+    #[test]
+    fn an_owned_key_never_does_more_than_its_owner() {
+        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // The lower role wins, either way round.
+        assert_eq!(
+            owned_key_reach(Role::Admin, &[], Role::Member, &[]),
+            Some((Role::Member, vec![]))
+        );
+        assert_eq!(
+            owned_key_reach(Role::Viewer, &[], Role::Owner, &[]),
+            Some((Role::Viewer, vec![]))
+        );
+        // An unscoped key of a scoped person reaches the person's networks, not every network.
+        assert_eq!(
+            owned_key_reach(Role::Viewer, &[], Role::Admin, &n(&["a", "b"])),
+            Some((Role::Viewer, n(&["a", "b"])))
+        );
+        assert_eq!(
+            owned_key_reach(Role::Viewer, &n(&["a"]), Role::Admin, &[]),
+            Some((Role::Viewer, n(&["a"])))
+        );
+        assert_eq!(
+            owned_key_reach(Role::Viewer, &n(&["a", "c"]), Role::Admin, &n(&["a", "b"])),
+            Some((Role::Viewer, n(&["a"])))
+        );
+        // Nothing in common is nothing at all, never "every network".
+        assert_eq!(
+            owned_key_reach(Role::Viewer, &n(&["c"]), Role::Admin, &n(&["a"])),
+            None
+        );
     }
 }

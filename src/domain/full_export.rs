@@ -120,7 +120,7 @@ pub const HISTORY_SECTIONS: &[Section] = &[
     history("binding_versions", &[]),
     history("dependency_versions", &["members", "tags"]),
     Section {
-        json_columns: &["changed_fields", "before", "after"],
+        json_columns: &["changed_fields", "before", "after", "actor_user"],
         // Entries keep their order and get positions after the target's own journal.
         hidden: &["seq"],
         order: "seq",
@@ -352,6 +352,18 @@ fn check_change_row(row: &Map<String, Value>) -> Result<(), (String, Invalid)> {
     for field in ["actor_name", "request_id"] {
         if text(field).is_some_and(|v| v.chars().any(char::is_control)) {
             return Err(fail(field, "must not contain control characters".into()));
+        }
+    }
+    match row.get("actor_user") {
+        None | Some(Value::Null) => {}
+        Some(user) => {
+            let named = |k: &str| user.get(k).and_then(Value::as_str).is_some();
+            if !(named("id") && named("name")) {
+                return Err(fail(
+                    "actor_user",
+                    "must be null or an object with the strings id and name".into(),
+                ));
+            }
         }
     }
     for image in ["before", "after"] {

@@ -131,6 +131,16 @@ pub struct Actor {
     pub kind: ActorKind,
     pub id: Option<String>,
     pub name: Option<String>,
+    /// The person who owns the API key that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<ActorUser>,
+}
+
+/// A person named in the journal: as they were called when the change was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ActorUser {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

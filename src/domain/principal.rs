@@ -1,6 +1,6 @@
 //! Who is calling: the API key's role and the networks it may reach.
 
-use super::history::{Actor, ActorKind};
+use super::history::{Actor, ActorKind, ActorUser};
 use super::role::Role;
 use crate::error::{ApiError, ApiResult};
 
@@ -50,19 +50,27 @@ impl Principal {
                 kind: ActorKind::User,
                 id: Some(user_id.to_string()),
                 name: Some(username.to_string()),
+                user: None,
             },
             session: Some(session),
         }
     }
 
-    /// The caller behind an API key.
-    pub fn api_key(key_id: String, name: String, role: Role, network_ids: Vec<String>) -> Self {
+    /// The caller behind an API key; `owner` is the person the key belongs to, if any.
+    pub fn api_key(
+        key_id: String,
+        name: String,
+        role: Role,
+        network_ids: Vec<String>,
+        owner: Option<ActorUser>,
+    ) -> Self {
         Principal {
             session: None,
             actor: Actor {
                 kind: ActorKind::ApiKey,
                 id: Some(key_id.clone()),
                 name: Some(name),
+                user: owner,
             },
             key_id,
             role,
@@ -81,6 +89,7 @@ impl Principal {
                 kind,
                 id: None,
                 name: Some(name.to_string()),
+                user: None,
             },
         }
     }
@@ -97,6 +106,7 @@ impl Principal {
                 kind: ActorKind::Discovery,
                 id: Some(discovery_id.to_string()),
                 name: Some(source.to_string()),
+                user: None,
             },
         }
     }
@@ -113,6 +123,7 @@ impl Principal {
                 kind: ActorKind::Agent,
                 id: Some(agent_id.to_string()),
                 name: Some(name.to_string()),
+                user: None,
             },
         }
     }

@@ -163,3 +163,117 @@ pub fn setup(
 pub fn end_other_sessions(tx: &Transaction, user_id: &str, keep: Option<&str>) -> ApiResult<usize> {
     sessions::delete_of_user(tx, user_id, keep)
 }
+
+/// A person another system vouched for: a trusted proxy's header or an OpenID provider.
+pub struct Vouched {
+    /// `header` or `oidc`.
+    pub auth: &'static str,
+    /// OpenID Connect's issuer and subject, which link the account (never a name or an email).
+    pub identity: Option<(String, String)>,
+    /// Names to make the account under, best first; a header's one name also finds the account.
+    pub names: Vec<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// The role the person's groups map to, read again at every sign-in; `None` when no groups
+    /// were given (an existing account keeps its role, a new one is a Viewer).
+    pub role: Option<Role>,
+}
+
+/// Signs in a vouched-for person: their account (made now when `auto_create` allows), its role
+/// brought to what their groups say, and a new session.
+pub fn vouched_sign_in(
+    tx: &Transaction,
+    who: &Writer,
+    person: Vouched,
+    auto_create: bool,
+    client: &Client,
+    max_days: u32,
+) -> ApiResult<(User, Session, String)> {
+    let found = match &person.identity {
+        Some((issuer, subject)) => db::users::by_oidc(tx, issuer, subject)?,
+        None => match person.names.first() {
+            Some(name) => db::users::by_username(tx, name)?.map(|(u, _)| u),
+            None => None,
+        },
+    };
+    let user = match found {
+        Some(u) if !u.enabled => return Err(ApiError::unauthorized("This account is disabled")),
+        Some(u) => match person.role {
+            Some(role) if role.as_str() != u.role => users::update(
+                tx,
+                who,
+                &u.id,
+                UserInput {
+                    username: u.username.clone(),
+                    display_name: u.display_name.clone(),
+                    email: u.email.clone(),
+                    role,
+                    network_ids: u.network_ids.clone(),
+                    enabled: true,
+                },
+            )?,
+            _ => u,
+        },
+        None if auto_create => {
+            let username = free_username(tx, &person)?;
+            let user = users::create(
+                tx,
+                who,
+                UserInput {
+                    username,
+                    display_name: person.display_name.clone(),
+                    email: person.email.clone(),
+                    role: person.role.unwrap_or(Role::Viewer),
+                    network_ids: Vec::new(),
+                    enabled: true,
+                },
+                person.auth,
+                None,
+            )?;
+            if let Some((issuer, subject)) = &person.identity {
+                db::users::link_oidc(tx, &user.id, issuer, subject)?;
+            }
+            user
+        }
+        None => {
+            return Err(ApiError::unauthorized(
+                "No account is linked to you here, and accounts are not made at sign-in",
+            ))
+        }
+    };
+    let (session, token) = start_session(tx, &user, person.auth, client, max_days)?;
+    Ok((user, session, token))
+}
+
+/// The first of the person's names that is a username and free; a provider's person whose names
+/// are all taken by others gets the first with a number (`ada-2`): accounts are never joined by
+/// name.
+fn free_username(tx: &Transaction, person: &Vouched) -> ApiResult<String> {
+    use crate::domain::account::parse_username;
+    let names: Vec<String> = person
+        .names
+        .iter()
+        .filter_map(|n| parse_username(n).ok())
+        .collect();
+    let first = names.first().cloned().ok_or_else(|| {
+        ApiError::unauthorized("None of the names you signed in with is a username here")
+    })?;
+    if person.identity.is_none() {
+        return Ok(first);
+    }
+    for name in &names {
+        if !db::users::username_taken(tx, name, "")? {
+            return Ok(name.clone());
+        }
+    }
+    let stem: String = first.chars().take(56).collect();
+    for n in 2..1000 {
+        let candidate = format!("{stem}-{n}");
+        if !db::users::username_taken(tx, &candidate, "")? {
+            return Ok(candidate);
+        }
+    }
+    Err(ApiError::conflict(
+        "No free username is left for this person",
+    ))
+}

@@ -33,11 +33,33 @@ fn role_of(key: &ApiKey) -> ApiResult<Role> {
     Role::parse(&key.permissions).map_err(|_| ApiError::internal("stored key has an unknown role"))
 }
 
-/// Admin and Owner keys are made (or made so) only by Owners; a key never reaches past its caller.
+/// Admins manage keys; a signed-in person of any role manages the keys they own.
+pub fn may_manage_keys(who: &Principal) -> ApiResult<()> {
+    if who.session.is_some() {
+        return Ok(());
+    }
+    who.require(Role::Admin)
+}
+
+/// Below Admin, a person reaches only their own keys.
+fn check_own(who: &Principal, target: &ApiKey) -> ApiResult<()> {
+    if who.role >= Role::Admin {
+        return Ok(());
+    }
+    match (&who.session, &target.owner_user_id) {
+        (Some(s), Some(owner)) if &s.user_id == owner => Ok(()),
+        _ => who.require(Role::Admin),
+    }
+}
+
+/// Admin and Owner keys are made (or made so) only by Owners; a key never reaches past its caller
+/// (a person's own key: not above their role).
 fn check_grant(conn: &Connection, who: &Principal, input: &ApiKeyInput) -> ApiResult<()> {
+    may_manage_keys(who)?;
     if input.permissions >= Role::Admin {
         who.require(Role::Owner)?;
     }
+    who.require(input.permissions)?;
     for (i, network) in input.network_ids.iter().enumerate() {
         if !db::networks::exists(conn, network)? {
             return Err(missing_reference(
@@ -61,7 +83,8 @@ fn check_grant(conn: &Connection, who: &Principal, input: &ApiKeyInput) -> ApiRe
 }
 
 /// The caller may manage `target`: its role is not above the caller's, and it lies within the caller's networks.
-fn check_reach(who: &Principal, target: &ApiKey) -> ApiResult<()> {
+pub fn check_reach(who: &Principal, target: &ApiKey) -> ApiResult<()> {
+    check_own(who, target)?;
     let role = role_of(target)?;
     if role > who.role {
         who.require(role)?;
@@ -70,7 +93,7 @@ fn check_reach(who: &Principal, target: &ApiKey) -> ApiResult<()> {
         && (target.network_ids.is_empty() || target.network_ids.iter().any(|n| !who.can_reach(n)))
     {
         return Err(ApiError::forbidden_scope(
-            "This key reaches networks outside the caller's",
+            "This key is outside the caller's reach",
         ));
     }
     Ok(())
@@ -119,6 +142,7 @@ pub fn insert(
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
         tags: Vec::new(),
+        owner_user_id: who.session.as_ref().map(|s| s.user_id.clone()),
     };
     db::api_keys::insert(tx, &key, &token::hash(plaintext))?;
     who.created(tx, EntityType::ApiKey, &key)?;

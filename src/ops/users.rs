@@ -147,6 +147,11 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: UserInput) -> Api
 pub fn delete(tx: &Transaction, who: &Writer, id: &str) -> ApiResult<()> {
     let stored = manageable(tx, who, id)?;
     keep_an_owner(tx, &stored, false)?;
+    // A person's keys go with them, each with its own journal entry.
+    for key in db::api_keys::owned_by(tx, id)? {
+        who.deleted(tx, EntityType::ApiKey, &key)?;
+        db::api_keys::delete(tx, &key.id)?;
+    }
     who.deleted(tx, EntityType::User, &stored)?;
     db::users::delete(tx, id)?;
     Ok(())

@@ -104,4 +104,6 @@ pub struct AppState {
     /// The port the server is bound to (the configured one may be 0).
     pub port: u16,
     pub accounts: Accounts,
+    /// Single sign-on, when `PORTOLAN_OIDC_ISSUER` is set.
+    pub oidc: Option<Arc<crate::oidc::Oidc>>,
 }

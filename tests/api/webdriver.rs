@@ -101,6 +101,16 @@ impl Browser {
     }
 
     /// The handle of the tab this session drives.
+    /// Sets a cookie for the site of the page now open.
+    pub fn add_cookie(&self, name: &str, value: &str, path: &str) {
+        let r = self.send(
+            "POST",
+            "/cookie",
+            Some(json!({"cookie": {"name": name, "value": value, "path": path, "httpOnly": true}})),
+        );
+        assert!(r.get("error").is_none(), "cookie: {r}");
+    }
+
     pub fn tab(&self) -> String {
         self.send("GET", "/window", None)
             .as_str()

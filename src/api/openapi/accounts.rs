@@ -75,6 +75,33 @@ impl Doc {
         self.add("/api/v1/auth/sign-in", "post", open(operation(TAG, "sign_in", "Sign in",
             &format!("No key. A wrong username or password is one answer, 401 \"Wrong username or password.\", in the same time. 5 failures for a username or 20 from an address in 15 minutes: 429 until the window passes. {cookie}"),
             vec![], Some(body(&sign_in_body)), ok("200", "Signed in", &signed_in), &["400", "401", "429"])));
+        self.schemas.insert("SignInMethods".into(), json!({"type": "object", "required": ["password", "oidc"],
+            "properties": {"password": {"type": "boolean", "description": "Whether the password form is offered (PORTOLAN_PASSWORD_SIGN_IN)."},
+                           "oidc": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["name", "start"],
+                                    "properties": {"name": {"type": "string"}, "start": {"type": "string"}}}]}}}));
+        let methods = self.envelope("SignInMethods");
+        self.add("/api/v1/auth/methods", "get", open(operation(TAG, "get_sign_in_methods", "What the sign-in page offers",
+            "No key. Whether password sign-in is on, and single sign-on's button label and start address when OpenID Connect is set up.",
+            vec![], None, ok("200", "The sign-in methods", &methods), &["429"])));
+        let return_to = json!({"name": "return_to", "in": "query", "required": false,
+            "description": "The web UI's route to return to after sign-in (a path such as `/hosts`; anything else is `/home`).",
+            "schema": {"type": "string", "maxLength": 500}});
+        let mut start = open(operation(TAG, "start_oidc_sign_in", "Sign in with OpenID Connect",
+            "No key. Sends the browser to the provider (303) with a new `state`, `nonce` and PKCE challenge, and sets the cookie `portolan_oidc` (HttpOnly, SameSite=Lax, ten minutes) that ties the sign-in to this browser. 404 when single sign-on is not set up; 503 when the provider cannot be reached.",
+            vec![return_to], None, Value::Null, &["404", "429", "503"]));
+        start["responses"]["303"] = json!({"description": "To the provider's sign-in"});
+        self.add("/api/v1/auth/oidc/start", "get", start);
+        let text_param = |name: &str, what: &str| {
+            json!({"name": name, "in": "query", "required": false,
+            "description": what, "schema": {"type": "string", "maxLength": 2000}})
+        };
+        let mut callback = open(operation(TAG, "finish_oidc_sign_in", "The provider's return",
+            &format!("No key. The provider sends the browser back here. The `state` must be one this server handed out to this browser in the last ten minutes (used once), the ID token must verify (signature, issuer, audience, expiry, `nonce`), and the person's groups (`PORTOLAN_OIDC_ROLE_CLAIM`, from the ID token or the user info) must map to a role in `PORTOLAN_ROLE_MAP`, read again at every sign-in: else 403 `FORBIDDEN_ROLE`. The account is linked by issuer and subject, made at the first sign-in when `PORTOLAN_OIDC_AUTO_CREATE` allows. Then 303 to the web UI. {cookie} A refusal answers its error: as the error body, or as a page for a browser (`Accept: text/html`), with the same status."),
+            vec![text_param("code", "The authorization code."), text_param("state", "The state handed out by start."),
+                 text_param("error", "The provider's refusal, if it refused."), text_param("error_description", "Its reason.")],
+            None, Value::Null, &["400", "401", "403", "404", "429", "503"]));
+        callback["responses"]["303"] = json!({"description": "Signed in: to the web UI"});
+        self.add("/api/v1/auth/oidc/callback", "get", callback);
         self.add(
             "/api/v1/auth/session",
             "get",

@@ -6,6 +6,7 @@ impl Doc {
     pub(super) fn changes(&mut self, base: &str) {
         let record = self.add_schema::<db::changes::Change>();
         self.add_schema::<db::changes::ChangeActor>();
+        self.add_schema::<db::changes::ChangeActorUser>();
         let page = self.page(&record);
         let entity_types: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
         let mut params = vec![param_ref("Limit"), param_ref("Offset")];
