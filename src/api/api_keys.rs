@@ -118,6 +118,10 @@ pub struct ApiKeyBody {
     #[schema(read_only, value_type = Value)]
     #[serde(default, rename = "updated_at")]
     _updated_at: IgnoredAny,
+    /// Read-only: the person who made the key while signed in.
+    #[schema(read_only, value_type = Value)]
+    #[serde(default, rename = "owner_user_id")]
+    _owner_user_id: IgnoredAny,
 }
 
 impl ApiKeyBody {

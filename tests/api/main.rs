@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod accounts_header;
+mod accounts_keys;
 mod accounts_oidc;
 mod accounts_totp;
 mod agent_docker;
