@@ -84,6 +84,7 @@ export async function signIn() {
   document.getElementById("keys-link").hidden = !isAdmin();
   document.getElementById("webhooks-link").hidden = !isAdmin();
   document.getElementById("users-link").hidden = !isAdmin();
+  document.getElementById("admin-menu").hidden = !isAdmin();
   document.getElementById("account-link").hidden = !session.me.user;
   const scope = session.me.network_ids.length ? " (" + session.me.network_ids.length + " network(s))" : "";
   document.getElementById("role").textContent = session.me.user
@@ -122,6 +123,10 @@ export async function render() {
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  for (const group of document.querySelectorAll(".menu-group")) {
+    group.querySelector("button").classList.toggle("current", !!group.querySelector("a[aria-current]"));
+  }
+  closeMenus();
   status("");
   try {
     if (section === "home") await homePage();
@@ -148,6 +153,33 @@ export async function render() {
     show(el("h2", { text: "This page cannot be shown" }), el("p", { className: "error", text: e.message }), link("Back to hosts", "#/hosts"));
   }
 }
+
+// The header's groups open as disclosures: Enter or Space opens one, Escape closes it and
+// returns to its button, a click elsewhere or a chosen page closes them all.
+function closeMenus(except) {
+  for (const b of document.querySelectorAll(".menu-group > button")) {
+    if (b === except) continue;
+    b.setAttribute("aria-expanded", "false");
+    document.getElementById(b.getAttribute("aria-controls")).hidden = true;
+  }
+}
+for (const b of document.querySelectorAll(".menu-group > button")) {
+  const list = document.getElementById(b.getAttribute("aria-controls"));
+  b.addEventListener("click", () => {
+    const open = b.getAttribute("aria-expanded") !== "true";
+    closeMenus(b);
+    b.setAttribute("aria-expanded", String(open));
+    list.hidden = !open;
+  });
+  b.parentElement.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || list.hidden) return;
+    closeMenus();
+    b.focus();
+  });
+}
+document.addEventListener("click", (event) => {
+  if (!event.target.closest(".menu-group")) closeMenus();
+});
 
 // Pages anyone may open without signing in: the setup, an invite, a password link.
 function openRoute() {

@@ -1,6 +1,8 @@
 // A network shared read-only (/share/<token>): its map and hosts, without an account. Values go
 // in with textContent, never as HTML; the map is drawn from the server's SVG as an image.
 
+import { listensOn } from "/ui/listens.js";
+
 const token = location.pathname.split("/").pop();
 const api = "/api/v1/shares/" + encodeURIComponent(token);
 let password = null;
@@ -17,11 +19,6 @@ function el(tag, attrs, ...children) {
 
 const headers = () => (password ? { "X-Portolan-Share-Password": password } : {});
 
-function where(b, host) {
-  const port = b.port_id ? host.ports.find((p) => p.id === b.port_id) : null;
-  const ip = b.ip_address_id ? host.ip_addresses.find((i) => i.id === b.ip_address_id) : null;
-  return (port ? port.number + "/" + port.protocol.toLowerCase() : "") + (ip ? " on " + ip.ip_address : port ? " on all" : "");
-}
 
 async function open() {
   const view = document.getElementById("view");
@@ -52,7 +49,7 @@ async function open() {
   const rows = data.hosts.map((h) => el("tr", {},
     el("td", { text: h.name }),
     el("td", { text: h.ip_addresses.map((i) => i.ip_address).join(", ") }),
-    el("td", {}, el("ul", {}, h.services.map((s) => el("li", { text: s.name + (s.bindings.length ? " (" + s.bindings.map((b) => where(b, h)).join(", ") + ")" : "") }))))));
+    el("td", {}, el("ul", {}, h.services.map((s) => el("li", { text: s.name + (s.bindings.length ? " (" + s.bindings.map((b) => listensOn(b, h)).join(", ") + ")" : "") }))))));
   view.replaceChildren(...[
     el("h2", { text: data.network.name }),
     data.expires_at ? el("p", { text: "This link works until " + new Date(data.expires_at).toLocaleString() + "." }) : null,

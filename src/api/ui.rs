@@ -38,6 +38,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/ui/dom.js"),
     },
     Asset {
+        path: "/ui/listens.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/ui/listens.js"),
+    },
+    Asset {
         path: "/ui/table.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/ui/table.js"),

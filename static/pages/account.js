@@ -188,12 +188,53 @@ export async function accountPage() {
   }
   show(el("h2", { text: "Account" }),
     el("p", { className: "muted", text: me.username + (me.display_name ? " (" + me.display_name + ")" : "") + " · " + me.role +
-      " · networks: " + (me.network_ids.length ? me.network_ids.map(networkName).join(", ") : "all") }),
-    password,
-    secondFactor,
+      " · networks: " + (me.network_ids.length ? me.network_ids.map(networkName).join(", ") : "all") +
+      (me.auth === "password" ? "" : " · signs in by " + (me.auth === "oidc" ? "single sign-on" : "the proxy in front")) }),
+    // Single sign-on and proxy users have no password here: the provider keeps it.
+    me.auth === "password" ? password : null,
+    me.auth === "password" ? secondFactor : null,
+    await myKeys(me),
     el("section", { "aria-label": "Sessions" }, el("h3", { text: "Sessions" }),
       sessions.length > 1 ? button("Sign out everywhere else", async () => {
         await call("POST", "/api/v1/auth/sessions/revoke-others");
         render();
       }) : null, table));
+}
+
+// The keys a person made for their scripts: never more than they may, stopped with their account.
+async function myKeys(me) {
+  const all = (await call("GET", "/api/v1/auth/keys?limit=500")).data;
+  const mine = all.filter((k) => k.owner_user_id === me.id);
+  const ranks = ["Viewer", "Member", "Admin", "Owner"];
+  const allowed = ranks.filter((r) => ranks.indexOf(r) <= ranks.indexOf(session.me.role) && (ranks.indexOf(r) < 2 || session.me.role === "Owner"));
+  const section = el("section", { "aria-label": "My API keys", id: "my-keys" }, el("h3", { text: "My API keys" }),
+    el("p", { text: "Keys for your scripts: each does at most what you may, in your networks, and stops when your account is disabled." }));
+  if (mine.length) {
+    section.append(el("table", { "aria-label": "My API keys" },
+      el("thead", {}, el("tr", {}, ["Name", "Role", "Networks", "Last used", ""].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, mine.map((k) => el("tr", {},
+        el("td", { text: k.name }),
+        el("td", { text: k.permissions }),
+        el("td", { text: k.network_ids.length ? k.network_ids.map(networkName).join(", ") : "all of mine" }),
+        el("td", { text: k.last_used ? when(k.last_used) : "never" }),
+        el("td", {}, button("Delete " + k.name, async () => {
+          if (await confirmDelete("key " + k.name, "/api/v1/auth/keys/" + encodeURIComponent(k.id))) render();
+        }, "danger")))))));
+  } else {
+    section.append(el("p", { className: "muted", text: "No key yet." }));
+  }
+  const make = panel("Make a key", [{ name: "name", label: "Name", required: true },
+    { name: "permissions", label: "Role", type: "select", options: allowed.map((r) => [r, r]) }], { permissions: "Viewer" }, async (data) => {
+    const made = (await call("POST", "/api/v1/auth/keys", { ...data, network_ids: me.network_ids })).data;
+    await render();
+    status("Key " + made.api_key.name + " made.");
+    const note = el("div", { className: "dialog-note", role: "alert", id: "new-key" },
+      el("p", { text: "Your new key " + made.api_key.name + ". Copy it now: it is not shown again." }),
+      el("code", { className: "secret", text: made.key }));
+    document.getElementById("my-keys").append(note);
+  });
+  make.querySelector(".row button:last-child").remove();
+  make.querySelector("button[type=submit]").textContent = "Make the key";
+  section.append(make);
+  return section;
 }

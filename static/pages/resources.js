@@ -3,6 +3,7 @@
 import { call, fresh, get, session } from "/ui/api.js";
 import { confirmDelete, el, panel } from "/ui/dom.js";
 import { choices, collection, link, networkName, origin, tagNames } from "/ui/table.js";
+import { listensOn } from "/ui/listens.js";
 import { refreshSession, render } from "/app.js";
 
 // ---- simple resources -----------------------------------------------------------------------
@@ -102,16 +103,17 @@ pages.services = (params) => {
       { label: "Name", sort: "name", cell: (s) => link(s.name, "#/service/" + encodeURIComponent(s.id)) },
       { label: "Type", cell: (s) => s.service_definition },
       { label: "Host", cell: (s) => link((hosts.get(s.host_id) || { name: s.host_id }).name, "#/host/" + encodeURIComponent(s.host_id)) },
+      // Two services of one type on one host are told apart by where they listen.
+      { label: "Listens on", cell: (s) => s.bindings.map((b) => listensOn(b, hosts.get(s.host_id) || {})).join(", ") || "nowhere" },
       { label: "Network", cell: (s) => networkName(s.network_id) },
       { label: "Tags", cell: (s) => tagNames(s.tags) },
     ],
-    // The page's hosts in one request, for their names.
+    // The page's hosts in one request, for their names, ports and addresses.
     prepare: async (items) => {
       const ids = [...new Set(items.map((s) => s.host_id))];
       if (ids.length === 0) return;
       const q = new URLSearchParams(ids.map((id) => ["ids", id]));
       q.set("limit", 0);
-      q.set("include", "ip_addresses");
       for (const h of await get("/api/v1/hosts?" + q)) hosts.set(h.id, h);
     },
     remove: (s) => confirmDelete("service " + s.name, "/api/v1/services/" + encodeURIComponent(s.id)),

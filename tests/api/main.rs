@@ -77,6 +77,7 @@ mod ui_dependencies;
 mod ui_deployments;
 mod ui_discovery;
 mod ui_history;
+mod ui_navigation;
 mod ui_shares;
 mod ui_tagging;
 mod ui_totp;

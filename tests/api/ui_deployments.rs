@@ -45,7 +45,7 @@ fn an_admin_deploys_from_the_template_page_and_follows_it_live() {
     b.type_into(&b.css("#deploy-env"), r#"{"WEB_PORT": "18092"}"#);
     b.click(&b.button("Preview plan"));
     b.wait_text("#deploy-plan", "every address:18092/Tcp");
-    b.click(&b.button("Deploy"));
+    b.click(&b.xpath("//main//button[normalize-space()='Deploy']"));
     b.wait_text("#deployment-status", "queued");
     let listed = app.get("/api/v1/deployments");
     let applied = listed

@@ -106,7 +106,7 @@ impl Browser {
         let r = self.send(
             "POST",
             "/cookie",
-            Some(json!({"cookie": {"name": name, "value": value, "path": path, "httpOnly": true}})),
+            Some(json!({"cookie": {"name": name, "value": value, "path": path, "httpOnly": true, "sameSite": "Lax"}})),
         );
         assert!(r.get("error").is_none(), "cookie: {r}");
     }
