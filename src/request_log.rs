@@ -125,6 +125,7 @@ pub async fn middleware(
         final_status.as_u16(),
         elapsed,
     );
+    let path = loggable(&path, route.as_deref());
     match &api_error {
         Some(err) if final_status.is_server_error() => log::error!(
             "{method} {path} {} {:.3}ms {id} error: {err}",
@@ -138,4 +139,39 @@ pub async fn middleware(
         ),
     }
     Ok(res)
+}
+
+/// The path as the log shows it: a path that carries a secret (a share's token, an invite's or a
+/// password link's code) is logged as its route, so the log never holds what opens them.
+fn loggable(path: &str, route: Option<&str>) -> String {
+    match route {
+        Some(r) if r.contains("{token}") || r.contains("{code}") => r.to_string(),
+        _ if path.starts_with("/share/") => "/share/{token}".to_string(),
+        _ => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod loggable_tests {
+    use super::loggable;
+
+    #[test]
+    fn paths_with_secrets_are_logged_as_their_route() {
+        assert_eq!(
+            loggable("/api/v1/shares/abc", Some("/api/v1/shares/{token}")),
+            "/api/v1/shares/{token}"
+        );
+        assert_eq!(
+            loggable(
+                "/api/v1/auth/invites/c0de/accept",
+                Some("/api/v1/auth/invites/{code}/accept")
+            ),
+            "/api/v1/auth/invites/{code}/accept"
+        );
+        assert_eq!(loggable("/share/abc", None), "/share/{token}");
+        assert_eq!(
+            loggable("/api/v1/hosts/1", Some("/api/v1/hosts/{id}")),
+            "/api/v1/hosts/1"
+        );
+    }
 }

@@ -390,6 +390,8 @@ pub fn assert_same(before: &str, after: &str) {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub base: String,
+    /// Every line the server logged so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -407,19 +409,22 @@ impl ServerProcess {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portolan"))
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .envs(env.iter().copied())
             .env("PORTOLAN_ADMIN_API_KEY", admin_key)
             .env("PORTOLAN_RATE_LIMIT", "0")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("start portolan");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line.clone());
                 if !sent {
                     if let Some(rest) = line.split("listening on http://").nth(1) {
                         let addr = rest.split_whitespace().next().unwrap_or("").to_string();
@@ -435,6 +440,7 @@ impl ServerProcess {
         ServerProcess {
             child,
             base: format!("http://{addr}"),
+            log,
         }
     }
 

@@ -55,6 +55,7 @@ mod query_counts;
 mod rate_limits;
 mod read_paths;
 mod receiver;
+mod security_accounts;
 mod security_bounds;
 mod security_import;
 mod security_leaks;
