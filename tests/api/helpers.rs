@@ -74,6 +74,9 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .unwrap_or_default();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // The server closes a connection idle for 5 s (actix's keep-alive); a pooled one is
+        // not reused near that moment, when its close and the next request cross on the wire.
+        .max_idle_age(std::time::Duration::from_secs(2))
         .build()
         .into();
     TestApp {
@@ -448,6 +451,7 @@ impl ServerProcess {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(5)))
+            .max_idle_age(std::time::Duration::from_secs(2))
             .build()
             .into()
     }
