@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 QUICK = len(sys.argv) > 1 and sys.argv[1] == "quick"
@@ -28,7 +29,7 @@ HOSTS = 50 if QUICK else 1000
 LOAD_SECONDS = 2 if QUICK else 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BIN = os.path.join(TARGET, "release", "portolan")
+BIN = os.environ.get("PORTOLAN_BENCH_BIN", os.path.join(TARGET, "release", "portolan"))
 
 
 def free_ports(count, start=40000):
@@ -59,8 +60,11 @@ class Api:
         req.add_header("Authorization", "Bearer " + self.key)
         if data is not None:
             req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            return json.loads(res.read())["data"]
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as res:
+                return json.loads(res.read())["data"]
+        except urllib.error.HTTPError as e:
+            raise SystemExit("%s %s: %d %s" % (method, path, e.code, e.read().decode(errors="replace")))
 
     def wait(self, discovery_id):
         while True:

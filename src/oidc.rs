@@ -175,11 +175,13 @@ impl Oidc {
     /// Ends a sign-in: the `state` must be one this server handed out, to this browser, less
     /// than ten minutes ago, and is used up whatever happens next; then the code is exchanged
     /// (with the PKCE verifier) and the ID token verified, nonce included.
+    /// `iss`, when the provider sends it back (RFC 9207), must name the provider itself.
     pub fn finish(
         &self,
         state: &str,
         browser_cookie: Option<&str>,
         code: &str,
+        iss: Option<&str>,
     ) -> ApiResult<Person> {
         let flow = self
             .flows
@@ -195,6 +197,9 @@ impl Oidc {
             return Err(refused("this sign-in was started in another browser").with_field("state"));
         }
         let metadata = self.metadata()?;
+        if iss.is_some_and(|i| i != metadata.issuer().as_str()) {
+            return Err(refused("the answer comes from another issuer").with_field("iss"));
+        }
         let userinfo_url = metadata.userinfo_endpoint().map(|u| u.url().clone());
         let client = self.client(metadata, &flow.redirect_uri)?;
         let http = |r: HttpRequest| self.call(r);

@@ -805,6 +805,32 @@ fn proxied_person(state: &AppState, req: &HttpRequest) -> Option<(String, Option
     Some((name, groups_header.as_deref().and_then(text)))
 }
 
+/// Signs in a person a proxy or a provider vouched for, in one write authored by `by` (the
+/// journal's name for any change to their account), with a new session.
+pub(super) async fn sign_in_vouched(
+    state: &AppState,
+    req: &HttpRequest,
+    by: &'static str,
+    person: accounts::Vouched,
+) -> ApiResult<(User, Session, String)> {
+    let (client, max_days, auto) = (
+        client(req),
+        state.config.session_max_days,
+        state.config.auto_create,
+    );
+    let request_id = request_id(req);
+    let signed_in = state
+        .db
+        .write(move |tx| {
+            let who = Writer::begin(tx, Principal::operator(ActorKind::System, by), request_id)?;
+            accounts::vouched_sign_in(tx, &who, person, auto, &client, max_days)
+        })
+        .await?;
+    // A role read again from the groups takes effect at once for the person's keys too.
+    state.keys.invalidate();
+    Ok(signed_in)
+}
+
 /// Signs in the person a trusted proxy names: their account (made at the first sign-in when
 /// allowed), the role their groups map to (read again at every sign-in), a new session.
 async fn header_sign_in(
@@ -834,31 +860,16 @@ async fn header_sign_in(
         ),
         _ => None,
     };
-    let (client, max_days, auto) = (
-        client(req),
-        state.config.session_max_days,
-        state.config.auto_create,
-    );
-    let request_id = request_id(req);
-    let (user, session, token) = state
-        .db
-        .write(move |tx| {
-            let who = Writer::begin(
-                tx,
-                Principal::operator(ActorKind::System, "sign-in by proxy header"),
-                request_id,
-            )?;
-            let person = accounts::Vouched {
-                auth: "header",
-                identity: None,
-                names: vec![username],
-                display_name: None,
-                email: None,
-                role: mapped,
-            };
-            accounts::vouched_sign_in(tx, &who, person, auto, &client, max_days)
-        })
-        .await?;
+    let person = accounts::Vouched {
+        auth: "header",
+        identity: None,
+        names: vec![username],
+        display_name: None,
+        email: None,
+        role: mapped,
+    };
+    let (user, session, token) =
+        sign_in_vouched(state, req, "sign-in by proxy header", person).await?;
     // The session's shape, as GET /auth/session answers it.
     let res = envelope::ok(&json!({"user": user, "csrf_token": session.csrf_token,
                                    "expires_at": session.expires_at, "auth": "header"}));

@@ -4,19 +4,16 @@
 //! read again at every sign-in) and returns them to the web UI.
 
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::accounts::{client, with_cookie};
+use super::accounts::{sign_in_vouched, with_cookie};
 use super::input::QueryParams;
 use super::{on, Routes};
 use crate::domain::account::{cookie, cookie_from, split_groups};
-use crate::domain::history::ActorKind;
-use crate::domain::principal::Principal;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::accounts::{self, Vouched};
-use crate::ops::journal::Writer;
+use crate::ops::accounts::Vouched;
 use crate::state::AppState;
 
 /// Ties a sign-in under way to the browser that started it. `SameSite=Lax`: the provider sends
@@ -130,15 +127,17 @@ async fn finish(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Htt
         ));
     };
     let (code, flow_state) = (code.to_string(), flow_state.to_string());
+    let iss = query.one("iss").map(str::to_string);
     let browser = req
         .headers()
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| cookie_from(v, FLOW_COOKIE))
         .map(str::to_string);
-    let person = web::block(move || oidc.finish(&flow_state, browser.as_deref(), &code))
-        .await
-        .map_err(ApiError::internal)??;
+    let person =
+        web::block(move || oidc.finish(&flow_state, browser.as_deref(), &code, iss.as_deref()))
+            .await
+            .map_err(ApiError::internal)??;
     let role = state
         .config
         .role_map
@@ -147,36 +146,16 @@ async fn finish(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Htt
             ApiError::forbidden_role("a role from PORTOLAN_ROLE_MAP")
                 .with_message("You are signed in, but none of your groups has a role here")
         })?;
-    let (client, max_days, auto) = (
-        client(req),
-        state.config.session_max_days,
-        state.config.auto_create,
-    );
-    let request_id = req
-        .extensions()
-        .get::<crate::request_log::RequestId>()
-        .map(|r| r.0.clone());
     let back = person.return_to.clone();
-    let (_, _, token) = state
-        .db
-        .write(move |tx| {
-            let who = Writer::begin(
-                tx,
-                Principal::operator(ActorKind::System, "sign-in by OpenID Connect"),
-                request_id,
-            )?;
-            let vouched = Vouched {
-                auth: "oidc",
-                identity: Some((person.issuer, person.subject)),
-                names: person.names,
-                display_name: person.display_name,
-                email: person.email,
-                role: Some(role),
-            };
-            accounts::vouched_sign_in(tx, &who, vouched, auto, &client, max_days)
-        })
-        .await?;
-    state.keys.invalidate();
+    let vouched = Vouched {
+        auth: "oidc",
+        identity: Some((person.issuer, person.subject)),
+        names: person.names,
+        display_name: person.display_name,
+        email: person.email,
+        role: Some(role),
+    };
+    let (_, _, token) = sign_in_vouched(state, req, "sign-in by OpenID Connect", vouched).await?;
     let res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/#{back}")))
         .finish();

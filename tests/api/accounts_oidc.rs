@@ -253,6 +253,29 @@ fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
         .unwrap()
         .contains("another browser"));
 
+    // A return that names another issuer (RFC 9207's mix-up defence) is refused.
+    let started = no_redirects()
+        .get(&format!("{}/api/v1/auth/oidc/start", app.base))
+        .call()
+        .unwrap();
+    let to = started.headers()["location"].to_str().unwrap().to_string();
+    let state = to
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap();
+    let cookie = started.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap();
+    let r = app.raw_with(
+        "GET",
+        &format!(
+            "/api/v1/auth/oidc/callback?code=abc&state={state}&iss=http%3A%2F%2F127.0.0.1%3A1"
+        ),
+        None,
+        None,
+        &[("Cookie", cookie)],
+    );
+    assert_error(&r, 401, "UNAUTHORIZED", Some("iss"));
+
     b.goto(&format!("{}/", app.base));
     b.click(&b.button("Sign in with Lab ID"));
     through_provider(&b, &app, "ada");

@@ -98,6 +98,7 @@ impl Doc {
         let mut callback = open(operation(TAG, "finish_oidc_sign_in", "The provider's return",
             &format!("No key. The provider sends the browser back here. The `state` must be one this server handed out to this browser in the last ten minutes (used once), the ID token must verify (signature, issuer, audience, expiry, `nonce`), and the person's groups (`PORTOLAN_OIDC_ROLE_CLAIM`, from the ID token or the user info) must map to a role in `PORTOLAN_ROLE_MAP`, read again at every sign-in: else 403 `FORBIDDEN_ROLE`. The account is linked by issuer and subject, made at the first sign-in when `PORTOLAN_OIDC_AUTO_CREATE` allows. Then 303 to the web UI. {cookie} A refusal answers its error: as the error body, or as a page for a browser (`Accept: text/html`), with the same status."),
             vec![text_param("code", "The authorization code."), text_param("state", "The state handed out by start."),
+                 text_param("iss", "The provider's issuer (RFC 9207): when sent, it must be the configured provider's."),
                  text_param("error", "The provider's refusal, if it refused."), text_param("error_description", "Its reason.")],
             None, Value::Null, &["400", "401", "403", "404", "429", "503"]));
         callback["responses"]["303"] = json!({"description": "Signed in: to the web UI"});
