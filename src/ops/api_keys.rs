@@ -142,7 +142,12 @@ pub fn insert(
         created_at: who.now.clone(),
         updated_at: who.now.clone(),
         tags: Vec::new(),
-        owner_user_id: who.session.as_ref().map(|s| s.user_id.clone()),
+        // A key made by a person's key is the person's too: it must not outlive their account.
+        owner_user_id: who
+            .session
+            .as_ref()
+            .map(|s| s.user_id.clone())
+            .or_else(|| who.actor.user.as_ref().map(|u| u.id.clone())),
     };
     db::api_keys::insert(tx, &key, &token::hash(plaintext))?;
     who.created(tx, EntityType::ApiKey, &key)?;

@@ -135,6 +135,16 @@ fn a_persons_key_is_theirs_never_does_more_and_stops_with_them() {
         .clone();
     assert!(entry["actor"].get("user").is_none(), "{entry}");
 
+    // A key her key makes is hers too, and does not outlive her account.
+    let child = app.call(
+        "POST",
+        "/api/v1/auth/keys",
+        &key,
+        Some(&json!({"name": "mia-child", "permissions": "Viewer"})),
+    );
+    // Below Admin, a key (not a session) makes no keys at all.
+    assert_error(&child, 403, "FORBIDDEN_ROLE", None);
+
     // Given less, her key does less: a Viewer's key writes nothing, whatever it says.
     let demoted = app.put(
         &format!("/api/v1/users/{mia_id}"),
@@ -169,6 +179,46 @@ fn a_persons_key_is_theirs_never_does_more_and_stops_with_them() {
         .map(|e| &e["action"])
         .collect();
     assert!(actions.contains(&&json!("delete")), "{actions:?}");
+}
+
+#[test]
+fn a_key_made_by_a_persons_key_is_theirs_and_stops_with_them() {
+    let app = spawn_app();
+    // Two Owners, so that one of them can be disabled.
+    let ada = person(&app, "ada", "Owner", &[]);
+    person(&app, "own", "Owner", &[]);
+    let ada_id = ada.user["id"].as_str().unwrap().to_string();
+    let made = ada.call(
+        &app,
+        "POST",
+        "/api/v1/auth/keys",
+        Some(&json!({"name": "ada-automation", "permissions": "Admin"})),
+        true,
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let admin_key = made.data()["key"].as_str().unwrap().to_string();
+    let child = app.call(
+        "POST",
+        "/api/v1/auth/keys",
+        &admin_key,
+        Some(&json!({"name": "made-by-ada-key", "permissions": "Viewer"})),
+    );
+    assert_eq!(child.status, 201, "{}", child.body);
+    assert_eq!(child.data()["api_key"]["owner_user_id"], json!(ada_id));
+    let child_key = child.data()["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.call("GET", "/api/v1/hosts", &child_key, None).status,
+        200
+    );
+    let disabled = app.put(
+        &format!("/api/v1/users/{ada_id}"),
+        json!({"username": "ada", "role": "Owner", "network_ids": [], "enabled": false}),
+    );
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    for key in [&admin_key, &child_key] {
+        let stopped = app.call("GET", "/api/v1/hosts", key, None);
+        assert_error(&stopped, 401, "UNAUTHORIZED", None);
+    }
 }
 
 #[test]
