@@ -179,7 +179,7 @@ fn refusal(req: &HttpRequest, e: &ApiError) -> HttpResponse {
          <title>Sign-in refused · Portolan</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
          <body><main id=\"sign-in-refused\" class=\"panel\" data-code=\"{code}\"><h1>Sign-in refused</h1>\
          <p>{}</p><p><a href=\"/#/sign-in\">Back to sign-in</a></p></main></body></html>\n",
-        escape(message)
+        crate::domain::map::esc(message)
     );
     let mut res = HttpResponse::build(e.http_status())
         .content_type("text/html; charset=utf-8")
@@ -196,13 +196,6 @@ fn refusal(req: &HttpRequest, e: &ApiError) -> HttpResponse {
         *res.status_mut() = StatusCode::UNAUTHORIZED;
     }
     res
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

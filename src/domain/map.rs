@@ -368,7 +368,8 @@ fn card(
     height
 }
 
-fn esc(s: &str) -> String {
+/// Text made safe inside XML or HTML markup (text and attribute values alike).
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -148,18 +148,9 @@ fn refusal_code(b: &Browser) -> (Value, String) {
 /// and sends the browser to the provider with the parameter `name` changed, as an attacker on
 /// the way would.
 fn tampered(b: &Browser, app: &TestApp, name: &str) {
-    let started = no_redirects()
-        .get(&format!("{}/api/v1/auth/oidc/start", app.base))
-        .call()
-        .unwrap();
-    assert_eq!(started.status(), 303);
-    let to = started.headers()["location"].to_str().unwrap().to_string();
-    let cookie = started.headers()["set-cookie"].to_str().unwrap();
-    let value = cookie
-        .split(';')
-        .next()
-        .and_then(|c| c.strip_prefix("portolan_oidc="))
-        .unwrap();
+    let started = start_by_hand(app, "");
+    let to = started.to.clone();
+    let value = started.cookie().strip_prefix("portolan_oidc=").unwrap();
     b.goto(&format!("{}/", app.base));
     b.add_cookie("portolan_oidc", value, "/api/v1/auth/oidc");
     let (base, query) = to.split_once('?').unwrap();
@@ -175,12 +166,58 @@ fn tampered(b: &Browser, app: &TestApp, name: &str) {
     b.goto(&url);
 }
 
-fn no_redirects() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// A sign-in started as the browser's button would, over HTTP: the provider's address it sends
+/// to, the state in it, and the flow cookie (`portolan_oidc=...`) with its attributes.
+struct Started {
+    to: String,
+    state: String,
+    set_cookie: String,
+}
+
+impl Started {
+    /// The cookie as a browser sends it back: `portolan_oidc=<value>`.
+    fn cookie(&self) -> &str {
+        self.set_cookie.split(';').next().unwrap()
+    }
+}
+
+fn start_by_hand(app: &TestApp, query: &str) -> Started {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .build()
-        .into()
+        .into();
+    let started = agent
+        .get(&format!("{}/api/v1/auth/oidc/start{query}", app.base))
+        .call()
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let to = started.headers()["location"].to_str().unwrap().to_string();
+    let state = to
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap()
+        .to_string();
+    let set_cookie = started.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    Started {
+        to,
+        state,
+        set_cookie,
+    }
+}
+
+/// A browser, a server whose issuer is a provider on loopback, and that provider; `None` (the
+/// test skipped) where the provider or the browser is missing outside CI.
+fn with_provider() -> Option<(Browser, TestApp, Provider)> {
+    let module = provider_module()?;
+    let b = browser()?;
+    let port = free_port();
+    let app = app_for(port);
+    let provider = start_provider(&module, port, &app);
+    Some((b, app, provider))
 }
 
 fn people(app: &TestApp) -> Vec<(String, String, String, String)> {
@@ -198,24 +235,12 @@ fn people(app: &TestApp) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
-    let Some(module) = provider_module() else {
+    let Some((b, app, _provider)) = with_provider() else {
         return;
     };
-    let Some(b) = browser() else { return };
-    let port = free_port();
-    let app = app_for(port);
-    let _provider = start_provider(&module, port, &app);
 
     // The start hands out a PKCE challenge, a state and a nonce, and a cookie for this browser.
-    let started = no_redirects()
-        .get(&format!(
-            "{}/api/v1/auth/oidc/start?return_to=/networks",
-            app.base
-        ))
-        .call()
-        .unwrap();
-    assert_eq!(started.status(), 303);
-    let to = started.headers()["location"].to_str().unwrap().to_string();
+    let started = start_by_hand(&app, "?return_to=/networks");
     for part in [
         "code_challenge_method=S256",
         "code_challenge=",
@@ -223,12 +248,13 @@ fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
         "nonce=",
         "response_type=code",
     ] {
-        assert!(to.contains(part), "{part} missing from {to}");
+        assert!(
+            started.to.contains(part),
+            "{part} missing from {}",
+            started.to
+        );
     }
-    let cookie = started.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = &started.set_cookie;
     assert!(
         cookie.starts_with("portolan_oidc=")
             && cookie.contains("HttpOnly")
@@ -237,13 +263,12 @@ fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
     );
 
     // Its state, brought back by another browser (without the cookie), is refused and used up.
-    let state = to
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("state="))
-        .unwrap();
     let r = app.raw(
         "GET",
-        &format!("/api/v1/auth/oidc/callback?code=abc&state={state}"),
+        &format!(
+            "/api/v1/auth/oidc/callback?code=abc&state={}",
+            started.state
+        ),
         None,
         None,
     );
@@ -254,25 +279,16 @@ fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
         .contains("another browser"));
 
     // A return that names another issuer (RFC 9207's mix-up defence) is refused.
-    let started = no_redirects()
-        .get(&format!("{}/api/v1/auth/oidc/start", app.base))
-        .call()
-        .unwrap();
-    let to = started.headers()["location"].to_str().unwrap().to_string();
-    let state = to
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("state="))
-        .unwrap();
-    let cookie = started.headers()["set-cookie"].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap();
+    let started = start_by_hand(&app, "");
     let r = app.raw_with(
         "GET",
         &format!(
-            "/api/v1/auth/oidc/callback?code=abc&state={state}&iss=http%3A%2F%2F127.0.0.1%3A1"
+            "/api/v1/auth/oidc/callback?code=abc&state={}&iss=http%3A%2F%2F127.0.0.1%3A1",
+            started.state
         ),
         None,
         None,
-        &[("Cookie", cookie)],
+        &[("Cookie", started.cookie())],
     );
     assert_error(&r, 401, "UNAUTHORIZED", Some("iss"));
 
@@ -335,13 +351,9 @@ fn a_person_signs_in_with_the_provider_and_gets_the_role_of_their_groups() {
 
 #[test]
 fn no_matching_group_a_changed_state_and_a_changed_nonce_are_refused() {
-    let Some(module) = provider_module() else {
+    let Some((b, app, _provider)) = with_provider() else {
         return;
     };
-    let Some(b) = browser() else { return };
-    let port = free_port();
-    let app = app_for(port);
-    let _provider = start_provider(&module, port, &app);
 
     // Signed in at the provider, but none of eve's groups has a role here.
     b.goto(&format!("{}/", app.base));
