@@ -35,7 +35,8 @@ GOAL = 500
 
 def history_tables(db):
     names = [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'changes' OR name LIKE '%\\_versions' ESCAPE '\\')")]
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'changes' OR name LIKE '%\\_versions' ESCAPE '\\'"
+        " OR name LIKE 'journal\\_%' ESCAPE '\\')")]
     indexes = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s)" % ",".join("?" * len(names)), names)]
     return names + indexes
@@ -128,10 +129,11 @@ def main():
     if os.environ.get("BENCH_NO_BUILD") != "1":
         subprocess.run(["cargo", "build", "--release", "--quiet", "--bins"], cwd=ROOT, check=True)
     runs = []
+    own = discovery.BIN  # workload() points discovery.BIN at the binary it runs
     baseline = os.environ.get("PORTOLAN_BENCH_BASELINE_BIN")
     if baseline:
         runs.append(("baseline (%s)" % baseline, workload(baseline)))
-    runs.append(("this build", workload(discovery.BIN)))
+    runs.append(("this build", workload(own)))
     print("| build | journal entries (by discovery) | history bytes per entry | database growth per entry | before+after images per entry |")
     print("|---|---:|---:|---:|---:|")
     for name, r in runs:

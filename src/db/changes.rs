@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::history_fold::{self, Shapes};
 use super::json_column;
 use super::query::{paged, Filter, PageRequest, Scope};
 use crate::domain::history::{Action, Actor, ActorKind, EntityType};
@@ -38,6 +39,9 @@ pub struct Change {
     /// document named, which this server did not see make the change.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub imported: bool,
+    /// Its place in the journal (webhook cursors point at it); not shown.
+    #[serde(skip)]
+    pub seq: i64,
 }
 
 impl Change {
@@ -81,8 +85,9 @@ pub struct ChangeActorUser {
     name: String,
 }
 
-/// What a write inserts.
+/// What a write inserts. `before` and `after` are as stored: whole images or folds.
 pub struct NewChange<'a> {
+    pub seq: Option<i64>,
     pub id: &'a str,
     pub time: &'a str,
     pub action: Action,
@@ -96,18 +101,20 @@ pub struct NewChange<'a> {
     pub changed_fields: &'a [String],
     pub before: Option<&'a Value>,
     pub after: Option<&'a Value>,
+    /// The `after` of the entry that began the state this one closes, folded (`history_fold`).
+    pub prior: Option<&'a Value>,
 }
 
-/// Inserts the entry; returns its `before` image as stored, for the version it closes.
-pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<Option<String>> {
-    let before = c.before.map(Value::to_string);
+/// Inserts the entry (at `seq` when given).
+pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<()> {
     conn.prepare_cached(
-        "INSERT INTO changes (id, time, action, entity_type, entity_id, network_id, host_id,
+        "INSERT INTO changes (seq, id, time, action, entity_type, entity_id, network_id, host_id,
                               service_id, actor_type, actor_id, actor_name, request_id,
-                              changed_fields, before, after, actor_user)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              changed_fields, before, after, actor_user, prior)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
+        c.seq,
         c.id,
         c.time,
         c.action.as_str(),
@@ -121,14 +128,15 @@ pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<Option<String>> {
         c.actor.name,
         c.request_id,
         serde_json::to_string(c.changed_fields).expect("strings serialise"),
-        before,
+        c.before.map(Value::to_string),
         c.after.map(Value::to_string),
         c.actor
             .user
             .as_ref()
             .map(|u| serde_json::to_string(u).expect("strings serialise")),
+        c.prior.map(Value::to_string),
     ])?;
-    Ok(before)
+    Ok(())
 }
 
 /// The time of the newest entry, for a clock that never runs backwards.
@@ -137,6 +145,11 @@ pub fn last_time(conn: &Connection) -> ApiResult<Option<String>> {
         conn.prepare_cached("SELECT time FROM changes ORDER BY seq DESC LIMIT 1")?
             .query_row([], |r| r.get(0)),
     )
+}
+
+/// The seq the next entry gets (the versions it closes are keyed by it).
+pub fn next_seq(conn: &Connection) -> ApiResult<i64> {
+    Ok(last_seq(conn)? + 1)
 }
 
 /// The newest entry's sequence number (0 for an empty journal): a write that moved it changed
@@ -159,12 +172,12 @@ pub fn edited_by_person(conn: &Connection, entity_id: &str) -> ApiResult<bool> {
 
 const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
                        c.actor_type, c.actor_id, c.actor_name, c.request_id, c.changed_fields, \
-                       c.before, c.after, c.imported, c.actor_user";
+                       c.before, c.after, c.imported, c.actor_user, c.seq";
 
 /// One entry by its id (a webhook delivery reads the event it announces).
 /// The entry `id`; `seq`, when known, finds it without reading the whole journal.
 pub fn get(conn: &Connection, id: &str, seq: Option<i64>) -> ApiResult<Option<Change>> {
-    match seq {
+    let entry = match seq {
         Some(seq) => {
             let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.seq = ? AND c.id = ?");
             super::optional(
@@ -176,7 +189,28 @@ pub fn get(conn: &Connection, id: &str, seq: Option<i64>) -> ApiResult<Option<Ch
             let sql = format!("SELECT {COLUMNS} FROM changes c WHERE c.id = ?");
             super::optional(conn.prepare_cached(&sql)?.query_row([id], from_row))
         }
-    }
+    }?;
+    entry
+        .map(|mut e| {
+            unfold(conn, &mut Shapes::default(), &mut e)?;
+            Ok(e)
+        })
+        .transpose()
+}
+
+/// The entry with whole images (as stored, they may be folded onto versions).
+fn unfold(conn: &Connection, shapes: &mut Shapes, e: &mut Change) -> ApiResult<()> {
+    e.before = history_fold::unfold(conn, shapes, &e.entity_type, e.before.take())?;
+    e.after = history_fold::unfold_after(
+        conn,
+        shapes,
+        e.seq,
+        &e.entity_type,
+        &e.entity_id,
+        e.action,
+        e.after.take(),
+    )?;
+    Ok(())
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Change> {
@@ -204,6 +238,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Change> {
         before: json_column(r, 11)?,
         after: json_column(r, 12)?,
         imported: r.get(13)?,
+        seq: r.get(15)?,
     })
 }
 
@@ -262,7 +297,7 @@ pub fn list(
             vec![SqlValue::Text(hidden.to_string())],
         );
     }
-    paged(
+    let (mut entries, total) = paged(
         conn,
         COLUMNS,
         "changes c",
@@ -270,12 +305,18 @@ pub fn list(
         "c.seq DESC",
         page,
         from_row,
-    )
+    )?;
+    let mut shapes = Shapes::default();
+    for e in &mut entries {
+        unfold(conn, &mut shapes, e)?;
+    }
+    Ok((entries, total))
 }
 
 /// Forgets journal entries and closed versions that ended before `cutoff` (a version ends at
-/// its entry's time, so both go together). Live rows stay, and so do the entries an enabled
-/// webhook has yet to look at (the journal is their outbox). Deletes in small transactions, so
+/// its entry's time and has its seq, so both go together). Live rows stay, and so do the
+/// entries an enabled webhook has yet to look at (the journal is their outbox), with the
+/// versions their images are folded onto. Deletes in small transactions, so
 /// that a large first prune never holds writers up for long.
 pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
     const BATCH: usize = 2_000;
@@ -285,11 +326,8 @@ pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> 
         .map(|t| (*t, "valid_to"))
         .chain([("changes", "time")]);
     for (table, end) in tables {
-        let unsent = if table == "changes" {
-            " AND seq <= (SELECT coalesce(min(cursor), 9223372036854775807) FROM webhooks WHERE enabled = 1)"
-        } else {
-            ""
-        };
+        let unsent =
+            " AND seq <= (SELECT coalesce(min(cursor), 9223372036854775807) FROM webhooks WHERE enabled = 1)";
         let sql = format!(
             "DELETE FROM {table} WHERE rowid IN \
              (SELECT rowid FROM {table} WHERE {end} < ?{unsent} LIMIT {BATCH})"
@@ -302,6 +340,12 @@ pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> 
             }
         }
     }
+    // The whole `after` of a live state whose entry went with the retention goes too.
+    conn.execute(
+        "DELETE FROM journal_open_afters
+         WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.seq = journal_open_afters.seq)",
+        [],
+    )?;
     Ok(removed)
 }
 

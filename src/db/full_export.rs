@@ -82,6 +82,11 @@ pub fn write_document(
 fn write_rows(conn: &Connection, section: &Section, out: &mut dyn Write) -> ApiResult<()> {
     let columns = columns(conn, section)?;
     let mut select: Vec<String> = columns.iter().map(|c| format!("t.{}", c.name)).collect();
+    let journal = section.table == "changes";
+    if journal {
+        // Not written out, but how an entry's stored images are found.
+        select.push("t.seq".into());
+    }
     if let Some(tags) = section.tags {
         select.push(format!(
             "(SELECT json_group_array(tag_id) FROM \
@@ -98,6 +103,7 @@ fn write_rows(conn: &Connection, section: &Section, out: &mut dyn Write) -> ApiR
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     let mut first = true;
+    let mut shapes = super::history_fold::Shapes::default();
     while let Some(r) = rows.next()? {
         let mut row = Map::with_capacity(select.len());
         for (i, c) in columns.iter().enumerate() {
@@ -105,6 +111,10 @@ fn write_rows(conn: &Connection, section: &Section, out: &mut dyn Write) -> ApiR
         }
         if section.tags.is_some() {
             row.insert("tag_ids".into(), value_of(r.get_ref(columns.len())?, true));
+        }
+        if journal {
+            let seq: i64 = r.get(columns.len())?;
+            super::history_fold::unfold_row(conn, &mut shapes, seq, &mut row)?;
         }
         out.write_all(if first { b"\n  " } else { b",\n  " })
             .map_err(io)?;

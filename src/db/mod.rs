@@ -13,6 +13,7 @@ pub mod deployments;
 pub mod discoveries;
 pub mod exports;
 pub mod full_export;
+pub mod history_fold;
 pub mod hosts;
 pub mod idempotency;
 pub mod ip_addresses;
@@ -359,6 +360,11 @@ pub fn migrate_to(path: &Path, target: Option<i32>) -> Result<usize, String> {
     let report = runner
         .run(&mut conn)
         .map_err(|e| format!("migration failed: {e}"))?;
+    let folded = history_fold::fold_existing(&mut conn)
+        .map_err(|e| format!("folding the journal's images failed: {e}"))?;
+    if folded > 0 {
+        log::info!("folded {folded} journal images onto their versions");
+    }
     Ok(report.applied_migrations().len())
 }
 

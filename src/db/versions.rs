@@ -82,6 +82,8 @@ pub struct Versioned {
     /// Columns of both tables, unprefixed, `TEMPORAL` last.
     pub columns: &'static str,
     pub tags: Option<Tagged>,
+    /// Columns that hold JSON text (besides `tags`).
+    pub json: &'static [&'static str],
 }
 
 pub const HOSTS: Versioned = Versioned {
@@ -90,6 +92,7 @@ pub const HOSTS: Versioned = Versioned {
     columns: "id, network_id, name, hostname, description, hidden, virtualization, source, \
               created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: Some(Tagged::Host),
+    json: &["source"],
 };
 pub const SUBNETS: Versioned = Versioned {
     live: "subnets",
@@ -97,6 +100,7 @@ pub const SUBNETS: Versioned = Versioned {
     columns: "id, network_id, cidr, name, description, subnet_type, created_at, updated_at, \
               valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: Some(Tagged::Subnet),
+    json: &[],
 };
 pub const IP_ADDRESSES: Versioned = Versioned {
     live: "ip_addresses",
@@ -104,6 +108,7 @@ pub const IP_ADDRESSES: Versioned = Versioned {
     columns: "id, host_id, network_id, subnet_id, ip_address, mac_address, name, position, \
               created_at, updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: None,
+    json: &[],
 };
 pub const PORTS: Versioned = Versioned {
     live: "ports",
@@ -111,6 +116,7 @@ pub const PORTS: Versioned = Versioned {
     columns: "id, host_id, network_id, number, protocol, created_at, updated_at, \
               valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: None,
+    json: &[],
 };
 pub const SERVICES: Versioned = Versioned {
     live: "services",
@@ -119,6 +125,7 @@ pub const SERVICES: Versioned = Versioned {
               source, created_at, updated_at, valid_from, last_seen_at, first_discovery_id, \
               last_discovery_id",
     tags: Some(Tagged::Service),
+    json: &["source"],
 };
 pub const BINDINGS: Versioned = Versioned {
     live: "bindings",
@@ -126,6 +133,7 @@ pub const BINDINGS: Versioned = Versioned {
     columns: "id, service_id, network_id, type, port_id, ip_address_id, created_at, updated_at, \
               valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: None,
+    json: &[],
 };
 
 /// The tables of a versioned kind of entity; `None` for kinds that keep no versions.
@@ -135,6 +143,7 @@ pub const DEPENDENCIES: Versioned = Versioned {
     columns: "id, network_id, name, description, dependency_type, members, color, created_at, \
               updated_at, valid_from, last_seen_at, first_discovery_id, last_discovery_id",
     tags: Some(Tagged::Dependency),
+    json: &["members"],
 };
 
 pub fn of(kind: EntityType) -> Option<&'static Versioned> {
@@ -150,34 +159,128 @@ pub fn of(kind: EntityType) -> Option<&'static Versioned> {
     }
 }
 
-/// Records a closed version from the `before` image of the journal entry `entry_id` that ended
-/// it at `valid_to`: every column read out of the image, so the version is the entry's state.
-/// Only `ops::journal` calls this, together with the entry.
+/// Records a closed version from the `before` image of the journal entry `seq` (id
+/// `entry_id`) that ended it at `valid_to`: every column read out of the image, so the version
+/// is the entry's state. The row's `seq` is the entry's, which is how the journal finds the
+/// state it closed. Only `ops::journal` calls this, together with the entry.
+#[allow(clippy::too_many_arguments)]
 pub fn close(
     conn: &Connection,
     t: &Versioned,
+    seq: i64,
     entry_id: &str,
     lineage_id: &str,
     valid_to: &str,
     before: &str,
 ) -> ApiResult<()> {
+    let columns = state_columns(t);
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| format!("json_extract(?5, '$.{c}')"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} (seq, id, lineage_id, valid_to, {}) VALUES (?1, ?2, ?3, ?4, {})",
+        t.versions,
+        columns.join(", "),
+        values.join(", ")
+    );
+    conn.prepare_cached(&sql)?.execute(rusqlite::params![
+        seq, entry_id, lineage_id, valid_to, before
+    ])?;
+    Ok(())
+}
+
+/// The columns a version holds of its state: the entity's columns but its id, and its tags.
+fn state_columns(t: &Versioned) -> Vec<&'static str> {
     let mut columns: Vec<&str> = t.columns.split(',').map(str::trim).collect();
     columns.retain(|c| *c != "id");
     if t.tags.is_some() {
         columns.push("tags");
     }
-    let values: Vec<String> = columns
-        .iter()
-        .map(|c| format!("json_extract(?4, '$.{c}')"))
+    columns
+}
+
+/// The state the journal entry `seq` closed, as a JSON object keyed like the entity's image:
+/// the lineage as `id`, then every state column (JSON columns as JSON). `None` when there is
+/// no such version.
+pub fn closed_state(
+    conn: &Connection,
+    t: &Versioned,
+    seq: i64,
+) -> ApiResult<Option<serde_json::Map<String, serde_json::Value>>> {
+    let fields: Vec<String> = state_columns(t)
+        .into_iter()
+        .map(|c| {
+            if c == "tags" || t.json.contains(&c) {
+                format!("'{c}', json({c})")
+            } else {
+                format!("'{c}', {c}")
+            }
+        })
         .collect();
     let sql = format!(
-        "INSERT INTO {} (id, lineage_id, valid_to, {}) VALUES (?1, ?2, ?3, {})",
-        t.versions,
-        columns.join(", "),
-        values.join(", ")
+        "SELECT json_object('id', lineage_id, {}) FROM {} WHERE seq = ?",
+        fields.join(", "),
+        t.versions
     );
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params![entry_id, lineage_id, valid_to, before])?;
+    let text: Option<String> =
+        super::optional(conn.prepare_cached(&sql)?.query_row([seq], |r| r.get(0)))?;
+    Ok(text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| match v {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        }))
+}
+
+/// Gives every closed version the `seq` of the journal entry that closed it (found by the
+/// entry's id), after rows came in without it (an import). A version whose entry is not in the
+/// journal moves to a negative `seq`, out of the way of the journal's.
+pub fn rekey(conn: &Connection) -> ApiResult<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS entry_seqs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+         DELETE FROM temp.entry_seqs;
+         INSERT OR IGNORE INTO temp.entry_seqs SELECT id, seq FROM changes;",
+    )?;
+    for table in VERSION_TABLES {
+        let misplaced: Vec<(i64, Option<i64>)> = {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT v.rowid, e.seq FROM {table} v LEFT JOIN temp.entry_seqs e ON e.id = v.id
+                 WHERE e.seq IS NULL AND v.rowid > 0 OR e.seq IS NOT NULL AND e.seq != v.rowid"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if misplaced.is_empty() {
+            continue;
+        }
+        // Out of the way first (below every rowid in use), then to their entries' seqs: no two
+        // rows ever share a rowid on the way.
+        let low: i64 = conn.query_row(
+            &format!("SELECT min(coalesce(min(rowid), 0), 0) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
+        let mut aside = low;
+        let mut moves = Vec::with_capacity(misplaced.len());
+        for (rowid, seq) in &misplaced {
+            aside -= 1;
+            conn.execute(
+                &format!("UPDATE {table} SET rowid = ? WHERE rowid = ?"),
+                [aside, *rowid],
+            )?;
+            moves.push((aside, *seq));
+        }
+        for (from, seq) in moves {
+            if let Some(seq) = seq {
+                conn.execute(
+                    &format!("UPDATE {table} SET rowid = ? WHERE rowid = ?"),
+                    [seq, from],
+                )?;
+            }
+        }
+    }
+    conn.execute_batch("DROP TABLE temp.entry_seqs;")?;
     Ok(())
 }
 

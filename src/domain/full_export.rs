@@ -105,6 +105,8 @@ pub const SECTIONS: &[Section] = &[
 const fn history(table: &'static str, json_columns: &'static [&'static str]) -> Section {
     Section {
         json_columns,
+        // A version's seq is its closing entry's, which the target's journal renumbers.
+        hidden: &["seq"],
         order: "valid_to, id",
         ..section(table)
     }
@@ -121,8 +123,9 @@ pub const HISTORY_SECTIONS: &[Section] = &[
     history("dependency_versions", &["members", "tags"]),
     Section {
         json_columns: &["changed_fields", "before", "after", "actor_user"],
-        // Entries keep their order and get positions after the target's own journal.
-        hidden: &["seq"],
+        // Entries keep their order and get positions after the target's own journal. Images
+        // are written whole (`prior` is how this database stores some of them).
+        hidden: &["seq", "prior"],
         order: "seq",
         ..section("changes")
     },
@@ -208,6 +211,14 @@ pub fn check_row_values(section: &str, row: &Map<String, Value>) -> Result<(), (
     let fail = |field: &str, e: Invalid| (field.to_string(), e);
     let text = |field: &str| row.get(field).and_then(Value::as_str);
     let table = section.trim_end_matches("_versions");
+    if section == "changes" {
+        // An entry's images are objects; anything else would read as something it is not.
+        for side in ["before", "after"] {
+            if !matches!(row.get(side), None | Some(Value::Null | Value::Object(_))) {
+                return Err(fail(side, Invalid::new("must be an object or null")));
+            }
+        }
+    }
     for &column in ID_COLUMNS {
         let is_name = column == "id" && table == "service_types";
         match text(column) {

@@ -12,6 +12,7 @@ pub mod enums;
 pub mod exports;
 pub mod full_export;
 pub mod history;
+pub mod journal_image;
 pub mod map;
 pub mod net;
 pub mod outbound;

@@ -103,6 +103,8 @@ fn load(
     }
     check_head(loader.format.as_deref(), loader.version)?;
     db::full_export::start_hooks_at_journal_end(tx, &loader.hooks)?;
+    // Imported versions came in before their entries had seqs here.
+    db::versions::rekey(tx)?;
     let organization = db::organizations::id(tx)?;
     Ok((loader.created, organization))
 }

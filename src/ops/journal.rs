@@ -131,6 +131,7 @@ impl Writer {
         db::changes::insert(
             tx,
             &NewChange {
+                seq: None,
                 id: &new_id(),
                 time: &self.now,
                 action: Action::Import,
@@ -144,6 +145,7 @@ impl Writer {
                 changed_fields: &[],
                 before: None,
                 after: Some(&after),
+                prior: None,
             },
         )?;
         Ok(())
@@ -197,9 +199,27 @@ impl Writer {
             _ => None,
         };
         let entry_id = new_id();
-        let stored_before = db::changes::insert(
+        let seq = db::changes::next_seq(tx)?;
+        // A versioned object's states are stored whole once (`db::history_fold`): the state
+        // this entry ends becomes a version keyed by the entry's seq, read out of the very
+        // image, and the entry keeps its `before` and the `after` that began the state folded
+        // onto it; the `after` of a state that begins here waits whole until one ends it.
+        let versioned = versions::of(kind);
+        let (before, prior) = match (versioned, before) {
+            (Some(table), Some(image)) => {
+                let text = image.to_string();
+                versions::close(tx, table, seq, &entry_id, entity_id, &self.now, &text)?;
+                let (before, prior) =
+                    db::history_fold::close_state(tx, table, seq, entity_id, image)?;
+                (Some(before), prior)
+            }
+            (_, image) => (image.cloned(), None),
+        };
+        let open_after = versioned.and(after);
+        db::changes::insert(
             tx,
             &NewChange {
+                seq: Some(seq),
                 id: &entry_id,
                 time: &self.now,
                 action,
@@ -211,13 +231,13 @@ impl Writer {
                 actor: &self.who.actor,
                 request_id: self.request_id.as_deref(),
                 changed_fields: fields,
-                before,
-                after,
+                before: before.as_ref(),
+                after: if open_after.is_some() { None } else { after },
+                prior: prior.as_ref(),
             },
         )?;
-        // The state this entry ends becomes a version, read out of the very image just stored.
-        if let (Some(table), Some(image)) = (versions::of(kind), stored_before) {
-            versions::close(tx, table, &entry_id, entity_id, &self.now, &image)?;
+        if let Some(image) = open_after {
+            db::history_fold::open_after(tx, seq, image)?;
         }
         // The entry is also the webhooks' outbox row: the worker reads the journal.
         Ok(())

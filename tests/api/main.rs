@@ -35,6 +35,7 @@ mod errors;
 mod exports;
 mod full_export;
 mod history;
+mod history_migration;
 mod history_property;
 mod history_retention;
 mod host_children;

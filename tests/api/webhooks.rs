@@ -138,7 +138,15 @@ fn a_failed_delivery_is_retried_with_the_same_id_and_a_ping_answers() {
     );
     let gap = got[1].at - got[0].at;
     assert!(gap >= Duration::from_millis(900), "backed off: {gap:?}");
-    let deliveries = app.get(&format!("/api/v1/webhooks/{hook_id}/deliveries"));
+    // The receiver has the request before the server has its answer recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deliveries = loop {
+        let deliveries = app.get(&format!("/api/v1/webhooks/{hook_id}/deliveries"));
+        if deliveries.data()[0]["status"] != "pending" || std::time::Instant::now() > deadline {
+            break deliveries;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let d = &deliveries.data()[0];
     assert_eq!(
         (
