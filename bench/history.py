@@ -35,7 +35,7 @@ GOAL = 500
 
 def history_tables(db):
     names = [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'changes' OR name LIKE '%\\_versions' ESCAPE '\\'"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND (name IN ('changes', 'journal') OR name LIKE '%\\_versions' ESCAPE '\\'"
         " OR name LIKE 'journal\\_%' ESCAPE '\\')")]
     indexes = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s)" % ",".join("?" * len(names)), names)]
@@ -49,12 +49,16 @@ def measure(data):
     sizes = dict(db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
     history = sum(sizes.get(n, 0) for n in objects)
     entries = db.execute("SELECT count(*) FROM changes").fetchone()[0]
-    page_size = db.execute("PRAGMA page_size").fetchone()[0]
-    pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
-    payload = db.execute("SELECT coalesce(sum(length(before)) + sum(length(after)), 0) FROM changes").fetchone()[0]
+    # The images the journal stores (with `prior` and the open afters where the build has them).
+    columns = {r[1] for r in db.execute("PRAGMA table_info(changes)")}
+    images = ["before", "after"] + (["prior"] if "prior" in columns else [])
+    payload = sum(db.execute("SELECT coalesce(sum(length(%s)), 0) FROM changes" % c).fetchone()[0] for c in images)
+    if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'journal_open_afters'").fetchone()[0]:
+        payload += db.execute("SELECT coalesce(sum(length(after)), 0) FROM journal_open_afters").fetchone()[0]
     by_discovery = db.execute("SELECT count(*) FROM changes WHERE actor_type = 'discovery'").fetchone()[0]
     db.close()
-    return {"entries": entries, "history": history, "file": pages * page_size, "images": payload,
+    # Every page in use, read through the WAL (the server may hold pages back from a checkpoint).
+    return {"entries": entries, "history": history, "file": sum(sizes.values()), "images": payload,
             "by_discovery": by_discovery}
 
 
@@ -134,7 +138,7 @@ def main():
     if baseline:
         runs.append(("baseline (%s)" % baseline, workload(baseline)))
     runs.append(("this build", workload(own)))
-    print("| build | journal entries (by discovery) | history bytes per entry | database growth per entry | before+after images per entry |")
+    print("| build | journal entries (by discovery) | history bytes per entry | database growth per entry | stored images per entry |")
     print("|---|---:|---:|---:|---:|")
     for name, r in runs:
         print("| %s | %d (%d) | %.0f | %.0f | %.0f |" % (name, r["entries"], r["by_discovery"], r["history_per_entry"],

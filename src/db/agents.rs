@@ -352,6 +352,6 @@ pub fn set_digest(conn: &Connection, id: &str, digest: &str, seq: i64) -> ApiRes
 /// The newest journal entry about a host (its parts included).
 pub fn host_seq(conn: &Connection, host_id: &str) -> ApiResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes WHERE host_id = ?")?
-        .query_row([host_id], |r| r.get(0))?)
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM journal WHERE host_id = ?")?
+        .query_row([super::changes::key(host_id)], |r| r.get(0))?)
 }

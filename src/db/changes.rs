@@ -89,15 +89,12 @@ pub struct ChangeActorUser {
 pub struct NewChange<'a> {
     pub seq: Option<i64>,
     pub id: &'a str,
-    pub time: &'a str,
     pub action: Action,
     pub entity_type: EntityType,
     pub entity_id: &'a str,
     pub network_id: Option<&'a str>,
     pub host_id: Option<&'a str>,
     pub service_id: Option<&'a str>,
-    pub actor: &'a Actor,
-    pub request_id: Option<&'a str>,
     pub changed_fields: &'a [String],
     pub before: Option<&'a Value>,
     pub after: Option<&'a Value>,
@@ -105,38 +102,91 @@ pub struct NewChange<'a> {
     pub prior: Option<&'a Value>,
 }
 
-/// Inserts the entry (at `seq` when given).
-pub fn insert(conn: &Connection, c: &NewChange) -> ApiResult<()> {
+/// How the journal stores an id: a canonical UUID as its 16 bytes, anything else (a service
+/// type's name) as text. Filters on the journal's ids compare with this.
+pub fn key(id: &str) -> SqlValue {
+    match uuid::Uuid::parse_str(id) {
+        Ok(u) if u.hyphenated().to_string() == id => SqlValue::Blob(u.as_bytes().to_vec()),
+        _ => SqlValue::Text(id.to_string()),
+    }
+}
+
+/// Opens the journal's record of one write: its instant, actor and request, which every entry
+/// of the write shares. Returns its seq.
+pub fn insert_write(
+    conn: &Connection,
+    time: &str,
+    actor: &Actor,
+    request_id: Option<&str>,
+) -> ApiResult<i64> {
     conn.prepare_cached(
-        "INSERT INTO changes (seq, id, time, action, entity_type, entity_id, network_id, host_id,
-                              service_id, actor_type, actor_id, actor_name, request_id,
-                              changed_fields, before, after, actor_user, prior)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO journal_writes (time, actor_type, actor_id, actor_name, actor_user, request_id)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
-        c.seq,
-        c.id,
-        c.time,
-        c.action.as_str(),
-        c.entity_type.as_str(),
-        c.entity_id,
-        c.network_id,
-        c.host_id,
-        c.service_id,
-        c.actor.kind.as_str(),
-        c.actor.id,
-        c.actor.name,
-        c.request_id,
-        serde_json::to_string(c.changed_fields).expect("strings serialise"),
-        c.before.map(Value::to_string),
-        c.after.map(Value::to_string),
-        c.actor
+        time,
+        actor.kind.as_str(),
+        actor.id,
+        actor.name,
+        actor
             .user
             .as_ref()
             .map(|u| serde_json::to_string(u).expect("strings serialise")),
+        request_id,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Whether the write `seq` is recorded (in this transaction, after any savepoint rolled back).
+pub fn write_exists(conn: &Connection, seq: i64) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal_writes WHERE seq = ?)")?
+        .query_row([seq], |r| r.get(0))?)
+}
+
+/// Inserts the entry (at `seq` when given) of the write `write` (`insert_write`).
+pub fn insert(conn: &Connection, write: i64, c: &NewChange) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO journal (seq, write, id, action, entity_type, entity_id, network_id, host_id,
+                              service_id, changed_fields, before, after, prior)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        c.seq,
+        write,
+        key(c.id),
+        c.action.as_str(),
+        c.entity_type.as_str(),
+        key(c.entity_id),
+        c.network_id.map(key),
+        c.host_id.map(key),
+        c.service_id.map(key),
+        intern(
+            conn,
+            "journal_field_sets",
+            "fields",
+            &serde_json::to_string(c.changed_fields).expect("strings serialise"),
+        )?,
+        c.before.map(Value::to_string),
+        c.after.map(Value::to_string),
         c.prior.map(Value::to_string),
     ])?;
     Ok(())
+}
+
+/// The id of `value` in one of the journal's tables of values stored once (`id`, `column`
+/// UNIQUE), added when new: field lists, image shapes.
+pub fn intern(conn: &Connection, table: &str, column: &str, value: &str) -> ApiResult<i64> {
+    let known: Option<i64> = super::optional(
+        conn.prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?"))?
+            .query_row([value], |r| r.get(0)),
+    )?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    conn.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?)"))?
+        .execute([value])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The time of the newest entry, for a clock that never runs backwards.
@@ -156,7 +206,7 @@ pub fn next_seq(conn: &Connection) -> ApiResult<i64> {
 /// something.
 pub fn last_seq(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes")?
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM journal")?
         .query_row([], |r| r.get(0))?)
 }
 
@@ -165,9 +215,9 @@ pub fn last_seq(conn: &Connection) -> ApiResult<i64> {
 pub fn edited_by_person(conn: &Connection, entity_id: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND actor_type IN ('api_key', 'cli', 'user'))",
+            "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_key = ? AND actor_type IN ('api_key', 'cli', 'user'))",
         )?
-        .query_row([entity_id], |r| r.get(0))?)
+        .query_row([key(entity_id)], |r| r.get(0))?)
 }
 
 const COLUMNS: &str = "c.id, c.time, c.action, c.entity_type, c.entity_id, c.network_id, \
@@ -266,24 +316,29 @@ pub fn list(
     page: PageRequest,
 ) -> ApiResult<(Vec<Change>, u64)> {
     let mut filter = Filter::new();
+    if let Some(networks) = scope {
+        keys_in(&mut filter, "c.network_key", networks);
+    }
+    for (column, id) in [("c.network_key", &f.network_id), ("c.host_key", &f.host_id)] {
+        if let Some(id) = id {
+            filter.eq(column, key(id));
+        }
+    }
     filter
-        .scope("c.network_id", scope)
-        .eq_opt("c.network_id", f.network_id.clone())
-        .eq_opt("c.host_id", f.host_id.clone())
         .eq_opt("c.actor_id", f.actor_id.clone())
         .eq_opt("c.request_id", f.request_id.clone())
         .eq_opt("c.action", f.action.map(str::to_string));
     if let Some(service) = &f.service_id {
         filter.clause(
-            "(c.service_id = ? OR c.entity_id = ?)",
-            vec![service.clone().into(), service.clone().into()],
+            "(c.service_key = ? OR c.entity_key = ?)",
+            vec![key(service), key(service)],
         );
     }
     if !f.entity_types.is_empty() {
         filter.in_ids("c.entity_type", &f.entity_types);
     }
     if !f.entity_ids.is_empty() {
-        filter.in_ids("c.entity_id", &f.entity_ids);
+        keys_in(&mut filter, "c.entity_key", &f.entity_ids);
     }
     if let Some(since) = &f.since {
         filter.clause("c.time >= ?", vec![SqlValue::Text(since.clone())]);
@@ -313,6 +368,19 @@ pub fn list(
     Ok((entries, total))
 }
 
+/// `column` (a stored id) is one of `ids`.
+fn keys_in(filter: &mut Filter, column: &str, ids: &[String]) {
+    if ids.is_empty() {
+        filter.clause("0", Vec::new());
+        return;
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    filter.clause(
+        &format!("{column} IN ({marks})"),
+        ids.iter().map(|id| key(id)).collect(),
+    );
+}
+
 /// Forgets journal entries and closed versions that ended before `cutoff` (a version ends at
 /// its entry's time and has its seq, so both go together). Live rows stay, and so do the
 /// entries an enabled webhook has yet to look at (the journal is their outbox), with the
@@ -321,17 +389,20 @@ pub fn list(
 pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
     const BATCH: usize = 2_000;
     let mut removed = 0;
-    let tables = super::versions::VERSION_TABLES
-        .iter()
-        .map(|t| (*t, "valid_to"))
-        .chain([("changes", "time")]);
-    for (table, end) in tables {
-        let unsent =
-            " AND seq <= (SELECT coalesce(min(cursor), 9223372036854775807) FROM webhooks WHERE enabled = 1)";
-        let sql = format!(
+    let unsent =
+        "seq <= (SELECT coalesce(min(cursor), 9223372036854775807) FROM webhooks WHERE enabled = 1)";
+    let versions = super::versions::VERSION_TABLES.iter().map(|table| {
+        format!(
             "DELETE FROM {table} WHERE rowid IN \
-             (SELECT rowid FROM {table} WHERE {end} < ?{unsent} LIMIT {BATCH})"
-        );
+             (SELECT rowid FROM {table} WHERE valid_to < ?1 AND {unsent} LIMIT {BATCH})"
+        )
+    });
+    // Entries end at their write's instant; a write goes with its last entry.
+    let journal = format!(
+        "DELETE FROM journal WHERE seq IN \
+         (SELECT seq FROM changes WHERE time < ?1 AND {unsent} LIMIT {BATCH})"
+    );
+    for sql in versions.chain([journal]) {
         loop {
             let n = conn.execute(&sql, [cutoff])?;
             removed += n;
@@ -340,10 +411,15 @@ pub fn prune_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> 
             }
         }
     }
+    conn.execute(
+        "DELETE FROM journal_writes
+         WHERE time < ?1 AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.write = journal_writes.seq)",
+        [cutoff],
+    )?;
     // The whole `after` of a live state whose entry went with the retention goes too.
     conn.execute(
         "DELETE FROM journal_open_afters
-         WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.seq = journal_open_afters.seq)",
+         WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.seq = journal_open_afters.seq)",
         [],
     )?;
     Ok(removed)

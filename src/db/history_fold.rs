@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+use super::changes::key;
 use super::versions::{self, Versioned};
 use crate::domain::history::EntityType;
 use crate::domain::journal_image::{self, Fold};
@@ -14,35 +15,37 @@ use crate::error::ApiResult;
 /// The stored form of `image` as the state closed by entry `base_seq` of `t`: a fold when the
 /// version exists and unfolding gives the image back, the whole image otherwise.
 pub fn fold(conn: &Connection, t: &Versioned, base_seq: i64, image: &Value) -> ApiResult<Value> {
+    match versions::closed_state(conn, t, base_seq)? {
+        Some(base) => fold_onto(conn, &base, base_seq, image),
+        None => Ok(image.clone()),
+    }
+}
+
+/// `fold`, with the version's state already read.
+fn fold_onto(
+    conn: &Connection,
+    base: &Map<String, Value>,
+    base_seq: i64,
+    image: &Value,
+) -> ApiResult<Value> {
     let Value::Object(whole) = image else {
         return Ok(image.clone());
     };
-    let Some(base) = versions::closed_state(conn, t, base_seq)? else {
+    let Some(overrides) = journal_image::overrides(whole, base) else {
         return Ok(image.clone());
     };
-    let Some(overrides) = journal_image::overrides(whole, &base) else {
-        return Ok(image.clone());
-    };
-    let shape = shape_id(conn, &journal_image::shape_of(whole))?;
+    let shape = super::changes::intern(
+        conn,
+        "journal_shapes",
+        "keys",
+        &journal_image::shape_of(whole),
+    )?;
     Ok(Fold {
         shape,
         base_seq,
         overrides,
     }
     .to_value())
-}
-
-fn shape_id(conn: &Connection, keys: &str) -> ApiResult<i64> {
-    let known: Option<i64> = conn
-        .prepare_cached("SELECT id FROM journal_shapes WHERE keys = ?")?
-        .query_row([keys], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = known {
-        return Ok(id);
-    }
-    conn.prepare_cached("INSERT INTO journal_shapes (keys) VALUES (?)")?
-        .execute([keys])?;
-    Ok(conn.last_insert_rowid())
 }
 
 /// What the entry `seq`, which closes the live state of `entity_id` (its version just written),
@@ -55,23 +58,32 @@ pub fn close_state(
     entity_id: &str,
     before: &Value,
 ) -> ApiResult<(Value, Option<Value>)> {
-    let folded_before = fold(conn, t, seq, before)?;
+    let Value::Object(image) = before else {
+        return Err(crate::error::ApiError::internal(
+            "a before image is not an object",
+        ));
+    };
+    let base = versions::closed_state_of(t, entity_id, image);
+    debug_assert_eq!(
+        versions::closed_state(conn, t, seq).ok().flatten().as_ref(),
+        Some(&base),
+        "the version as written reads back as worked out"
+    );
+    let folded_before = fold_onto(conn, &base, seq, before)?;
     let open: Option<(i64, String)> = conn
         .prepare_cached(
             "SELECT o.seq, o.after FROM journal_open_afters o
-             WHERE o.seq = (SELECT max(seq) FROM changes WHERE entity_id = ?)",
+             WHERE o.seq = (SELECT max(seq) FROM journal WHERE entity_id = ?)",
         )?
-        .query_row([entity_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([key(entity_id)], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((began, after)) = open else {
         return Ok((folded_before, None));
     };
     conn.prepare_cached("DELETE FROM journal_open_afters WHERE seq = ?")?
         .execute([began])?;
-    let prior = match serde_json::from_str::<Value>(&after) {
-        Ok(image) => Some(fold(conn, t, seq, &image)?),
-        Err(_) => None,
-    };
+    let image = serde_json::from_str::<Value>(&after).map_err(crate::error::ApiError::internal)?;
+    let prior = Some(fold_onto(conn, &base, seq, &image)?);
     Ok((folded_before, prior))
 }
 
@@ -167,9 +179,9 @@ pub fn unfold_after(
     }
     let prior: Option<Option<String>> = conn
         .prepare_cached(
-            "SELECT prior FROM changes WHERE entity_id = ? AND seq > ? ORDER BY seq LIMIT 1",
+            "SELECT prior FROM journal WHERE entity_id = ? AND seq > ? ORDER BY seq LIMIT 1",
         )?
-        .query_row(params![entity_id, seq], |r| r.get(0))
+        .query_row(params![key(entity_id), seq], |r| r.get(0))
         .optional()?;
     let prior = prior.flatten().and_then(|p| serde_json::from_str(&p).ok());
     unfold(conn, shapes, entity_type, prior)
@@ -255,15 +267,17 @@ pub fn fold_existing(conn: &mut Connection) -> ApiResult<usize> {
                 continue;
             }
             let stored = fold(&tx, t, seq, &image)?;
-            tx.prepare_cached("UPDATE changes SET before = ? WHERE seq = ?")?
+            tx.prepare_cached("UPDATE journal SET before = ? WHERE seq = ?")?
                 .execute(params![stored.to_string(), seq])?;
             folded += 1;
             let began: Option<(i64, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT seq, after FROM changes WHERE entity_id = ? AND seq < ?
+                    "SELECT seq, after FROM journal WHERE entity_id = ? AND seq < ?
                      ORDER BY seq DESC LIMIT 1",
                 )?
-                .query_row(params![entity_id, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![key(&entity_id), seq], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             let Some((began, Some(after))) = began else {
                 continue;
@@ -273,9 +287,9 @@ pub fn fold_existing(conn: &mut Connection) -> ApiResult<usize> {
             };
             let prior = fold(&tx, t, seq, &after)?;
             if prior.is_array() {
-                tx.prepare_cached("UPDATE changes SET prior = ? WHERE seq = ?")?
+                tx.prepare_cached("UPDATE journal SET prior = ? WHERE seq = ?")?
                     .execute(params![prior.to_string(), seq])?;
-                tx.prepare_cached("UPDATE changes SET after = NULL WHERE seq = ?")?
+                tx.prepare_cached("UPDATE journal SET after = NULL WHERE seq = ?")?
                     .execute([began])?;
             }
         }
@@ -287,7 +301,7 @@ pub fn fold_existing(conn: &mut Connection) -> ApiResult<usize> {
             [kind.as_str()],
         )?;
         tx.execute(
-            "UPDATE changes SET after = NULL
+            "UPDATE journal SET after = NULL
              WHERE entity_type = ?1 AND action IN ('create', 'update') AND json_type(after) = 'object'",
             [kind.as_str()],
         )?;

@@ -201,8 +201,9 @@ fn state_columns(t: &Versioned) -> Vec<&'static str> {
 }
 
 /// The state the journal entry `seq` closed, as a JSON object keyed like the entity's image:
-/// the lineage as `id`, then every state column (JSON columns as JSON). `None` when there is
-/// no such version.
+/// the lineage as `id`, then every state column (JSON columns as JSON), and `stale: false`
+/// (what a live image almost always said), so that a fold names only what differs. `None`
+/// when there is no such version.
 pub fn closed_state(
     conn: &Connection,
     t: &Versioned,
@@ -219,7 +220,7 @@ pub fn closed_state(
         })
         .collect();
     let sql = format!(
-        "SELECT json_object('id', lineage_id, {}) FROM {} WHERE seq = ?",
+        "SELECT json_object('id', lineage_id, {}, 'stale', json('false')) FROM {} WHERE seq = ?",
         fields.join(", "),
         t.versions
     );
@@ -231,6 +232,29 @@ pub fn closed_state(
             serde_json::Value::Object(m) => Some(m),
             _ => None,
         }))
+}
+
+/// What `closed_state` reads back of a version `close` makes from `image`, worked out without
+/// reading it (a write folds onto the version it just wrote): each state column as
+/// `json_extract` stores it (`true`/`false` as 1/0, a missing value as null), and `stale: false`.
+pub fn closed_state_of(
+    t: &Versioned,
+    lineage_id: &str,
+    image: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value as Json;
+    let mut state = serde_json::Map::new();
+    state.insert("id".into(), Json::from(lineage_id));
+    for column in state_columns(t) {
+        let stored = match image.get(column) {
+            None => Json::Null,
+            Some(Json::Bool(b)) => Json::from(i64::from(*b)),
+            Some(v) => v.clone(),
+        };
+        state.insert(column.into(), stored);
+    }
+    state.insert("stale".into(), Json::Bool(false));
+    state
 }
 
 /// Gives every closed version the `seq` of the journal entry that closed it (found by the

@@ -125,7 +125,15 @@ pub const HISTORY_SECTIONS: &[Section] = &[
         json_columns: &["changed_fields", "before", "after", "actor_user"],
         // Entries keep their order and get positions after the target's own journal. Images
         // are written whole (`prior` is how this database stores some of them).
-        hidden: &["seq", "prior"],
+        hidden: &[
+            "seq",
+            "prior",
+            "entity_key",
+            "network_key",
+            "host_key",
+            "service_key",
+            "write_seq",
+        ],
         order: "seq",
         ..section("changes")
     },

@@ -3,7 +3,7 @@
 //! as a version (the database derives it from the entry), so recording is the one way history
 //! is written.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Deref;
 
 use rusqlite::Connection;
@@ -31,6 +31,8 @@ pub struct Writer {
     /// The host of the service whose bindings this write last journaled: a write settles the
     /// bindings of one service, so one lookup serves them all.
     host_of_service: RefCell<Option<(String, String)>>,
+    /// The journal's record of this write (instant, actor, request), once it has an entry.
+    write_seq: Cell<Option<i64>>,
 }
 
 impl Deref for Writer {
@@ -58,7 +60,23 @@ impl Writer {
             now: clock::format(now),
             discovery: None,
             host_of_service: RefCell::new(None),
+            write_seq: Cell::new(None),
         })
+    }
+
+    /// The seq of this write's record in the journal, made with its first entry (and again
+    /// when a savepoint the first was made in was rolled back: discovery skips an observation
+    /// that way).
+    fn write_seq(&self, tx: &Connection) -> ApiResult<i64> {
+        if let Some(seq) = self.write_seq.get() {
+            if db::changes::write_exists(tx, seq)? {
+                return Ok(seq);
+            }
+        }
+        let seq =
+            db::changes::insert_write(tx, &self.now, &self.who.actor, self.request_id.as_deref())?;
+        self.write_seq.set(Some(seq));
+        Ok(seq)
     }
 
     /// The `source` of a host or service this write creates.
@@ -130,18 +148,16 @@ impl Writer {
         let after = serde_json::json!({"id": organization_id, "created": created});
         db::changes::insert(
             tx,
+            self.write_seq(tx)?,
             &NewChange {
                 seq: None,
                 id: &new_id(),
-                time: &self.now,
                 action: Action::Import,
                 entity_type: EntityType::Inventory,
                 entity_id: organization_id,
                 network_id: None,
                 host_id: None,
                 service_id: None,
-                actor: &self.who.actor,
-                request_id: self.request_id.as_deref(),
                 changed_fields: &[],
                 before: None,
                 after: Some(&after),
@@ -218,18 +234,16 @@ impl Writer {
         let open_after = versioned.and(after);
         db::changes::insert(
             tx,
+            self.write_seq(tx)?,
             &NewChange {
                 seq: Some(seq),
                 id: &entry_id,
-                time: &self.now,
                 action,
                 entity_type: kind,
                 entity_id,
                 network_id,
                 host_id: host_id.as_deref(),
                 service_id: service_id.as_deref(),
-                actor: &self.who.actor,
-                request_id: self.request_id.as_deref(),
                 changed_fields: fields,
                 before: before.as_ref(),
                 after: if open_after.is_some() { None } else { after },

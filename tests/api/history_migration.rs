@@ -71,6 +71,41 @@ fn a_schema_17_database_answers_the_same_after_its_images_are_folded() {
         let mut export = get(&agent, &base, "/api/v1/export?with_history=true");
         export.as_object_mut().unwrap().shift_remove("exported_at");
         assert_same_text("the export with history", &export, &expected["export"]);
+
+        // A write closes a state the migration left live: the entry that began it reads as
+        // before, and the new entry's `before` is that state.
+        let entries = expected["journal"].as_array().unwrap();
+        let created = entries
+            .iter()
+            .find(|e| {
+                e["entity_type"] == "port"
+                    && e["action"] == "create"
+                    && entries
+                        .iter()
+                        .filter(|o| o["entity_id"] == e["entity_id"])
+                        .count()
+                        == 1
+            })
+            .expect("a live port of the fixture");
+        let port = created["entity_id"].as_str().unwrap();
+        let req = ureq::http::Request::builder()
+            .method("DELETE")
+            .uri(format!("{base}/api/v1/ports/{port}"))
+            .header("Authorization", format!("Bearer {KEY}"))
+            .body(())
+            .unwrap();
+        let status = agent.run(req).expect("delete").status().as_u16();
+        assert!(status == 200 || status == 204, "deleted: {status}");
+        let now = get(
+            &agent,
+            &base,
+            &format!("/api/v1/changes?entity_id={port}&limit=0"),
+        );
+        let now = now["data"].as_array().unwrap();
+        assert_eq!(now.len(), 2, "{now:?}");
+        assert_eq!(now[0]["action"], "delete");
+        assert_same_text("the create entry", &now[1], created);
+        assert_same_text("the delete's before", &now[0]["before"], &created["after"]);
     }));
     server.child.kill().ok();
     server.child.wait().ok();
@@ -130,6 +165,18 @@ fn a_schema_17_database_answers_the_same_after_its_images_are_folded() {
     );
     assert_eq!(
         count("SELECT count(*) FROM settings WHERE key = 'journal_folded' AND value = '1'"),
+        1
+    );
+    // The delete written after the migration stored its images the same way.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM changes d JOIN changes c ON c.entity_id = d.entity_id
+             WHERE d.action = 'delete' AND d.entity_type = 'port' AND c.action = 'create'
+               AND json_type(d.before) = 'array' AND json_type(d.prior) = 'array'
+               AND c.after IS NULL
+               AND NOT EXISTS (SELECT 1 FROM journal_open_afters o WHERE o.seq = c.seq)
+               AND d.seq = (SELECT max(seq) FROM changes)"
+        ),
         1
     );
 }

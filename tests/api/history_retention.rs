@@ -70,8 +70,10 @@ fn history_older_than_the_retention_is_pruned_and_live_rows_stay() {
                 |r| r.get(0),
             )
             .unwrap();
+        // An entry's instant is its write's (a rename writes one entry).
         conn.execute(
-            "UPDATE changes SET time = '2025-01-01T00:00:00.000000Z' WHERE id = ?1",
+            "UPDATE journal_writes SET time = '2025-01-01T00:00:00.000000Z'
+             WHERE seq = (SELECT write_seq FROM changes WHERE id = ?1)",
             [&first],
         )
         .unwrap();
