@@ -352,6 +352,9 @@ pub fn set_digest(conn: &Connection, id: &str, digest: &str, seq: i64) -> ApiRes
 /// The newest journal entry about a host (its parts included).
 pub fn host_seq(conn: &Connection, host_id: &str) -> ApiResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT coalesce(max(seq), 0) FROM journal WHERE host_id = ?")?
+        .prepare_cached(
+            "SELECT coalesce(max(seq), 0) FROM journal \
+             WHERE host_id = (SELECT n FROM journal_ids WHERE key = ?)",
+        )?
         .query_row([super::changes::key(host_id)], |r| r.get(0))?)
 }

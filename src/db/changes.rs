@@ -111,6 +111,35 @@ pub fn key(id: &str) -> SqlValue {
     }
 }
 
+/// SQL reading an id the journal stored with `key` back as text.
+pub fn uuid_text(expr: &str) -> String {
+    format!(
+        "CASE WHEN typeof({expr}) = 'blob' THEN lower(substr(hex({expr}), 1, 8) || '-' || \
+         substr(hex({expr}), 9, 4) || '-' || substr(hex({expr}), 13, 4) || '-' || \
+         substr(hex({expr}), 17, 4) || '-' || substr(hex({expr}), 21)) ELSE {expr} END"
+    )
+}
+
+/// The number under which the journal stores the network, host or service id `id` (each
+/// distinct one once, in `journal_ids`), added when new.
+fn id_number(conn: &Connection, id: &str) -> ApiResult<i64> {
+    let id = key(id);
+    let known: Option<i64> = super::optional(
+        conn.prepare_cached("SELECT n FROM journal_ids WHERE key = ?")?
+            .query_row([&id], |r| r.get(0)),
+    )?;
+    if let Some(n) = known {
+        return Ok(n);
+    }
+    conn.prepare_cached("INSERT INTO journal_ids (key) VALUES (?)")?
+        .execute([&id])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// SQL for the number of the network, host or service id bound at `?` (null when the journal
+/// never named it), to compare with the view's `network_key`, `host_key` and `service_key`.
+const ID_NUMBER: &str = "(SELECT n FROM journal_ids WHERE key = ?)";
+
 /// Opens the journal's record of one write: its instant, actor and request, which every entry
 /// of the write shares. Returns its seq.
 pub fn insert_write(
@@ -126,7 +155,7 @@ pub fn insert_write(
     .execute(params![
         time,
         actor.kind.as_str(),
-        actor.id,
+        actor.id.as_deref().map(key),
         actor.name,
         actor
             .user
@@ -158,9 +187,9 @@ pub fn insert(conn: &Connection, write: i64, c: &NewChange) -> ApiResult<()> {
         c.action.as_str(),
         c.entity_type.as_str(),
         key(c.entity_id),
-        c.network_id.map(key),
-        c.host_id.map(key),
-        c.service_id.map(key),
+        c.network_id.map(|id| id_number(conn, id)).transpose()?,
+        c.host_id.map(|id| id_number(conn, id)).transpose()?,
+        c.service_id.map(|id| id_number(conn, id)).transpose()?,
         intern(
             conn,
             "journal_field_sets",
@@ -317,11 +346,11 @@ pub fn list(
 ) -> ApiResult<(Vec<Change>, u64)> {
     let mut filter = Filter::new();
     if let Some(networks) = scope {
-        keys_in(&mut filter, "c.network_key", networks);
+        ids_in(&mut filter, "c.network_key", networks, true);
     }
     for (column, id) in [("c.network_key", &f.network_id), ("c.host_key", &f.host_id)] {
         if let Some(id) = id {
-            filter.eq(column, key(id));
+            filter.clause(&format!("{column} = {ID_NUMBER}"), vec![key(id)]);
         }
     }
     filter
@@ -330,7 +359,7 @@ pub fn list(
         .eq_opt("c.action", f.action.map(str::to_string));
     if let Some(service) = &f.service_id {
         filter.clause(
-            "(c.service_key = ? OR c.entity_key = ?)",
+            &format!("(c.service_key = {ID_NUMBER} OR c.entity_key = ?)"),
             vec![key(service), key(service)],
         );
     }
@@ -338,7 +367,7 @@ pub fn list(
         filter.in_ids("c.entity_type", &f.entity_types);
     }
     if !f.entity_ids.is_empty() {
-        keys_in(&mut filter, "c.entity_key", &f.entity_ids);
+        ids_in(&mut filter, "c.entity_key", &f.entity_ids, false);
     }
     if let Some(since) = &f.since {
         filter.clause("c.time >= ?", vec![SqlValue::Text(since.clone())]);
@@ -368,15 +397,21 @@ pub fn list(
     Ok((entries, total))
 }
 
-/// `column` (a stored id) is one of `ids`.
-fn keys_in(filter: &mut Filter, column: &str, ids: &[String]) {
+/// `column` is one of `ids`: a stored id (`key`), or with `numbered` a network, host or service
+/// number (`id_number`).
+fn ids_in(filter: &mut Filter, column: &str, ids: &[String], numbered: bool) {
     if ids.is_empty() {
         filter.clause("0", Vec::new());
         return;
     }
     let marks = vec!["?"; ids.len()].join(", ");
+    let list = if numbered {
+        format!("SELECT n FROM journal_ids WHERE key IN ({marks})")
+    } else {
+        marks
+    };
     filter.clause(
-        &format!("{column} IN ({marks})"),
+        &format!("{column} IN ({list})"),
         ids.iter().map(|id| key(id)).collect(),
     );
 }

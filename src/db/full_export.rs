@@ -81,7 +81,19 @@ pub fn write_document(
 
 fn write_rows(conn: &Connection, section: &Section, out: &mut dyn Write) -> ApiResult<()> {
     let columns = columns(conn, section)?;
-    let mut select: Vec<String> = columns.iter().map(|c| format!("t.{}", c.name)).collect();
+    let versions = super::versions::VERSION_TABLES.contains(&section.table);
+    let mut select: Vec<String> = columns
+        .iter()
+        .map(|c| match versions {
+            // Read back what a version stores as '' (the sort uses these names, too).
+            true => format!(
+                "{} AS {}",
+                super::versions::read_column("t", &c.name),
+                c.name
+            ),
+            false => format!("t.{}", c.name),
+        })
+        .collect();
     let journal = section.table == "changes";
     if journal {
         // Not written out, but how an entry's stored images are found.

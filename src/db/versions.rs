@@ -159,16 +159,15 @@ pub fn of(kind: EntityType) -> Option<&'static Versioned> {
     }
 }
 
-/// Records a closed version from the `before` image of the journal entry `seq` (id
-/// `entry_id`) that ended it at `valid_to`: every column read out of the image, so the version
-/// is the entry's state. The row's `seq` is the entry's, which is how the journal finds the
-/// state it closed. Only `ops::journal` calls this, together with the entry.
-#[allow(clippy::too_many_arguments)]
+/// Records a closed version from the `before` image of the journal entry `seq` that ended it
+/// at `valid_to`: every column read out of the image, so the version is the entry's state.
+/// The row's `seq` is the entry's, which is how the journal finds the state it closed, and how
+/// the version's id (the entry's) is read back: it is stored as '', like the instants that
+/// equal `valid_from` (`read_column`). Only `ops::journal` calls this, together with the entry.
 pub fn close(
     conn: &Connection,
     t: &Versioned,
     seq: i64,
-    entry_id: &str,
     lineage_id: &str,
     valid_to: &str,
     before: &str,
@@ -176,18 +175,47 @@ pub fn close(
     let columns = state_columns(t);
     let values: Vec<String> = columns
         .iter()
-        .map(|c| format!("json_extract(?5, '$.{c}')"))
+        .map(|c| {
+            if SAME_AS_VALID_FROM.contains(c) {
+                format!(
+                    "CASE WHEN json_extract(?4, '$.{c}') = json_extract(?4, '$.valid_from') \
+                     THEN '' ELSE json_extract(?4, '$.{c}') END"
+                )
+            } else {
+                format!("json_extract(?4, '$.{c}')")
+            }
+        })
         .collect();
     let sql = format!(
-        "INSERT INTO {} (seq, id, lineage_id, valid_to, {}) VALUES (?1, ?2, ?3, ?4, {})",
+        "INSERT INTO {} (seq, id, lineage_id, valid_to, {}) VALUES (?1, '', ?2, ?3, {})",
         t.versions,
         columns.join(", "),
         values.join(", ")
     );
-    conn.prepare_cached(&sql)?.execute(rusqlite::params![
-        seq, entry_id, lineage_id, valid_to, before
-    ])?;
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params![seq, lineage_id, valid_to, before])?;
     Ok(())
+}
+
+/// Instants a version stores as '' when they equal its `valid_from` (most do).
+const SAME_AS_VALID_FROM: [&str; 3] = ["created_at", "updated_at", "last_seen_at"];
+
+/// How `column` of the versions table `table` reads: a version's id stored as '' is the id of
+/// the journal entry that closed it (its `seq`), and an instant stored as '' is its
+/// `valid_from` (migration 20 and `close` store them so). Every reader of the versions tables
+/// goes through this.
+pub fn read_column(table: &str, column: &str) -> String {
+    if column == "id" {
+        format!(
+            "coalesce(nullif({table}.id, ''), \
+             (SELECT {} FROM journal j WHERE j.seq = {table}.seq))",
+            super::changes::uuid_text("j.id")
+        )
+    } else if SAME_AS_VALID_FROM.contains(&column) {
+        format!("coalesce(nullif({table}.{column}, ''), {table}.valid_from)")
+    } else {
+        format!("{table}.{column}")
+    }
 }
 
 /// The columns a version holds of its state: the entity's columns but its id, and its tags.
@@ -215,7 +243,7 @@ pub fn closed_state(
             if c == "tags" || t.json.contains(&c) {
                 format!("'{c}', json({c})")
             } else {
-                format!("'{c}', {c}")
+                format!("'{c}', {}", read_column(t.versions, c))
             }
         })
         .collect();
@@ -259,7 +287,8 @@ pub fn closed_state_of(
 
 /// Gives every closed version the `seq` of the journal entry that closed it (found by the
 /// entry's id), after rows came in without it (an import). A version whose entry is not in the
-/// journal moves to a negative `seq`, out of the way of the journal's.
+/// journal moves to a negative `seq`, out of the way of the journal's. A version whose id is ''
+/// is found by its `seq` already, and stays.
 pub fn rekey(conn: &Connection) -> ApiResult<()> {
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS entry_seqs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -270,7 +299,7 @@ pub fn rekey(conn: &Connection) -> ApiResult<()> {
         let misplaced: Vec<(i64, Option<i64>)> = {
             let mut stmt = conn.prepare(&format!(
                 "SELECT v.rowid, e.seq FROM {table} v LEFT JOIN temp.entry_seqs e ON e.id = v.id
-                 WHERE e.seq IS NULL AND v.rowid > 0 OR e.seq IS NOT NULL AND e.seq != v.rowid"
+                 WHERE v.id != '' AND (e.seq IS NULL AND v.rowid > 0 OR e.seq IS NOT NULL AND e.seq != v.rowid)"
             ))?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
@@ -428,13 +457,23 @@ fn union(t: &Versioned, alias: &str, live_where: &str, version_where: &str) -> S
         ),
         None => ("NULL".to_string(), "NULL"),
     };
+    let version_cols: Vec<String> = t
+        .columns
+        .split(',')
+        .map(str::trim)
+        .map(|c| match read_column(t.versions, c) {
+            read if read.ends_with(&format!(".{c}")) => read,
+            read => format!("{read} AS {c}"),
+        })
+        .collect();
     format!(
         "(SELECT {cols}, id AS lineage, NULL AS lineage_id, NULL AS valid_to, {live_tags} AS tags \
          FROM {live} WHERE {live_where} \
          UNION ALL \
-         SELECT {cols}, lineage_id AS lineage, lineage_id, valid_to, {version_tags} \
+         SELECT {version_cols}, lineage_id AS lineage, lineage_id, valid_to, {version_tags} \
          FROM {versions} WHERE {version_where}) {alias}",
         cols = t.columns,
+        version_cols = version_cols.join(", "),
         live = t.live,
         versions = t.versions,
     )

@@ -224,7 +224,7 @@ impl Writer {
         let (before, prior) = match (versioned, before) {
             (Some(table), Some(image)) => {
                 let text = image.to_string();
-                versions::close(tx, table, seq, &entry_id, entity_id, &self.now, &text)?;
+                versions::close(tx, table, seq, entity_id, &self.now, &text)?;
                 let (before, prior) =
                     db::history_fold::close_state(tx, table, seq, entity_id, image)?;
                 (Some(before), prior)

@@ -78,7 +78,8 @@ fn history_older_than_the_retention_is_pruned_and_live_rows_stay() {
         )
         .unwrap();
         conn.execute(
-            "UPDATE host_versions SET valid_to = '2025-01-01T00:00:00.000000Z' WHERE id = ?1",
+            "UPDATE host_versions SET valid_to = '2025-01-01T00:00:00.000000Z'
+             WHERE seq = (SELECT seq FROM changes WHERE id = ?1)",
             [&first],
         )
         .unwrap();
