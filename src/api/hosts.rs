@@ -230,11 +230,16 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let scope = auth.scope();
     if embed == Embed::Children && at.is_live() {
         // Live entries with children are written from the rows, like a single host read.
-        let (items, count, total) = state
+        // The query says everything the page depends on, but the caller's scope.
+        let key = format!("hosts?{}|{scope:?}", req.query_string());
+        let page_read = state
             .db
-            .read(move |c| crate::db::hosts::list_json(c, &scope, &filter, &order, page))
+            .read_cached(key, move |c| {
+                crate::db::hosts::list_json(c, &scope, &filter, &order, page)
+            })
             .await?;
-        return Ok(list_response_json(items, count, page, total));
+        let (items, count, total) = page_read.as_ref();
+        return Ok(list_response_json(items.clone(), *count, page, *total));
     }
     let (items, total) = state
         .db
@@ -264,6 +269,8 @@ impl Resource for Hosts {
     fn fetch(conn: &Connection, id: &str) -> ApiResult<Host> {
         crate::db::hosts::get(conn, id, Embed::Children)
     }
+
+    const LIVE_JSON: bool = true;
 
     fn fetch_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
         crate::db::hosts::get_json(conn, id)

@@ -49,9 +49,13 @@ pub trait Resource: 'static {
         Self::fetch(conn, id)
     }
 
+    /// Whether `fetch_json` answers (its answers are then kept between writes, `db::answers`).
+    const LIVE_JSON: bool = false;
+
     /// The live record as its response JSON written from its rows, with its network: the read path
     /// of resources whose rows go to bytes without Rust structs. `None`: read with `fetch`.
-    /// The bytes must equal `serde_json::to_vec(&fetch(..))` (the ETag is their digest).
+    /// The bytes must equal `serde_json::to_vec(&fetch(..))` (the ETag is their digest), and
+    /// must not depend on who asks (the caller's scope is checked on the network).
     fn fetch_json(_conn: &Connection, _id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
         Ok(None)
     }
@@ -133,13 +137,17 @@ pub async fn get<R: Resource>(
         AsOf::Live
     };
     let live = at.is_live();
-    if live {
+    if live && R::LIVE_JSON {
         let key = id.clone();
-        if let Some((json, network)) = state.db.read(move |c| R::fetch_json(c, &key)).await? {
-            if let Some(network) = &network {
+        let answer = state
+            .db
+            .read_cached(format!("{}/{id}", R::PATH), move |c| R::fetch_json(c, &key))
+            .await?;
+        if let Some((json, network)) = answer.as_ref() {
+            if let Some(network) = network {
                 auth.check_network(network)?;
             }
-            return Ok(envelope::ok_tagged_json(json));
+            return Ok(envelope::ok_tagged_json(json.clone()));
         }
     }
     let record = state.db.read(move |c| R::fetch_at(c, &id, &at)).await?;

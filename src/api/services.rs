@@ -139,11 +139,16 @@ async fn list(state: web::Data<AppState>, auth: Auth, req: HttpRequest) -> ApiRe
     let at = q.as_of()?;
     let scope = auth.scope();
     if at.is_live() {
-        let (items, count, total) = state
+        // The query says everything the page depends on, but the caller's scope.
+        let key = format!("services?{}|{scope:?}", req.query_string());
+        let page_read = state
             .db
-            .read(move |c| crate::db::services::list_json(c, &scope, &filter, &order, page))
+            .read_cached(key, move |c| {
+                crate::db::services::list_json(c, &scope, &filter, &order, page)
+            })
             .await?;
-        return Ok(list_response_json(items, count, page, total));
+        let (items, count, total) = page_read.as_ref();
+        return Ok(list_response_json(items.clone(), *count, page, *total));
     }
     let (items, total) = state
         .db
@@ -174,6 +179,8 @@ impl Resource for Services {
     fn fetch(conn: &Connection, id: &str) -> ApiResult<Service> {
         crate::db::services::get(conn, id)
     }
+
+    const LIVE_JSON: bool = true;
 
     fn fetch_json(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Option<String>)>> {
         crate::db::services::get_json(conn, id)

@@ -5,6 +5,7 @@
 //! threads, each with a read-only connection of its own (WAL lets them run beside the writer).
 
 pub mod agents;
+pub mod answers;
 pub mod api_keys;
 pub mod bindings;
 pub mod changes;
@@ -68,6 +69,8 @@ pub struct Db {
     readers: readers::Readers,
     write: SqlitePool,
     writer: writer::Writer,
+    /// Live answers kept until the next write (`answers`).
+    answers: Arc<answers::Answers>,
 }
 
 /// Page cache of the write connection, in KiB: a write touches the hot index pages of several
@@ -167,13 +170,15 @@ impl Db {
             .connection_timeout(timeout)
             .build(read_manager)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let writer = writer::Writer::start(write.clone())?;
+        let answers = Arc::new(answers::Answers::default());
+        let writer = writer::Writer::start(write.clone(), answers.clone())?;
         let readers = readers::Readers::start(&read, config.read_pool_size)?;
         let db = Db {
             read,
             readers,
             write,
             writer,
+            answers,
         };
         db.write_blocking(|tx| service_types::sync_builtins(tx))
             .map_err(|e| format!("cannot load the service-type catalogue: {e}"))?;
@@ -203,6 +208,23 @@ impl Db {
         self.readers.read(f).await
     }
 
+    /// `read`, with its answer kept under `key` and served again until a write commits (see
+    /// `answers`). Only for live reads whose result does not depend on the caller beyond what
+    /// `key` says; a failed read is not kept.
+    pub async fn read_cached<T, F>(&self, key: String, f: F) -> ApiResult<Arc<T>>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + Sync + 'static,
+    {
+        if let Some(hit) = self.answers.get::<T>(&key) {
+            return Ok(hit);
+        }
+        let generation = self.answers.generation();
+        let value = Arc::new(self.readers.read(f).await?);
+        self.answers.put(key, generation, value.clone());
+        Ok(value)
+    }
+
     /// Runs `f` as one write: committed only if `f` succeeds, answered only once committed.
     /// Writes waiting at the same time share a transaction, each in its own savepoint
     /// (`writer`); none of them occupies an async worker or a blocking thread meanwhile.
@@ -223,6 +245,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.answers.changed();
         Ok(out)
     }
 

@@ -8,13 +8,14 @@
 //! answered before the batch that holds it has committed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Transaction, TransactionBehavior};
 
+use super::answers::Answers;
 use crate::error::{ApiError, ApiResult};
 
 /// The most writes one transaction takes: enough to share the hot pages, few enough that the
@@ -74,8 +75,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread on `pool` (of one connection). The thread ends when the last
-    /// `Writer` is dropped.
-    pub fn start(pool: Pool<SqliteConnectionManager>) -> Result<Writer, String> {
+    /// `Writer` is dropped. Each commit empties `answers` before any write of it is answered.
+    pub fn start(
+        pool: Pool<SqliteConnectionManager>,
+        answers: Arc<Answers>,
+    ) -> Result<Writer, String> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("db-writer".into())
@@ -88,7 +92,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    run_batch(&pool, batch);
+                    run_batch(&pool, &answers, batch);
                 }
             })
             .map_err(|e| format!("cannot start the database writer: {e}"))?;
@@ -117,13 +121,13 @@ impl Writer {
     }
 }
 
-fn run_batch(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>>) {
+fn run_batch(pool: &Pool<SqliteConnectionManager>, answers: &Answers, batch: Vec<Box<dyn Job>>) {
     let began = Instant::now();
     let waits: Vec<Duration> = batch
         .iter()
         .map(|j| began.duration_since(j.queued()))
         .collect();
-    run_transaction(pool, batch);
+    run_transaction(pool, answers, batch);
     let held = began.elapsed();
     let metrics = crate::metrics::get();
     for waited in waits {
@@ -131,7 +135,11 @@ fn run_batch(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>>) {
     }
 }
 
-fn run_transaction(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>>) {
+fn run_transaction(
+    pool: &Pool<SqliteConnectionManager>,
+    answers: &Answers,
+    batch: Vec<Box<dyn Job>>,
+) {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => return answer_all(batch, Err(super::pool_error(e))),
@@ -163,7 +171,11 @@ fn run_transaction(pool: &Pool<SqliteConnectionManager>, batch: Vec<Box<dyn Job>
             return answer_all(queued.collect(), Err(err));
         }
     }
-    answer_all(done, tx.commit().map_err(ApiError::from));
+    let committed = tx.commit().map_err(ApiError::from);
+    if committed.is_ok() {
+        answers.changed();
+    }
+    answer_all(done, committed);
 }
 
 fn answer_all(jobs: Vec<Box<dyn Job>>, outcome: ApiResult<()>) {

@@ -54,6 +54,7 @@ mod preconditions;
 mod prometheus;
 mod query_counts;
 mod rate_limits;
+mod read_cache;
 mod read_paths;
 mod receiver;
 mod security_accounts;

@@ -1,0 +1,110 @@
+//! Live answers kept between writes: the bytes of a hot read (a host with its children, a page
+//! of services), reused until the database changes.
+//!
+//! Every write the server commits goes through `writer` (or `Db::write_blocking`), which calls
+//! `changed` after its commit and before it answers anyone. An answer is stored with the
+//! generation read *before* its read transaction began, so an answer read while a write
+//! committed is never taken for newer than it is; it is served only while the generation is
+//! still that one. A write that a client saw answered has therefore emptied the cache for every
+//! read that client makes after it. Two things change answers without a write of this server,
+//! and both are bounded by the answer's age (`FRESH_FOR`): a row turning `stale` with the
+//! clock, and a command-line write beside a running server.
+//!
+//! Only live reads whose bytes do not depend on the caller are kept: the caller's scope is
+//! checked on each hit (or is part of the key), and as-of reads are never cached.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an answer is served at most, writes or not.
+const FRESH_FOR: Duration = Duration::from_secs(1);
+/// Answers kept at most; past it the cache starts over (hot answers come back at once).
+const MAX_ENTRIES: usize = 4_096;
+
+struct Entry {
+    generation: u64,
+    made: Instant,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
+#[derive(Default)]
+pub struct Answers {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl Answers {
+    /// A write committed: no answer read before it is served again.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The generation to store an answer under; read before the read transaction begins.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The answer stored under `key`, if it is still current.
+    pub fn get<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let current = self.generation();
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(key)?;
+        if entry.generation != current || entry.made.elapsed() > FRESH_FOR {
+            return None;
+        }
+        entry.value.clone().downcast::<T>().ok()
+    }
+
+    /// Keeps `value`, read under `generation`, unless a write has committed since.
+    pub fn put<T: Any + Send + Sync>(&self, key: String, generation: u64, value: Arc<T>) {
+        if generation != self.generation() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                made: Instant::now(),
+                value,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_served_until_a_write_commits() {
+        let answers = Answers::default();
+        let g = answers.generation();
+        answers.put("a".into(), g, Arc::new(1u32));
+        assert_eq!(answers.get::<u32>("a").as_deref(), Some(&1));
+        answers.changed();
+        assert_eq!(answers.get::<u32>("a"), None);
+    }
+
+    #[test]
+    fn an_answer_read_while_a_write_committed_is_not_kept() {
+        let answers = Answers::default();
+        let g = answers.generation();
+        answers.changed();
+        answers.put("a".into(), g, Arc::new(1u32));
+        assert_eq!(answers.get::<u32>("a"), None);
+    }
+
+    #[test]
+    fn an_answer_of_another_type_is_a_miss() {
+        let answers = Answers::default();
+        answers.put("a".into(), answers.generation(), Arc::new(1u32));
+        assert_eq!(answers.get::<String>("a"), None);
+    }
+}
