@@ -397,6 +397,16 @@ pub struct ServerProcess {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+/// A server a test started never outlives the test, also when it fails before stopping it.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl ServerProcess {
     pub fn start(data_dir: &std::path::Path, admin_key: &str) -> ServerProcess {
         Self::start_with(data_dir, admin_key, &[])
