@@ -461,10 +461,7 @@ fn union(t: &Versioned, alias: &str, live_where: &str, version_where: &str) -> S
         .columns
         .split(',')
         .map(str::trim)
-        .map(|c| match read_column(t.versions, c) {
-            read if read.ends_with(&format!(".{c}")) => read,
-            read => format!("{read} AS {c}"),
-        })
+        .map(|c| format!("{} AS {c}", read_column(t.versions, c)))
         .collect();
     format!(
         "(SELECT {cols}, id AS lineage, NULL AS lineage_id, NULL AS valid_to, {live_tags} AS tags \
