@@ -192,8 +192,7 @@ pub fn insert(conn: &Connection, write: i64, c: &NewChange) -> ApiResult<()> {
         c.service_id.map(|id| id_number(conn, id)).transpose()?,
         intern(
             conn,
-            "journal_field_sets",
-            "fields",
+            &FIELD_SETS,
             &serde_json::to_string(c.changed_fields).expect("strings serialise"),
         )?,
         c.before.map(Value::to_string),
@@ -203,18 +202,35 @@ pub fn insert(conn: &Connection, write: i64, c: &NewChange) -> ApiResult<()> {
     Ok(())
 }
 
-/// The id of `value` in one of the journal's tables of values stored once (`id`, `column`
-/// UNIQUE), added when new: field lists, image shapes.
-pub fn intern(conn: &Connection, table: &str, column: &str, value: &str) -> ApiResult<i64> {
+/// One of the journal's tables of values stored once (`id`, a UNIQUE value column): its two
+/// statements, written out so that no entry formats SQL.
+pub struct Interned {
+    select: &'static str,
+    insert: &'static str,
+}
+
+/// The lists of changed fields.
+pub const FIELD_SETS: Interned = Interned {
+    select: "SELECT id FROM journal_field_sets WHERE fields = ?",
+    insert: "INSERT INTO journal_field_sets (fields) VALUES (?)",
+};
+
+/// The key orders of folded images.
+pub const SHAPES: Interned = Interned {
+    select: "SELECT id FROM journal_shapes WHERE keys = ?",
+    insert: "INSERT INTO journal_shapes (keys) VALUES (?)",
+};
+
+/// The id of `value` in `table`, added when new.
+pub fn intern(conn: &Connection, table: &Interned, value: &str) -> ApiResult<i64> {
     let known: Option<i64> = super::optional(
-        conn.prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?"))?
+        conn.prepare_cached(table.select)?
             .query_row([value], |r| r.get(0)),
     )?;
     if let Some(id) = known {
         return Ok(id);
     }
-    conn.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?)"))?
-        .execute([value])?;
+    conn.prepare_cached(table.insert)?.execute([value])?;
     Ok(conn.last_insert_rowid())
 }
 

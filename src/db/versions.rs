@@ -166,35 +166,76 @@ pub fn of(kind: EntityType) -> Option<&'static Versioned> {
 /// equal `valid_from` (`read_column`). Only `ops::journal` calls this, together with the entry.
 pub fn close(
     conn: &Connection,
-    t: &Versioned,
+    t: &'static Versioned,
     seq: i64,
     lineage_id: &str,
     valid_to: &str,
-    before: &str,
+    before: &serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<()> {
     let columns = state_columns(t);
-    let values: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            if SAME_AS_VALID_FROM.contains(c) {
-                format!(
-                    "CASE WHEN json_extract(?4, '$.{c}') = json_extract(?4, '$.valid_from') \
-                     THEN '' ELSE json_extract(?4, '$.{c}') END"
-                )
-            } else {
-                format!("json_extract(?4, '$.{c}')")
-            }
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO {} (seq, id, lineage_id, valid_to, {}) VALUES (?1, '', ?2, ?3, {})",
-        t.versions,
-        columns.join(", "),
-        values.join(", ")
-    );
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params![seq, lineage_id, valid_to, before])?;
+    let sql = sql_once(t, "close", || {
+        format!(
+            "INSERT INTO {} (seq, id, lineage_id, valid_to, {}) VALUES (?, '', ?, ?{})",
+            t.versions,
+            columns.join(", "),
+            ", ?".repeat(columns.len())
+        )
+    });
+    let valid_from = as_extracted(before.get("valid_from"));
+    let mut values: Vec<Value> = Vec::with_capacity(columns.len() + 3);
+    values.extend([
+        Value::Integer(seq),
+        Value::Text(lineage_id.to_string()),
+        Value::Text(valid_to.to_string()),
+    ]);
+    values.extend(columns.iter().map(|c| {
+        let value = as_extracted(before.get(*c));
+        if SAME_AS_VALID_FROM.contains(c) && value != Value::Null && value == valid_from {
+            Value::Text(String::new())
+        } else {
+            value
+        }
+    }));
+    conn.prepare_cached(sql)?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(())
+}
+
+/// A value of an image as SQLite's `json_extract` gives it (which is how versions stored it
+/// before `close` bound its values itself, and how migrations still read images): `true` and
+/// `false` as 1 and 0, arrays and objects as their JSON text, a missing value as null.
+fn as_extracted(value: Option<&serde_json::Value>) -> Value {
+    use serde_json::Value as Json;
+    match value {
+        None | Some(Json::Null) => Value::Null,
+        Some(Json::Bool(b)) => Value::Integer(i64::from(*b)),
+        Some(Json::Number(n)) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64().unwrap_or_default()),
+        },
+        Some(Json::String(s)) => Value::Text(s.clone()),
+        Some(other) => Value::Text(other.to_string()),
+    }
+}
+
+/// SQL text that depends on the table alone, made once per process: statements are cached per
+/// connection by their text, and the writer runs these for every journal entry.
+fn sql_once(
+    t: &'static Versioned,
+    purpose: &'static str,
+    build: impl FnOnce() -> String,
+) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static MADE: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
+        OnceLock::new();
+    let mut made = MADE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Bounded: one text per versioned table and purpose, kept for the life of the process.
+    made.entry((t.versions, purpose))
+        .or_insert_with(|| Box::leak(build().into_boxed_str()))
 }
 
 /// Instants a version stores as '' when they equal its `valid_from` (most do).
@@ -234,26 +275,28 @@ fn state_columns(t: &Versioned) -> Vec<&'static str> {
 /// when there is no such version.
 pub fn closed_state(
     conn: &Connection,
-    t: &Versioned,
+    t: &'static Versioned,
     seq: i64,
 ) -> ApiResult<Option<serde_json::Map<String, serde_json::Value>>> {
-    let fields: Vec<String> = state_columns(t)
-        .into_iter()
-        .map(|c| {
-            if c == "tags" || t.json.contains(&c) {
-                format!("'{c}', json({c})")
-            } else {
-                format!("'{c}', {}", read_column(t.versions, c))
-            }
-        })
-        .collect();
-    let sql = format!(
-        "SELECT json_object('id', lineage_id, {}, 'stale', json('false')) FROM {} WHERE seq = ?",
-        fields.join(", "),
-        t.versions
-    );
+    let sql = sql_once(t, "closed_state", || {
+        let fields: Vec<String> = state_columns(t)
+            .into_iter()
+            .map(|c| {
+                if c == "tags" || t.json.contains(&c) {
+                    format!("'{c}', json({c})")
+                } else {
+                    format!("'{c}', {}", read_column(t.versions, c))
+                }
+            })
+            .collect();
+        format!(
+            "SELECT json_object('id', lineage_id, {}, 'stale', json('false')) FROM {} WHERE seq = ?",
+            fields.join(", "),
+            t.versions
+        )
+    });
     let text: Option<String> =
-        super::optional(conn.prepare_cached(&sql)?.query_row([seq], |r| r.get(0)))?;
+        super::optional(conn.prepare_cached(sql)?.query_row([seq], |r| r.get(0)))?;
     Ok(text
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| match v {

@@ -151,19 +151,21 @@ fn run_transaction(
     let mut done: Vec<Box<dyn Job>> = Vec::with_capacity(batch.len());
     let mut queued = batch.into_iter();
     while let Some(mut job) = queued.next() {
-        if let Err(e) = tx.execute_batch("SAVEPOINT write") {
+        // Prepared once: `execute_batch` would parse the text again for every write.
+        let savepoint = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
+        if let Err(e) = savepoint("SAVEPOINT write") {
             job.answer(Err(e.into()));
             continue;
         }
         // A panicking write is a failed write: its savepoint is rolled back, and it answers 500.
         let ok = catch_unwind(AssertUnwindSafe(|| job.run(&tx))).unwrap_or(false);
-        let end = if ok {
-            "RELEASE write"
+        let ended = if ok {
+            savepoint("RELEASE write")
         } else {
-            "ROLLBACK TO write; RELEASE write"
+            savepoint("ROLLBACK TO write").and_then(|_| savepoint("RELEASE write"))
         };
         done.push(job);
-        if let Err(e) = tx.execute_batch(end) {
+        if let Err(e) = ended {
             // Past a savepoint that would not close, the batch cannot be trusted: none commits.
             log::error!("database writer: {e}");
             let err = ApiError::internal(e);

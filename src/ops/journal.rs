@@ -223,8 +223,10 @@ impl Writer {
         let versioned = versions::of(kind);
         let (before, prior) = match (versioned, before) {
             (Some(table), Some(image)) => {
-                let text = image.to_string();
-                versions::close(tx, table, seq, entity_id, &self.now, &text)?;
+                let Value::Object(state) = image else {
+                    return Err(ApiError::internal("a before image is not an object"));
+                };
+                versions::close(tx, table, seq, entity_id, &self.now, state)?;
                 let (before, prior) =
                     db::history_fold::close_state(tx, table, seq, entity_id, image)?;
                 (Some(before), prior)
