@@ -33,7 +33,15 @@ struct Entry {
 #[derive(Default)]
 pub struct Answers {
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Kept>,
+}
+
+/// The answers kept, all read under `generation`, and when the old ones were last let go.
+#[derive(Default)]
+struct Kept {
+    generation: u64,
+    swept: Option<Instant>,
+    map: HashMap<String, Entry>,
 }
 
 impl Answers {
@@ -51,7 +59,7 @@ impl Answers {
     pub fn get<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
         let current = self.generation();
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key)?;
+        let entry = entries.map.get(key)?;
         if entry.generation != current || entry.made.elapsed() > FRESH_FOR {
             return None;
         }
@@ -63,11 +71,19 @@ impl Answers {
         if generation != self.generation() {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        let mut kept = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Answers of an older generation, or past their age, are never served again: they go
+        // at once rather than when the cache is full, so that memory holds live answers only
+        // (pages of hosts with their children are large, and a page read once is not read again).
+        if kept.generation != generation || kept.map.len() >= MAX_ENTRIES {
+            kept.map.clear();
+            kept.generation = generation;
         }
-        entries.insert(
+        if kept.swept.is_none_or(|at| at.elapsed() > FRESH_FOR) {
+            kept.map.retain(|_, e| e.made.elapsed() <= FRESH_FOR);
+            kept.swept = Some(Instant::now());
+        }
+        kept.map.insert(
             key,
             Entry {
                 generation,
@@ -99,6 +115,17 @@ mod tests {
         answers.changed();
         answers.put("a".into(), g, Arc::new(1u32));
         assert_eq!(answers.get::<u32>("a"), None);
+    }
+
+    #[test]
+    fn answers_of_an_older_generation_are_let_go_with_the_next_kept() {
+        let answers = Answers::default();
+        answers.put("a".into(), answers.generation(), Arc::new(1u32));
+        answers.changed();
+        answers.put("b".into(), answers.generation(), Arc::new(2u32));
+        let kept = answers.entries.lock().unwrap();
+        assert_eq!(kept.map.len(), 1);
+        assert!(kept.map.contains_key("b"));
     }
 
     #[test]
