@@ -23,11 +23,36 @@ use std::time::{Duration, Instant};
 const FRESH_FOR: Duration = Duration::from_secs(1);
 /// Answers kept at most; past it the cache starts over (hot answers come back at once).
 const MAX_ENTRIES: usize = 4_096;
+/// Bytes of answers kept at most, likewise: a page of 50 hosts with their children is over a
+/// megabyte at scale M, and without a budget a second of such pages held ~70 MB.
+const MAX_BYTES: usize = 16 << 20;
+
+/// The bytes an answer holds, for the cache's budget.
+pub trait Weight {
+    fn weight(&self) -> usize;
+}
+
+/// A page: its JSON, its count and its total.
+impl Weight for (Vec<u8>, usize, u64) {
+    fn weight(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A single object's JSON and its network, or none.
+impl Weight for Option<(Vec<u8>, Option<String>)> {
+    fn weight(&self) -> usize {
+        self.as_ref().map_or(0, |(json, network)| {
+            json.len() + network.as_ref().map_or(0, String::len)
+        })
+    }
+}
 
 struct Entry {
     generation: u64,
     made: Instant,
     value: Arc<dyn Any + Send + Sync>,
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -42,6 +67,7 @@ struct Kept {
     generation: u64,
     swept: Option<Instant>,
     map: HashMap<String, Entry>,
+    bytes: usize,
 }
 
 impl Answers {
@@ -67,21 +93,31 @@ impl Answers {
     }
 
     /// Keeps `value`, read under `generation`, unless a write has committed since.
-    pub fn put<T: Any + Send + Sync>(&self, key: String, generation: u64, value: Arc<T>) {
-        if generation != self.generation() {
+    pub fn put<T: Any + Send + Sync + Weight>(&self, key: String, generation: u64, value: Arc<T>) {
+        let bytes = value.weight() + key.len();
+        if generation != self.generation() || bytes > MAX_BYTES / 4 {
             return;
         }
         let mut kept = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // Answers of an older generation, or past their age, are never served again: they go
         // at once rather than when the cache is full, so that memory holds live answers only
         // (pages of hosts with their children are large, and a page read once is not read again).
-        if kept.generation != generation || kept.map.len() >= MAX_ENTRIES {
+        if kept.generation != generation
+            || kept.map.len() >= MAX_ENTRIES
+            || kept.bytes + bytes > MAX_BYTES
+        {
             kept.map.clear();
+            kept.bytes = 0;
             kept.generation = generation;
         }
         if kept.swept.is_none_or(|at| at.elapsed() > FRESH_FOR) {
             kept.map.retain(|_, e| e.made.elapsed() <= FRESH_FOR);
+            kept.bytes = kept.map.values().map(|e| e.bytes).sum();
             kept.swept = Some(Instant::now());
+        }
+        kept.bytes += bytes;
+        if let Some(replaced) = kept.map.get(&key) {
+            kept.bytes -= replaced.bytes;
         }
         kept.map.insert(
             key,
@@ -89,6 +125,7 @@ impl Answers {
                 generation,
                 made: Instant::now(),
                 value,
+                bytes,
             },
         );
     }
@@ -97,6 +134,40 @@ impl Answers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Weight for u32 {
+        fn weight(&self) -> usize {
+            4
+        }
+    }
+
+    type Page = (Vec<u8>, usize, u64);
+
+    #[test]
+    fn the_bytes_kept_stay_within_the_budget() {
+        let answers = Answers::default();
+        let g = answers.generation();
+        for i in 0..20 {
+            answers.put(
+                format!("page {i}"),
+                g,
+                Arc::new((vec![0u8; MAX_BYTES / 8], 50, 0)),
+            );
+            let kept = answers.entries.lock().unwrap();
+            assert!(kept.bytes <= MAX_BYTES, "{} bytes kept", kept.bytes);
+            assert_eq!(
+                kept.bytes,
+                kept.map.values().map(|e| e.bytes).sum::<usize>()
+            );
+        }
+        assert!(answers.get::<Page>("page 19").is_some());
+        answers.put(
+            "huge".into(),
+            g,
+            Arc::new((vec![0u8; MAX_BYTES / 2], 50, 0)),
+        );
+        assert!(answers.get::<Page>("huge").is_none());
+    }
 
     #[test]
     fn an_answer_is_served_until_a_write_commits() {
@@ -132,6 +203,6 @@ mod tests {
     fn an_answer_of_another_type_is_a_miss() {
         let answers = Answers::default();
         answers.put("a".into(), answers.generation(), Arc::new(1u32));
-        assert_eq!(answers.get::<String>("a"), None);
+        assert_eq!(answers.get::<Page>("a"), None);
     }
 }

@@ -237,7 +237,7 @@ impl Db {
     pub async fn read_cached<T, F>(&self, key: String, f: F) -> ApiResult<Arc<T>>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
-        T: Send + Sync + 'static,
+        T: answers::Weight + Send + Sync + 'static,
     {
         if let Some(hit) = self.answers.get::<T>(&key) {
             return Ok(hit);
