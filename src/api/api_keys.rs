@@ -295,7 +295,7 @@ async fn change_keys<F>(
     change: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&rusqlite::Transaction, &Writer) -> ApiResult<Reply> + Send + 'static,
+    F: FnOnce(&rusqlite::Transaction, &Writer) -> ApiResult<Reply> + Clone + Send + 'static,
 {
     let result = write_reply(state, req, who, body, change).await;
     state.keys.invalidate();

@@ -31,7 +31,7 @@ pub fn routes(r: &mut Routes, base: &str) {
         );
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     #[schema(value_type = uuid::Uuid)]

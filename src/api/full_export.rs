@@ -160,9 +160,10 @@ async fn import(
         .get::<crate::request_log::RequestId>()
         .map(|r| r.0.clone());
     let who = auth.0.clone();
+    // The document streams from `file`: an import runs once, in a savepoint of its own.
     let report = state
         .db
-        .write(move |tx| {
+        .write_once(move |tx| {
             let mut file = file;
             std::io::Seek::rewind(&mut file).map_err(ApiError::internal)?;
             let by = Importer {

@@ -32,7 +32,7 @@ pub trait Resource: 'static {
     const VERSIONED: bool = false;
 
     type Body: DeserializeOwned;
-    type Input: Send + 'static;
+    type Input: Clone + Send + 'static;
     type Record: Serialize + Send + 'static;
 
     /// A create body, checked and converted once.

@@ -205,7 +205,7 @@ pub async fn write_as<T, F>(
     write: F,
 ) -> ApiResult<T>
 where
-    F: FnOnce(&Transaction, &Writer) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&Transaction, &Writer) -> ApiResult<T> + Clone + Send + 'static,
     T: Send + 'static,
 {
     let request_id = request_id(req);
@@ -225,7 +225,7 @@ pub async fn write_reply<F>(
     write: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&Transaction, &Writer) -> ApiResult<Reply> + Send + 'static,
+    F: FnOnce(&Transaction, &Writer) -> ApiResult<Reply> + Clone + Send + 'static,
 {
     let Some(key) = header_key(req)? else {
         return Ok(write_as(state, req, who, write).await?.into_response(false));

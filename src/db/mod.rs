@@ -249,14 +249,25 @@ impl Db {
     }
 
     /// Runs `f` as one write: committed only if `f` succeeds, answered only once committed.
-    /// Writes waiting at the same time share a transaction, each in its own savepoint
-    /// (`writer`); none of them occupies an async worker or a blocking thread meanwhile.
+    /// Writes waiting at the same time share a transaction (`writer`); none of them occupies an
+    /// async worker or a blocking thread meanwhile. `f` may run again (a copy of it) after its
+    /// batch rolled back, so it acts on the transaction alone.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    /// `write`, for a write that must run exactly once (its batch then runs each write in a
+    /// savepoint of its own).
+    pub async fn write_once<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.writer.write(f).await
+        self.writer.write_once(f).await
     }
 
     /// The blocking form of `write`, for the command line.

@@ -165,6 +165,7 @@ pub fn end_other_sessions(tx: &Transaction, user_id: &str, keep: Option<&str>) -
 }
 
 /// A person another system vouched for: a trusted proxy's header or an OpenID provider.
+#[derive(Clone)]
 pub struct Vouched {
     /// `header` or `oidc`.
     pub auth: &'static str,

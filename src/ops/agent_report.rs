@@ -27,6 +27,7 @@ use crate::domain::text::{Hostname, Name};
 use crate::error::{ApiError, ApiResult};
 
 /// What the agent says of itself besides the report (request headers).
+#[derive(Clone)]
 pub struct Announced {
     pub capabilities: Capabilities,
     pub interval_s: i64,

@@ -12,6 +12,7 @@ use crate::domain::text::Name;
 use crate::domain::token;
 use crate::error::ApiResult;
 
+#[derive(Clone)]
 pub struct AgentInput {
     pub name: Name,
     pub network_id: String,

@@ -13,6 +13,7 @@ use crate::domain::text::Name;
 use crate::domain::token;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct ApiKeyInput {
     pub name: Name,
     pub permissions: Role,

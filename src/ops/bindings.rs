@@ -182,6 +182,7 @@ pub fn settle(
 }
 
 /// What a binding POST or PUT asks for, parsed.
+#[derive(Clone)]
 pub struct BindingInput {
     pub service_id: String,
     pub network_id: Option<String>,

@@ -12,6 +12,7 @@ use crate::domain::history::EntityType;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct DependencyInput {
     pub network_id: String,
     pub name: Name,

@@ -25,6 +25,7 @@ use crate::error::{ApiError, ApiResult};
 /// The most hosts one deployment reaches.
 pub const MAX_HOSTS: usize = 100;
 
+#[derive(Clone)]
 pub struct DeploymentRequest {
     pub template_id: String,
     pub host_ids: Vec<String>,
@@ -692,6 +693,7 @@ fn own_job(tx: &Transaction, agent: &Agent, job_id: &str) -> ApiResult<(Deployme
 }
 
 /// What an agent says while it works.
+#[derive(Clone)]
 pub struct Progress {
     pub status: Option<TargetStatus>,
     pub attempts: Option<i64>,
@@ -722,6 +724,7 @@ pub fn progress(
 }
 
 /// How a job ended, as its agent says.
+#[derive(Clone)]
 pub struct Outcome {
     /// `healthy`, `failed` or `rolled_back` for `up`; `healthy` (done) or `failed` for `down`.
     pub status: TargetStatus,

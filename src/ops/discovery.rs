@@ -55,7 +55,7 @@ impl Context {
 }
 
 /// The running outcome of a discovery's reconciliation, across its write transactions.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Outcome {
     pub summary: Summary,
     pub plan: Vec<PlanEntry>,

@@ -19,13 +19,14 @@ use crate::domain::bindings::{Change, Wanted};
 use crate::error::{ApiError, ApiResult};
 
 /// One entry of a children array: the client's id for it and what it should be.
+#[derive(Clone)]
 pub struct Child<T> {
     pub id: String,
     pub input: T,
 }
 
 /// The arrays of a host body. `None` keeps what is stored; `Some` is the complete set.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Children {
     pub ip_addresses: Option<Vec<Child<IpAddressInput>>>,
     pub ports: Option<Vec<Child<PortInput>>>,

@@ -12,6 +12,7 @@ use crate::domain::history::EntityType;
 use crate::domain::text::{Hostname, Name};
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct HostInput {
     /// Required on create; `None` on update keeps the host's network.
     pub network_id: Option<String>,

@@ -12,6 +12,7 @@ use crate::domain::net::{Cidr, MacAddress};
 use crate::domain::principal::Principal;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct IpAddressInput {
     pub host_id: String,
     /// When given, must equal the host's network.

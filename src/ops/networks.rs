@@ -9,6 +9,7 @@ use crate::domain::history::EntityType;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct NetworkInput {
     pub name: Name,
     pub description: Option<String>,

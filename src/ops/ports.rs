@@ -10,6 +10,7 @@ use crate::domain::history::EntityType;
 use crate::domain::port::{port_type, PortNumber, Protocol};
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct PortInput {
     pub host_id: String,
     pub network_id: Option<String>,

@@ -13,6 +13,7 @@ use crate::domain::history::EntityType;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct ServiceInput {
     pub host_id: String,
     pub network_id: Option<String>,

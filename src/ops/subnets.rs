@@ -11,6 +11,7 @@ use crate::domain::net::{parse_ip, Cidr};
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct SubnetInput {
     pub network_id: String,
     pub cidr: Cidr,

@@ -11,6 +11,7 @@ use crate::domain::history::EntityType;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct UserInput {
     pub username: String,
     pub display_name: Option<String>,

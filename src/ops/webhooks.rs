@@ -11,6 +11,7 @@ use crate::domain::text::Name;
 use crate::domain::webhooks::valid_pattern;
 use crate::error::{ApiError, ApiResult};
 
+#[derive(Clone)]
 pub struct WebhookInput {
     pub name: Name,
     pub url: String,
