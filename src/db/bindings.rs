@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
 use super::json_rows::{self, text_at, Obj};
-use super::query::{all, json_ids, paged, Filter, PageRequest, Scope};
+use super::query::{all, paged, Filter, PageRequest, Scope};
 use super::versions::{self, AsOf, History, Temporal, BINDINGS, SERVICES};
 use super::{optional, or_not_found};
 use crate::domain::bindings::{Held, Target};
@@ -189,29 +189,34 @@ pub fn live_of(conn: &Connection, service_id: &str) -> ApiResult<Vec<(Binding, i
 
 /// Live port bindings of services other than `service_id` on any of `port_ids`.
 pub fn held_on(conn: &Connection, port_ids: &[String], service_id: &str) -> ApiResult<Vec<Held>> {
-    if port_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    // One seek per port, as in `owners`; sorted here as the rules read them.
     let mut stmt = conn.prepare_cached(
-        "SELECT b.id, b.service_id, s.name, b.port_id, b.ip_address_id
+        "SELECT b.id, b.service_id, s.name, b.port_id, b.ip_address_id, b.created_at
          FROM bindings b JOIN services s ON s.id = b.service_id
-         WHERE b.port_id IN (SELECT value FROM json_each(?1)) AND b.service_id != ?2
-         ORDER BY b.created_at, b.id",
+         WHERE b.port_id = ?1 AND b.service_id != ?2",
     )?;
-    let rows = stmt
-        .query_map(params![json_ids(port_ids), service_id], |r| {
-            Ok(Held {
-                binding_id: r.get(0)?,
-                service_id: r.get(1)?,
-                service_name: r.get(2)?,
-                target: Target::Port {
-                    port: r.get(3)?,
-                    ip: r.get(4)?,
+    let mut held: Vec<(String, Held)> = Vec::new();
+    for port_id in port_ids {
+        let rows = stmt.query_map(params![port_id, service_id], |r| {
+            Ok((
+                r.get::<_, String>(5)?,
+                Held {
+                    binding_id: r.get(0)?,
+                    service_id: r.get(1)?,
+                    service_name: r.get(2)?,
+                    target: Target::Port {
+                        port: r.get(3)?,
+                        ip: r.get(4)?,
+                    },
                 },
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+            ))
+        })?;
+        for row in rows {
+            held.push(row?);
+        }
+    }
+    held.sort_by(|(a_time, a), (b_time, b)| (a_time, &a.binding_id).cmp(&(b_time, &b.binding_id)));
+    Ok(held.into_iter().map(|(_, h)| h).collect())
 }
 
 /// The host of each of `ids` that is a port or an IP address; unknown ids are absent.

@@ -119,7 +119,9 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> 
         service.updated_at = who.now.clone();
         service.temporal.restart(&who.now);
         db::services::update(tx, &service)?;
-        db::tags::set_tags(tx, Tagged::Service, id, &service.tags)?;
+        if service.tags != stored.tags {
+            db::tags::set_tags(tx, Tagged::Service, id, &service.tags)?;
+        }
         who.updated(tx, EntityType::Service, &stored, &service)?;
     }
     let holder = Holder {
