@@ -181,13 +181,12 @@ fn run_batch(pool: &Pool<SqliteConnectionManager>, answers: &Answers, batch: Vec
 fn run_transaction(
     pool: &Pool<SqliteConnectionManager>,
     answers: &Answers,
-    batch: Vec<Box<dyn Job>>,
+    mut batch: Vec<Box<dyn Job>>,
 ) {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => return answer_all(batch, Err(super::pool_error(e))),
     };
-    let mut batch = batch;
     if batch.iter().all(|job| job.runs_again()) {
         match run_bare(&mut conn, &mut batch) {
             Bare::Ended(outcome) => {
@@ -348,11 +347,16 @@ mod tests {
                 .map(|_| Arc::new(AtomicUsize::new(0)))
                 .collect();
             let outcomes = self.runtime.block_on(async {
-                let gate = tokio::spawn(self.writer.clone().write_once_owned(move |_| {
-                    started.send(()).unwrap();
-                    wait_release.recv().unwrap();
-                    Ok(())
-                }));
+                let writer = self.writer.clone();
+                let gate = tokio::spawn(async move {
+                    writer
+                        .write_once(move |_| {
+                            started.send(()).unwrap();
+                            wait_release.recv().unwrap();
+                            Ok(())
+                        })
+                        .await
+                });
                 tokio::task::yield_now().await;
                 wait_start.recv().unwrap();
                 let mut handles = Vec::new();
@@ -393,73 +397,50 @@ mod tests {
         }
     }
 
-    impl Writer {
-        async fn write_once_owned<F>(self, f: F) -> ApiResult<()>
-        where
-            F: FnOnce(&Transaction) -> ApiResult<()> + Send + 'static,
-        {
-            self.write_once(f).await
-        }
-    }
-
     fn code(outcome: &ApiResult<()>) -> Option<ErrorCode> {
         outcome.as_ref().err().map(|e| e.code)
     }
 
-    #[test]
-    fn a_write_refused_before_it_wrote_leaves_the_others_run_once() {
+    /// Runs a, b and c as one batch (a once only when `a_once`), b ending as `b`; checks that
+    /// a and c committed alone, and answers b's error code and each write's runs.
+    fn a_b_c(b: End, a_once: bool) -> (Option<ErrorCode>, Vec<usize>) {
         let f = fixture();
         let out = f.batch(vec![
-            ("a", End::Commit, false),
-            ("b", End::RefuseBeforeWriting, false),
+            ("a", End::Commit, a_once),
+            ("b", b, false),
             ("c", End::Commit, false),
         ]);
         assert!(out[0].0.is_ok() && out[2].0.is_ok());
-        assert_eq!(code(&out[1].0), Some(ErrorCode::Validation));
-        assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [1, 1, 1]);
         assert_eq!(f.names(), ["a", "c"]);
+        (code(&out[1].0), out.iter().map(|o| o.1).collect())
+    }
+
+    #[test]
+    fn a_write_refused_before_it_wrote_leaves_the_others_run_once() {
+        let (code, runs) = a_b_c(End::RefuseBeforeWriting, false);
+        assert_eq!(code, Some(ErrorCode::Validation));
+        assert_eq!(runs, [1, 1, 1]);
     }
 
     #[test]
     fn a_write_refused_after_it_wrote_is_undone_alone_and_the_batch_runs_again() {
-        let f = fixture();
-        let out = f.batch(vec![
-            ("a", End::Commit, false),
-            ("b", End::RefuseAfterWriting, false),
-            ("c", End::Commit, false),
-        ]);
-        assert!(out[0].0.is_ok() && out[2].0.is_ok());
-        assert_eq!(code(&out[1].0), Some(ErrorCode::Validation));
+        let (code, runs) = a_b_c(End::RefuseAfterWriting, false);
+        assert_eq!(code, Some(ErrorCode::Validation));
         // Bare: a, then b stops the batch; again in savepoints: a, b, c.
-        assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [2, 2, 1]);
-        assert_eq!(f.names(), ["a", "c"]);
+        assert_eq!(runs, [2, 2, 1]);
     }
 
     #[test]
     fn a_panicking_write_answers_500_and_the_others_commit() {
-        let f = fixture();
-        let out = f.batch(vec![
-            ("a", End::Commit, false),
-            ("b", End::Panic, false),
-            ("c", End::Commit, false),
-        ]);
-        assert!(out[0].0.is_ok() && out[2].0.is_ok());
-        assert_eq!(code(&out[1].0), Some(ErrorCode::Internal));
-        assert_eq!(f.names(), ["a", "c"]);
+        let (code, _) = a_b_c(End::Panic, false);
+        assert_eq!(code, Some(ErrorCode::Internal));
     }
 
     #[test]
     fn a_batch_with_a_write_that_runs_once_runs_each_in_a_savepoint() {
-        let f = fixture();
-        let out = f.batch(vec![
-            ("a", End::Commit, true),
-            ("b", End::RefuseAfterWriting, false),
-            ("c", End::Commit, false),
-        ]);
-        assert!(out[0].0.is_ok() && out[2].0.is_ok());
-        assert_eq!(code(&out[1].0), Some(ErrorCode::Validation));
-        assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [1, 1, 1]);
-        assert_eq!(f.names(), ["a", "c"]);
+        let (code, runs) = a_b_c(End::RefuseAfterWriting, true);
+        assert_eq!(code, Some(ErrorCode::Validation));
+        assert_eq!(runs, [1, 1, 1]);
     }
 
     #[test]
