@@ -11,7 +11,7 @@ use super::ip_addresses::IpAddressBody;
 use super::ports::PortBody;
 use super::resource::{self, Resource};
 use super::services::ServiceBody;
-use super::write::{write_reply, Reply};
+use super::write::write_tagged;
 use super::{list_response, list_response_json, tag_ids, virtualization};
 use super::{on, Routes};
 use crate::auth::Auth;
@@ -49,9 +49,8 @@ async fn consolidate(
     let (destination, other) = path.into_inner();
     let destination = parse_uuid(&destination, "id")?;
     let other = parse_uuid(&other, "other_id")?;
-    write_reply(&state, &req, auth.0, None, move |tx, who| {
-        let host = ops::host_merge::consolidate(tx, who, &destination, &other)?;
-        Ok(Reply::tagged(&host))
+    write_tagged(&state, &req, auth.0, None, move |tx, who| {
+        ops::host_merge::consolidate(tx, who, &destination, &other)
     })
     .await
 }

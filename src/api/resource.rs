@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
 use super::precondition::IfMatch;
-use super::write::{write_as, write_reply, Reply};
+use super::write::{write_as, write_reply, write_tagged, Reply};
 use super::{bulk_ids, list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::query::{PageRequest, Scope};
@@ -208,9 +208,9 @@ pub async fn update<R: Resource>(
     let id = R::parse_id(&path)?;
     let if_match = IfMatch::from_request(&req)?;
     let input = R::update_input(body.parse::<R::Body>()?)?;
-    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+    write_tagged(&state, &req, auth.0, Some(&body), move |tx, who| {
         check_unchanged::<R>(tx, who, if_match.as_ref(), &id)?;
-        Ok(Reply::tagged(&R::update(tx, who, &id, input)?))
+        R::update(tx, who, &id, input)
     })
     .await
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
 use super::precondition::{self, IfMatch};
-use super::write::{write_as, write_reply, Reply};
+use super::write::{write_as, write_reply, write_tagged, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::templates::TemplateFilter;
@@ -103,9 +103,9 @@ async fn patch(
     let patch = parse_patch(&body.parse_any::<Value>()?, "PATCH")?;
     let id = parse_uuid(&path, "id")?;
     let if_match = IfMatch::from_request(&req)?;
-    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+    write_tagged(&state, &req, auth.0, Some(&body), move |tx, who| {
         precondition::check(if_match.as_ref(), &crate::db::templates::get(tx, &id)?)?;
-        Ok(Reply::tagged(&ops::templates::patch(tx, who, &id, patch)?))
+        ops::templates::patch(tx, who, &id, patch)
     })
     .await
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::input::{parse_uuid, path_id, JsonBody, QueryParams};
-use super::write::{write_reply, Reply};
+use super::write::write_tagged;
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::map::MapRecords;
@@ -98,10 +98,8 @@ async fn put(
         return Err(ApiError::validation("options", "options must be an object"));
     }
     let options = parsed.options;
-    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
-        Ok(Reply::tagged(&crate::ops::topology::update(
-            tx, who, &id, options,
-        )?))
+    write_tagged(&state, &req, auth.0, Some(&body), move |tx, who| {
+        crate::ops::topology::update(tx, who, &id, options)
     })
     .await
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::input::{parse_uuid, JsonBody, QueryParams};
-use super::write::{write_as, write_reply, Reply};
+use super::write::{write_as, write_reply, write_tagged, Reply};
 use super::{list_response, on, Routes};
 use crate::auth::Auth;
 use crate::db::webhooks;
@@ -183,14 +183,12 @@ async fn update(
     let id = parse_uuid(&path, "id")?;
     let if_match = super::precondition::IfMatch::from_request(&req)?;
     let input = checked_input(&state, &body).await?;
-    write_reply(&state, &req, auth.0, Some(&body), move |tx, who| {
+    write_tagged(&state, &req, auth.0, Some(&body), move |tx, who| {
         let stored = webhooks::get(tx, &id)?;
         if visible(who, &stored) {
             super::precondition::check(if_match.as_ref(), &stored)?;
         }
-        Ok(Reply::tagged(&crate::ops::webhooks::update(
-            tx, who, &id, input,
-        )?))
+        crate::ops::webhooks::update(tx, who, &id, input)
     })
     .await
 }

@@ -215,6 +215,31 @@ where
         .await
 }
 
+/// Runs a write that answers the object it returns, with its `ETag`. Without an
+/// `Idempotency-Key` the object is serialized after the commit, on the request's worker: the
+/// writer is the one thread every write queues for, and building the answer there was 4% of a
+/// service PUT's time on it. With a key the answer is stored with the write, so it is built inside.
+pub async fn write_tagged<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    who: Principal,
+    body: Option<&JsonBody>,
+    write: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&Transaction, &Writer) -> ApiResult<T> + Clone + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    if header_key(req)?.is_none() {
+        let record = write_as(state, req, who, write).await?;
+        return Ok(Reply::tagged(&record).into_response(false));
+    }
+    write_reply(state, req, who, body, move |tx, writer| {
+        Ok(Reply::tagged(&write(tx, writer)?))
+    })
+    .await
+}
+
 /// Runs a write and answers with its `Reply`. With an `Idempotency-Key` the reply is stored in
 /// the same transaction, a retry replays it, and a concurrent duplicate is refused.
 pub async fn write_reply<F>(
