@@ -323,6 +323,26 @@ pub struct NewBinding<'a> {
     pub discovery: Option<&'a str>,
 }
 
+impl NewBinding<'_> {
+    /// The binding as its row reads once `insert` wrote it.
+    pub fn as_stored(&self) -> Binding {
+        let mut temporal = Temporal::starting(self.now);
+        temporal.first_discovery_id = self.discovery.map(str::to_string);
+        temporal.last_discovery_id = self.discovery.map(str::to_string);
+        Binding {
+            id: self.id.to_string(),
+            service_id: self.service_id.to_string(),
+            network_id: self.network_id.to_string(),
+            kind: self.target.kind(),
+            port_id: self.target.port().map(str::to_string),
+            ip_address_id: self.target.ip().map(str::to_string),
+            created_at: self.now.to_string(),
+            updated_at: self.now.to_string(),
+            temporal,
+        }
+    }
+}
+
 /// The service a live binding belongs to.
 pub fn service_of(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
     super::optional(

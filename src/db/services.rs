@@ -410,7 +410,30 @@ pub fn insert(conn: &Connection, s: &Service) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn update(conn: &Connection, s: &Service) -> ApiResult<()> {
+/// Writes `s` over the row of `stored`. A write that keeps the service where it was (host,
+/// network, type, position) leaves those columns out: SQLite rewrites the index entries and checks
+/// the foreign keys of every column a `SET` names, equal or not.
+pub fn update(conn: &Connection, stored: &Service, s: &Service) -> ApiResult<()> {
+    let placed_as_stored = s.host_id == stored.host_id
+        && s.network_id == stored.network_id
+        && s.service_definition == stored.service_definition
+        && s.position == stored.position;
+    if placed_as_stored {
+        conn.prepare_cached(
+            "UPDATE services SET name = ?, virtualization = ?, source = ?, updated_at = ?,
+                    valid_from = ?, last_seen_at = ? WHERE id = ?",
+        )?
+        .execute(params![
+            s.name,
+            json_text(&s.virtualization),
+            s.source.to_string(),
+            s.updated_at,
+            s.temporal.valid_from,
+            s.temporal.last_seen_at,
+            s.id
+        ])?;
+        return Ok(());
+    }
     conn.prepare_cached(
         "UPDATE services SET host_id = ?, network_id = ?, name = ?, service_definition = ?, position = ?,
                 virtualization = ?, source = ?, updated_at = ?, valid_from = ?, last_seen_at = ? WHERE id = ?",

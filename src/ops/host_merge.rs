@@ -90,7 +90,7 @@ pub fn consolidate(
         moved.position = position;
         moved.updated_at = who.now.clone();
         moved.temporal.restart(&who.now);
-        db::services::update(tx, &moved)?;
+        db::services::update(tx, &before, &moved)?;
         who.updated(tx, EntityType::Service, &before, &moved)?;
         repoint(tx, who, &service, destination_id, &same)?;
     }

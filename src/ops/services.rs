@@ -118,7 +118,7 @@ pub fn update(tx: &Transaction, who: &Writer, id: &str, input: ServiceInput) -> 
     if changes_state(EntityType::Service, &stored, &service)? {
         service.updated_at = who.now.clone();
         service.temporal.restart(&who.now);
-        db::services::update(tx, &service)?;
+        db::services::update(tx, &stored, &service)?;
         if service.tags != stored.tags {
             db::tags::set_tags(tx, Tagged::Service, id, &service.tags)?;
         }

@@ -61,7 +61,7 @@ impl Taggable for Network {
 
 /// A versioned object of a network: tagging it starts its next version.
 macro_rules! versioned_taggable {
-    ($($record:ty: $kind:ident, $fetch:expr, $store:path;)*) => {$(
+    ($($record:ty: $kind:ident, $fetch:expr, $store:expr;)*) => {$(
         impl Taggable for $record {
             const KIND: EntityType = EntityType::$kind;
             const TAGGED: Tagged = Tagged::$kind;
@@ -156,7 +156,8 @@ impl Taggable for Discovery {
 versioned_taggable! {
     Subnet: Subnet, db::subnets::get, db::subnets::update;
     Host: Host, |c, id| db::hosts::get(c, id, Embed::Nothing), db::hosts::update;
-    Service: Service, db::services::get_row, db::services::update;
+    // Tags leave a service where it is: its row is written over itself.
+    Service: Service, db::services::get_row, |c, s| db::services::update(c, s, s);
     Dependency: Dependency, db::dependencies::get, db::dependencies::update;
 }
 
