@@ -146,6 +146,11 @@ def main():
     if baseline:
         print("\nthis build / baseline, history bytes per entry: %.2fx" % (runs[1][1]["history_per_entry"] / runs[0][1]["history_per_entry"]))
     current = runs[-1][1]["history_per_entry"]
+    if QUICK:
+        # Four hosts and three rounds: bytes per entry come out higher than in the full workload
+        # (563 against 486 when this was written), so the goal is not judged on them.
+        print("\nthis build: %.0f history bytes per entry (quick workload; the goal of %d is for `bench/run history`)" % (current, GOAL))
+        return
     print("\ngoal: at most %d history bytes per entry; this build: %.0f (%s)" % (GOAL, current, "met" if current <= GOAL else "not met"))
 
 
