@@ -395,6 +395,18 @@ pub fn retarget(
     Ok(())
 }
 
+/// `stored` as its row reads once `retarget` rewrote it.
+pub fn as_retargeted(stored: &Binding, target: &Target, now: &str) -> Binding {
+    let mut b = stored.clone();
+    b.kind = target.kind();
+    b.port_id = target.port().map(str::to_string);
+    b.ip_address_id = target.ip().map(str::to_string);
+    b.updated_at = now.to_string();
+    b.temporal.restart(now);
+    b.temporal.stale = false;
+    b
+}
+
 pub fn set_ord(conn: &Connection, id: &str, ord: i64) -> ApiResult<()> {
     conn.prepare_cached("UPDATE bindings SET ord = ? WHERE id = ?")?
         .execute(params![ord, id])?;

@@ -141,15 +141,8 @@ pub fn settle(
             } => {
                 db::bindings::retarget(tx, id, target, ord, now)?;
                 let old = stored(id)?;
-                let mut b = old.clone();
-                b.kind = target.kind();
-                b.port_id = target.port().map(str::to_string);
-                b.ip_address_id = target.ip().map(str::to_string);
-                b.updated_at = now.clone();
-                b.temporal.restart(now);
-                b.temporal.stale = false;
+                bindings.push(db::bindings::as_retargeted(&old, target, now));
                 changed.push(old);
-                bindings.push(b);
             }
             Slot::Keep {
                 id, changed: false, ..
