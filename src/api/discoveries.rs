@@ -61,11 +61,12 @@ impl FromRequest for Upload {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
+        let limit = super::input::BodyLimit::of(req).described();
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes
                 .await
-                .map_err(|e| super::input::unreadable_body(&e, "16 MiB"));
+                .map_err(|e| super::input::unreadable_body(&e, &limit));
             Ok(Upload {
                 content_type,
                 bytes,

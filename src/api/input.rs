@@ -13,6 +13,23 @@ use crate::db::versions::AsOf;
 use crate::error::{ApiError, ApiResult};
 
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How large a path's bodies may be, where it is not `MAX_BODY_BYTES`: set beside its
+/// `PayloadConfig` so that a refusal names the limit the caller hit.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    pub fn of(req: &HttpRequest) -> BodyLimit {
+        req.app_data::<BodyLimit>()
+            .copied()
+            .unwrap_or(BodyLimit(MAX_BODY_BYTES))
+    }
+
+    pub fn described(self) -> String {
+        format!("{} MiB", self.0 >> 20)
+    }
+}
 pub const MAX_PAGE_SIZE: u64 = 1000;
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 
@@ -56,7 +73,8 @@ pub fn too_slow_body() -> ApiError {
     .with_status(StatusCode::REQUEST_TIMEOUT)
 }
 
-/// A request body that should be JSON and fit in 1 MiB. Reading it never fails the extraction:
+/// A request body that should be JSON and fit in its path's limit (1 MiB unless the path says
+/// otherwise with `BodyLimit`). Reading it never fails the extraction:
 /// a problem is reported when the handler parses it, after authentication and role checks, so
 /// that the error names what blocks the caller first.
 pub struct JsonBody(Result<web::Bytes, ApiError>);
@@ -81,9 +99,10 @@ impl FromRequest for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or("").to_string());
+        let limit = BodyLimit::of(req).described();
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| unreadable_body(&e, "1 MiB"));
+            let bytes = bytes.await.map_err(|e| unreadable_body(&e, &limit));
             let checked = bytes.and_then(|bytes| match content_type.as_deref() {
                 Some(ct) if is_json(ct) => Ok(bytes),
                 Some(ct) => Err(ApiError::validation(

@@ -153,7 +153,9 @@ impl Routes<'_> {
         handlers: [(Method, Route); N],
     ) -> &mut Self {
         let relative = scope_of(path).map_or(path, |(_, rest)| rest);
-        let res = resource(relative).app_data(web::PayloadConfig::new(max_body));
+        let res = resource(relative)
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(input::BodyLimit(max_body));
         self.add(res, path, handlers)
     }
 

@@ -474,6 +474,28 @@ fn malformed_reports_are_refused_with_their_path_and_write_nothing() {
 }
 
 #[test]
+fn a_report_over_its_limit_is_refused_naming_that_limit() {
+    let app = spawn_app();
+    let net = app.network("lab");
+    let (_, token) = agent(&app, &net, "big-agent");
+    let mut big = lab_report("running", true);
+    big["host"]["hostname"] = json!("a".repeat(8 << 20));
+    let r = app.raw(
+        "POST",
+        "/api/v1/agent/report",
+        Some(&token),
+        Some(("application/json", big.to_string().as_bytes())),
+    );
+    assert_error(&r, 413, "VALIDATION_ERROR", Some("body"));
+    assert_eq!(
+        r.body["message"],
+        json!("The request body is larger than 8 MiB")
+    );
+    assert_eq!(app.count("hosts"), 0);
+    assert_eq!(app.count("discoveries"), 0);
+}
+
+#[test]
 fn a_guess_a_signed_in_person_edited_is_theirs_too() {
     let app = spawn_app();
     let net = app.network("lab");

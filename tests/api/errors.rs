@@ -52,6 +52,10 @@ fn oversize_bodies_are_413_validation_errors() {
         Some(("application/json", big.as_bytes())),
     );
     assert_error(&r, 413, "VALIDATION_ERROR", Some("body"));
+    assert_eq!(
+        r.body["message"],
+        json!("The request body is larger than 1 MiB")
+    );
     assert_eq!(app.count("networks"), 0);
 }
 
