@@ -819,16 +819,55 @@ pub(super) async fn sign_in_vouched(
         state.config.auto_create,
     );
     let request_id = request_id(req);
+    let audited = person.clone();
     let signed_in = state
         .db
         .write(move |tx| {
             let who = Writer::begin(tx, Principal::operator(ActorKind::System, by), request_id)?;
             accounts::vouched_sign_in(tx, &who, person, auto, &client, max_days)
         })
-        .await?;
-    // A role read again from the groups takes effect at once for the person's keys too.
-    state.keys.invalidate();
-    Ok(signed_in)
+        .await;
+    match signed_in {
+        Ok(signed_in) => {
+            // A role read again from the groups takes effect at once for the person's keys too.
+            state.keys.invalidate();
+            Ok(signed_in)
+        }
+        Err(e) if is_refusal(&e) => Err(refuse_vouched(state, req, audited, e).await),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_refusal(e: &ApiError) -> bool {
+    matches!(
+        e.http_status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    )
+}
+
+/// Answers `refusal` to a person another system vouched for, once the refusal is in the audit
+/// (`sign_in_failed`, as a wrong password is): a disabled account, no account, no role.
+pub(super) async fn refuse_vouched(
+    state: &AppState,
+    req: &HttpRequest,
+    person: accounts::Vouched,
+    refusal: ApiError,
+) -> ApiError {
+    let (client, now) = (client(req), crate::domain::clock::now());
+    let audited = state
+        .db
+        .write(move |tx| accounts::vouched_refused(tx, &person, &client, &now))
+        .await;
+    match audited {
+        Ok(()) => refusal,
+        Err(e) => e,
+    }
+}
+
+/// The refusal of a person whose groups map to no role.
+pub(super) fn no_role() -> ApiError {
+    ApiError::forbidden_role("a role from PORTOLAN_ROLE_MAP")
+        .with_message("You are signed in, but none of your groups has a role here")
 }
 
 /// Signs in the person a trusted proxy names: their account (made at the first sign-in when
@@ -845,29 +884,21 @@ async fn header_sign_in(
             e.0
         ))
     })?;
-    let mapped = match (&state.config.auth_header, &groups) {
-        (Some((_, Some(_))), groups) => Some(
-            state
-                .config
-                .role_map
-                .role_of(crate::domain::account::split_groups(
-                    groups.as_deref().unwrap_or(""),
-                ))
-                .ok_or_else(|| {
-                    ApiError::forbidden_role("a role from PORTOLAN_ROLE_MAP")
-                        .with_message("You are signed in, but none of your groups has a role here")
-                })?,
-        ),
-        _ => None,
-    };
-    let person = accounts::Vouched {
+    let mut person = accounts::Vouched {
         auth: "header",
         identity: None,
         names: vec![username],
         display_name: None,
         email: None,
-        role: mapped,
+        role: None,
     };
+    if let (Some((_, Some(_))), groups) = (&state.config.auth_header, &groups) {
+        let groups = crate::domain::account::split_groups(groups.as_deref().unwrap_or(""));
+        match state.config.role_map.role_of(groups) {
+            Some(role) => person.role = Some(role),
+            None => return Err(refuse_vouched(state, req, person, no_role()).await),
+        }
+    }
     let (user, session, token) =
         sign_in_vouched(state, req, "sign-in by proxy header", person).await?;
     // The session's shape, as GET /auth/session answers it.

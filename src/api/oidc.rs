@@ -7,7 +7,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::accounts::{sign_in_vouched, with_cookie};
+use super::accounts::{no_role, refuse_vouched, sign_in_vouched, with_cookie};
 use super::input::QueryParams;
 use super::{on, Routes};
 use crate::domain::account::{cookie, cookie_from, split_groups};
@@ -141,11 +141,7 @@ async fn finish(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Htt
     let role = state
         .config
         .role_map
-        .role_of(person.groups.iter().flat_map(|g| split_groups(g)))
-        .ok_or_else(|| {
-            ApiError::forbidden_role("a role from PORTOLAN_ROLE_MAP")
-                .with_message("You are signed in, but none of your groups has a role here")
-        })?;
+        .role_of(person.groups.iter().flat_map(|g| split_groups(g)));
     let back = person.return_to.clone();
     let vouched = Vouched {
         auth: "oidc",
@@ -153,8 +149,11 @@ async fn finish(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Htt
         names: person.names,
         display_name: person.display_name,
         email: person.email,
-        role: Some(role),
+        role,
     };
+    if vouched.role.is_none() {
+        return Err(refuse_vouched(state, req, vouched, no_role()).await);
+    }
     let (_, _, token) = sign_in_vouched(state, req, "sign-in by OpenID Connect", vouched).await?;
     let res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/#{back}")))

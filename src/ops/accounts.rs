@@ -190,14 +190,7 @@ pub fn vouched_sign_in(
     client: &Client,
     max_days: u32,
 ) -> ApiResult<(User, Session, String)> {
-    let found = match &person.identity {
-        Some((issuer, subject)) => db::users::by_oidc(tx, issuer, subject)?,
-        None => match person.names.first() {
-            Some(name) => db::users::by_username(tx, name)?.map(|(u, _)| u),
-            None => None,
-        },
-    };
-    let user = match found {
+    let user = match vouched_account(tx, &person)? {
         Some(u) if !u.enabled => return Err(ApiError::unauthorized("This account is disabled")),
         Some(u) => match person.role {
             Some(role) if role.as_str() != u.role => users::update(
@@ -244,6 +237,40 @@ pub fn vouched_sign_in(
     };
     let (session, token) = start_session(tx, &user, person.auth, client, max_days)?;
     Ok((user, session, token))
+}
+
+/// The account a vouched-for person signs in to: the one linked to their provider's identity,
+/// else (a proxy's header) the one of their name.
+fn vouched_account(tx: &Transaction, person: &Vouched) -> ApiResult<Option<User>> {
+    Ok(match &person.identity {
+        Some((issuer, subject)) => db::users::by_oidc(tx, issuer, subject)?,
+        None => match person.names.first() {
+            Some(name) => db::users::by_username(tx, name)?.map(|(u, _)| u),
+            None => None,
+        },
+    })
+}
+
+/// Audits a vouched-for person's refused sign-in: under the account they would have signed in
+/// to, else under the first name they came with (at most 100 characters of it).
+pub fn vouched_refused(
+    tx: &Transaction,
+    person: &Vouched,
+    client: &Client,
+    now: &str,
+) -> ApiResult<()> {
+    let (id, name) = match vouched_account(tx, person)? {
+        Some(user) => (Some(user.id), user.username),
+        None => (
+            None,
+            person
+                .names
+                .first()
+                .map(|n| n.chars().take(100).collect())
+                .unwrap_or_default(),
+        ),
+    };
+    event(tx, "sign_in_failed", id.as_deref(), &name, client, now)
 }
 
 /// The first of the person's names that is a username and free; a provider's person whose names

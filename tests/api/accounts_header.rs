@@ -6,7 +6,7 @@ use std::process::Command;
 
 use portolan::domain::account::RoleMap;
 use portolan::domain::net::Cidr;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, required_tool, spawn_with, system_program};
 
@@ -46,6 +46,31 @@ fn a_trusted_proxys_header_signs_in_and_another_address_is_ignored() {
     assert_eq!(r.data()["user"]["role"], "Admin");
     assert_eq!(app.count("users"), 1, "the same person");
     assert_error(&probe("guests"), 403, "FORBIDDEN_ROLE", None);
+    let carl = r.data()["user"]["id"].as_str().unwrap().to_string();
+    // Disabled, carl is refused too; both refusals are in the audit under his account.
+    let disabled = app.put(
+        &format!("/api/v1/users/{carl}"),
+        json!({"username": "carl", "role": "Admin", "network_ids": [], "enabled": false}),
+    );
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_error(&probe("lab-admins"), 401, "UNAUTHORIZED", None);
+    assert_eq!(
+        app.count("sessions"),
+        0,
+        "his sessions ended, the refusal made none"
+    );
+    let failed = app.get("/api/v1/auth/events?type=sign_in_failed");
+    let failed = failed.data().as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    for event in failed {
+        assert_eq!(event["username"], "carl");
+        assert_eq!(event["user_id"], json!(carl));
+    }
+    let enabled = app.put(
+        &format!("/api/v1/users/{carl}"),
+        json!({"username": "carl", "role": "Admin", "network_ids": [], "enabled": true}),
+    );
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
     // Without the header: no session.
     let none = app.raw("GET", "/api/v1/auth/session", None, None);
     assert_eq!(none.data(), &Value::Null);

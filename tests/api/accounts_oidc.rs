@@ -365,6 +365,11 @@ fn no_matching_group_a_changed_state_and_a_changed_nonce_are_refused() {
     b.wait_text("#sign-in-refused", "none of your groups has a role here");
     audit(&b, "refused sign-in page");
     assert!(people(&app).is_empty(), "no account for a refused person");
+    let failed = app.get("/api/v1/auth/events?type=sign_in_failed");
+    let failed = failed.data().as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["username"], "eve");
+    assert_eq!(failed[0]["user_id"], Value::Null);
 
     // A state this server never handed out comes back: refused, nothing made.
     let b = browser().unwrap();
