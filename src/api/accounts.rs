@@ -892,7 +892,7 @@ async fn header_sign_in(
         email: None,
         role: None,
     };
-    if let (Some((_, Some(_))), groups) = (&state.config.auth_header, &groups) {
+    if let Some((_, Some(_))) = &state.config.auth_header {
         let groups = crate::domain::account::split_groups(groups.as_deref().unwrap_or(""));
         match state.config.role_map.role_of(groups) {
             Some(role) => person.role = Some(role),

@@ -13,6 +13,8 @@ use crate::db::versions::AsOf;
 use crate::error::{ApiError, ApiResult};
 
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+pub const MAX_PAGE_SIZE: u64 = 1000;
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
 
 /// How large a path's bodies may be, where it is not `MAX_BODY_BYTES`: set beside its
 /// `PayloadConfig` so that a refusal names the limit the caller hit.
@@ -30,8 +32,6 @@ impl BodyLimit {
         format!("{} MiB", self.0 >> 20)
     }
 }
-pub const MAX_PAGE_SIZE: u64 = 1000;
-pub const DEFAULT_PAGE_SIZE: u64 = 50;
 
 /// Parses a UUID from a path segment or body value into its canonical lower-case form.
 pub fn parse_uuid(s: &str, field: &str) -> ApiResult<String> {
